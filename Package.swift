@@ -1,0 +1,108 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// One Swift-native stack: gRPC and protobuf from grpc-swift-2 and swift-protobuf,
+// libvirt through its C API. Versions are pinned to what the package mirror holds.
+let package = Package(
+    name: "virthost",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "virthostd", targets: ["virthostd"]),
+        .executable(name: "virthost", targets: ["virthost"]),
+        .library(name: "VirtHostClient", targets: ["VirtHostClient"]),
+        .library(name: "Libvirt", targets: ["Libvirt"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/grpc/grpc-swift-2.git", exact: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", exact: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", exact: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", exact: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // libvirt's C API (Debian: libvirt-dev), including libvirt-qemu for the guest agent.
+        .systemLibrary(
+            name: "CLibvirt",
+            pkgConfig: "libvirt",
+            providers: [.apt(["libvirt-dev"])]
+        ),
+        // Swift binding over the C API; knows nothing about gRPC.
+        .target(
+            name: "Libvirt",
+            dependencies: ["CLibvirt"]
+        ),
+        // Generated protobuf and gRPC code only: `make generate` rewrites it.
+        .target(
+            name: "VirtHostAPI",
+            dependencies: [
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+        // The services: proto <-> libvirt mapping, XML builders, error mapping.
+        .target(
+            name: "VirtHostServer",
+            dependencies: [
+                "Libvirt",
+                "VirtHostAPI",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // Thin client library: connect to the socket, typed async calls.
+        .target(
+            name: "VirtHostClient",
+            dependencies: [
+                "VirtHostAPI",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+            ]
+        ),
+        // The CLI's commands and output formatting (a library so tests can drive it).
+        .target(
+            name: "VirtHostCLI",
+            dependencies: [
+                "VirtHostClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+        .executableTarget(
+            name: "virthostd",
+            dependencies: [
+                "VirtHostServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "virthost",
+            dependencies: ["VirtHostCLI"]
+        ),
+        .testTarget(name: "LibvirtTests", dependencies: ["Libvirt"]),
+        .testTarget(
+            name: "VirtHostServerTests",
+            dependencies: [
+                "VirtHostServer", "VirtHostClient", "Libvirt",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "VirtHostCLITests",
+            dependencies: ["VirtHostCLI", "VirtHostServer", "VirtHostClient"]
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["VirtHostClient", "Libvirt"]
+        ),
+    ]
+)

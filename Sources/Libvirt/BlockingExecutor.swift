@@ -1,0 +1,71 @@
+import Foundation
+
+/// A fixed set of threads for blocking libvirt calls.
+///
+/// libvirt calls block for a network round trip (or much longer), so they must
+/// never run on Swift concurrency's cooperative pool or a NIO event loop. Each
+/// job runs wholly on one thread, so libvirt's thread-local error is read where
+/// it was set.
+public final class BlockingExecutor: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var jobs: [() -> Void] = []
+    private var head = 0
+    private var stopped = false
+
+    /// Starts `threads` worker threads named `name-N`.
+    public init(threads: Int, name: String = "libvirt") {
+        precondition(threads > 0, "BlockingExecutor needs at least one thread")
+        for index in 0..<threads {
+            // Named from inside: on Linux a name set before start() is lost.
+            let thread = Thread { [self] in
+                Thread.current.name = "\(name)-\(index)"
+                self.work()
+            }
+            thread.start()
+        }
+    }
+
+    deinit { shutdown() }
+
+    /// Lets the workers finish queued jobs and exit.
+    public func shutdown() {
+        condition.lock()
+        stopped = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Runs `body` on a worker thread and returns its result to the caller.
+    public func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            submit { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
+    /// Queues a job without waiting for it.
+    public func submit(_ job: @escaping () -> Void) {
+        condition.lock()
+        jobs.append(job)
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func work() {
+        while true {
+            condition.lock()
+            while head == jobs.count && !stopped { condition.wait() }
+            if head == jobs.count {
+                condition.unlock()
+                return
+            }
+            let job = jobs[head]
+            head += 1
+            if head == jobs.count {
+                jobs.removeAll(keepingCapacity: true)
+                head = 0
+            }
+            condition.unlock()
+            job()
+        }
+    }
+}

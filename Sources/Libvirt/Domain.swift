@@ -1,0 +1,155 @@
+import CLibvirt
+
+/// A libvirt machine (`virDomainPtr`), freed when the last reference goes away.
+public final class Domain: @unchecked Sendable {
+    let handle: OpaquePointer
+
+    init(handle: OpaquePointer) { self.handle = handle }
+    deinit { virDomainFree(handle) }
+
+    /// The machine's name.
+    public var name: String { virDomainGetName(handle).map { String(cString: $0) } ?? "" }
+
+    public func uuid() throws -> String {
+        try uuidString("virDomainGetUUIDString") { virDomainGetUUIDString(handle, $0) }
+    }
+
+    /// The running machine's id, or nil when it is not running.
+    public var id: UInt32? {
+        let id = virDomainGetID(handle)
+        return id == UInt32.max ? nil : id
+    }
+
+    /// A machine's run state (`virDomainState`).
+    public enum State: Int32, Sendable {
+        case noState = 0, running, blocked, paused, shutdown, shutoff, crashed, pmSuspended
+    }
+
+    /// State, memory and CPU figures (`virDomainGetInfo`).
+    public struct Info: Sendable, Equatable {
+        public var state: State
+        public var maxMemoryKiB: UInt64
+        public var memoryKiB: UInt64
+        public var vcpus: UInt32
+        public var cpuTimeNs: UInt64
+    }
+
+    public func info() throws -> Info {
+        var info = virDomainInfo()
+        _ = try check(virDomainGetInfo(handle, &info), "virDomainGetInfo")
+        return Info(
+            state: State(rawValue: Int32(info.state)) ?? .noState,
+            maxMemoryKiB: UInt64(info.maxMem), memoryKiB: UInt64(info.memory),
+            vcpus: UInt32(info.nrVirtCpu), cpuTimeNs: info.cpuTime)
+    }
+
+    /// The state alone, with libvirt's reason code.
+    public func state() throws -> (state: State, reason: Int32) {
+        var state: Int32 = 0
+        var reason: Int32 = 0
+        _ = try check(virDomainGetState(handle, &state, &reason, 0), "virDomainGetState")
+        return (State(rawValue: state) ?? .noState, reason)
+    }
+
+    public func isActive() throws -> Bool { try check(virDomainIsActive(handle), "virDomainIsActive") == 1 }
+    public func isPersistent() throws -> Bool { try check(virDomainIsPersistent(handle), "virDomainIsPersistent") == 1 }
+
+    public func autostart() throws -> Bool {
+        var value: Int32 = 0
+        _ = try check(virDomainGetAutostart(handle, &value), "virDomainGetAutostart")
+        return value != 0
+    }
+
+    public func setAutostart(_ on: Bool) throws {
+        _ = try check(virDomainSetAutostart(handle, on ? 1 : 0), "virDomainSetAutostart")
+    }
+
+    public func osType() throws -> String {
+        try takeString(virDomainGetOSType(handle), "virDomainGetOSType")
+    }
+
+    /// Flags for ``xml(_:)`` (`virDomainXMLFlags`).
+    public struct XMLFlags: OptionSet, Sendable {
+        public let rawValue: UInt32
+        public init(rawValue: UInt32) { self.rawValue = rawValue }
+        public static let secure = XMLFlags(rawValue: VIR_DOMAIN_XML_SECURE.rawValue)
+        public static let inactive = XMLFlags(rawValue: VIR_DOMAIN_XML_INACTIVE.rawValue)
+    }
+
+    public func xml(_ flags: XMLFlags = []) throws -> String {
+        try takeString(virDomainGetXMLDesc(handle, flags.rawValue), "virDomainGetXMLDesc")
+    }
+
+    // MARK: Lifecycle
+
+    public func start() throws { _ = try check(virDomainCreate(handle), "virDomainCreate") }
+
+    /// How ``shutdown(_:)`` asks the guest (`virDomainShutdownFlagValues`).
+    public struct ShutdownFlags: OptionSet, Sendable {
+        public let rawValue: UInt32
+        public init(rawValue: UInt32) { self.rawValue = rawValue }
+        public static let acpiPowerButton = ShutdownFlags(rawValue: VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN.rawValue)
+        public static let guestAgent = ShutdownFlags(rawValue: VIR_DOMAIN_SHUTDOWN_GUEST_AGENT.rawValue)
+    }
+
+    public func shutdown(_ flags: ShutdownFlags = []) throws {
+        _ = try check(virDomainShutdownFlags(handle, flags.rawValue), "virDomainShutdownFlags")
+    }
+
+    public func destroy() throws { _ = try check(virDomainDestroy(handle), "virDomainDestroy") }
+
+    /// What ``undefine(_:)`` removes besides the definition (`virDomainUndefineFlagsValues`).
+    public struct UndefineFlags: OptionSet, Sendable {
+        public let rawValue: UInt32
+        public init(rawValue: UInt32) { self.rawValue = rawValue }
+        public static let managedSave = UndefineFlags(rawValue: VIR_DOMAIN_UNDEFINE_MANAGED_SAVE.rawValue)
+        public static let snapshotsMetadata = UndefineFlags(rawValue: VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA.rawValue)
+        public static let nvram = UndefineFlags(rawValue: VIR_DOMAIN_UNDEFINE_NVRAM.rawValue)
+        public static let checkpointsMetadata = UndefineFlags(rawValue: VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA.rawValue)
+    }
+
+    public func undefine(_ flags: UndefineFlags = []) throws {
+        _ = try check(virDomainUndefineFlags(handle, flags.rawValue), "virDomainUndefineFlags")
+    }
+
+    // MARK: Devices
+
+    /// Where a device change applies (`virDomainDeviceModifyFlags`); empty is
+    /// libvirt's "current".
+    public struct DeviceModifyFlags: OptionSet, Sendable {
+        public let rawValue: UInt32
+        public init(rawValue: UInt32) { self.rawValue = rawValue }
+        public static let live = DeviceModifyFlags(rawValue: VIR_DOMAIN_AFFECT_LIVE.rawValue)
+        public static let config = DeviceModifyFlags(rawValue: VIR_DOMAIN_AFFECT_CONFIG.rawValue)
+    }
+
+    public func attachDevice(xml: String, _ flags: DeviceModifyFlags) throws {
+        _ = try check(virDomainAttachDeviceFlags(handle, xml, flags.rawValue), "virDomainAttachDeviceFlags")
+    }
+
+    public func detachDevice(xml: String, _ flags: DeviceModifyFlags) throws {
+        _ = try check(virDomainDetachDeviceFlags(handle, xml, flags.rawValue), "virDomainDetachDeviceFlags")
+    }
+
+    // MARK: Guest agent
+
+    /// How long ``agentCommand(_:timeout:)`` waits (`virDomainQemuAgentCommandTimeoutValues`).
+    public enum AgentTimeout: Sendable, Equatable {
+        case seconds(Int32)
+        case block, `default`, noWait
+
+        var rawValue: Int32 {
+            switch self {
+            case .seconds(let s): return s
+            case .block: return VIR_DOMAIN_QEMU_AGENT_COMMAND_BLOCK.rawValue
+            case .default: return VIR_DOMAIN_QEMU_AGENT_COMMAND_DEFAULT.rawValue
+            case .noWait: return VIR_DOMAIN_QEMU_AGENT_COMMAND_NOWAIT.rawValue
+            }
+        }
+    }
+
+    /// Sends a JSON command to the qemu-guest-agent and returns its JSON reply.
+    public func agentCommand(_ command: String, timeout: AgentTimeout = .default) throws -> String {
+        try takeString(virDomainQemuAgentCommand(handle, command, timeout.rawValue, 0), "virDomainQemuAgentCommand")
+    }
+}

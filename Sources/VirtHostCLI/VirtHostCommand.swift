@@ -1,0 +1,28 @@
+import ArgumentParser
+import VirtHostClient
+
+/// `virthost`: the command-line client of virthostd, with virsh-like commands.
+public struct VirtHostCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "virthost",
+        abstract: "Manage a libvirt host through its virthostd agent.",
+        discussion: """
+            Talks to virthostd over its Unix socket. Global options go before the command:
+              virthost --socket ./.run/virthost.sock --json net list
+            Any failure exits non-zero with the message on stderr.
+            """,
+        version: ClientVersion.current,
+        subcommands: [
+            HostCommand.self, DomainCommand.self, NetCommand.self, PoolCommand.self, VolCommand.self,
+            IfaceCommand.self, DiskCommand.self,
+        ])
+
+    @OptionGroup var options: ClientOptions
+
+    public init() {}
+}
+
+/// The CLI's version.
+public enum ClientVersion {
+    public static let current = "0.1.0"
+}

@@ -1,0 +1,149 @@
+import VirtHostAPI
+
+// Typed calls, one per RPC the CLI and most callers need. Each names the
+// object the way virsh does: by name.
+
+extension VirtHostClient {
+    // MARK: Host
+
+    public func version() async throws -> Virthost_V1_GetVersionResponse {
+        try await call { try await hosts.getVersion(.init()) }
+    }
+
+    public func nodeInfo() async throws -> Virthost_V1_GetNodeInfoResponse {
+        try await call { try await hosts.getNodeInfo(.init()) }
+    }
+
+    public func capabilities() async throws -> Virthost_V1_GetCapabilitiesResponse {
+        try await call { try await hosts.getCapabilities(.init()) }
+    }
+
+    public func health() async throws -> Virthost_V1_GetHealthResponse {
+        try await call { try await hosts.getHealth(.init()) }
+    }
+
+    // MARK: Domains
+
+    public func listDomains(activeOnly: Bool = false, inactiveOnly: Bool = false) async throws -> [Virthost_V1_Domain] {
+        var request = Virthost_V1_ListDomainsRequest()
+        request.activeOnly = activeOnly
+        request.inactiveOnly = inactiveOnly
+        return try await call { try await domains.listDomains(request).domains }
+    }
+
+    public func domain(_ name: String) async throws -> Virthost_V1_Domain {
+        try await call { try await domains.getDomain(.with { $0.domain = .named(name) }) }
+    }
+
+    public func domainXML(_ name: String, inactive: Bool = false, secure: Bool = false) async throws -> String {
+        let request = Virthost_V1_GetDomainXMLRequest.with {
+            $0.domain = .named(name)
+            $0.inactive = inactive
+            $0.secure = secure
+        }
+        return try await call { try await domains.getDomainXML(request).xml }
+    }
+
+    public func defineDomain(xml: String) async throws -> Virthost_V1_Domain {
+        try await call { try await domains.defineDomain(.with { $0.xml = xml }) }
+    }
+
+    public func startDomain(_ name: String) async throws -> Virthost_V1_Domain {
+        try await call { try await domains.startDomain(.named(name)) }
+    }
+
+    /// Asks the guest to shut down; `mode` is "", "acpi" or "agent".
+    public func shutdownDomain(_ name: String, mode: String = "") async throws -> Virthost_V1_Domain {
+        try await call {
+            try await domains.shutdownDomain(.with {
+                $0.domain = .named(name)
+                $0.mode = mode
+            })
+        }
+    }
+
+    public func destroyDomain(_ name: String) async throws -> Virthost_V1_Domain {
+        try await call { try await domains.destroyDomain(.named(name)) }
+    }
+
+    public func undefineDomain(_ name: String, snapshotsMetadata: Bool = false, nvram: Bool = false) async throws {
+        _ = try await call {
+            try await domains.undefineDomain(.with {
+                $0.domain = .named(name)
+                $0.snapshotsMetadata = snapshotsMetadata
+                $0.nvram = nvram
+            })
+        }
+    }
+
+    public func listInterfaces(domain name: String, inactive: Bool = false) async throws -> [Virthost_V1_Interface] {
+        try await call {
+            try await domains.listInterfaces(.with {
+                $0.domain = .named(name)
+                $0.inactive = inactive
+            }).interfaces
+        }
+    }
+
+    public func listDisks(domain name: String, inactive: Bool = false) async throws -> [Virthost_V1_Disk] {
+        try await call {
+            try await domains.listDisks(.with {
+                $0.domain = .named(name)
+                $0.inactive = inactive
+            }).disks
+        }
+    }
+
+    // MARK: Networks
+
+    public func listNetworks(activeOnly: Bool = false, inactiveOnly: Bool = false) async throws -> [Virthost_V1_Network] {
+        var request = Virthost_V1_ListNetworksRequest()
+        request.activeOnly = activeOnly
+        request.inactiveOnly = inactiveOnly
+        return try await call { try await networks.listNetworks(request).networks }
+    }
+
+    public func network(_ name: String) async throws -> Virthost_V1_Network {
+        try await call { try await networks.getNetwork(.with { $0.name = name }) }
+    }
+
+    public func networkXML(_ name: String, inactive: Bool = false) async throws -> String {
+        try await call {
+            try await networks.getNetworkXML(.with {
+                $0.network.name = name
+                $0.inactive = inactive
+            }).xml
+        }
+    }
+
+    // MARK: Storage
+
+    public func listPools(activeOnly: Bool = false, inactiveOnly: Bool = false) async throws -> [Virthost_V1_Pool] {
+        var request = Virthost_V1_ListPoolsRequest()
+        request.activeOnly = activeOnly
+        request.inactiveOnly = inactiveOnly
+        return try await call { try await storage.listPools(request).pools }
+    }
+
+    public func pool(_ name: String) async throws -> Virthost_V1_Pool {
+        try await call { try await storage.getPool(.with { $0.name = name }) }
+    }
+
+    public func listVolumes(pool: String) async throws -> [Virthost_V1_Volume] {
+        try await call { try await storage.listVolumes(.with { $0.pool = pool }).volumes }
+    }
+
+    public func volume(pool: String, name: String) async throws -> Virthost_V1_Volume {
+        try await call {
+            try await storage.getVolume(.with {
+                $0.pool = pool
+                $0.name = name
+            })
+        }
+    }
+}
+
+extension Virthost_V1_DomainRef {
+    /// A reference by name.
+    public static func named(_ name: String) -> Self { .with { $0.name = name } }
+}

@@ -1,0 +1,122 @@
+import GRPCCore
+import Libvirt
+import VirtHostAPI
+
+/// DomainService: machines and the NICs and disks on them.
+struct DomainService: Virthost_V1_DomainService.SimpleServiceProtocol {
+    let hypervisor: HypervisorConnection
+
+    func listDomains(
+        request: Virthost_V1_ListDomainsRequest, context: ServerContext
+    ) async throws -> Virthost_V1_ListDomainsResponse {
+        let filter = try ListFilter(activeOnly: request.activeOnly, inactiveOnly: request.inactiveOnly)
+        return try await hypervisor.run { connection in
+            var response = Virthost_V1_ListDomainsResponse()
+            response.domains = try connection.listDomains(filter).map(Virthost_V1_Domain.init)
+            return response
+        }
+    }
+
+    func getDomain(request: Virthost_V1_GetDomainRequest, context: ServerContext) async throws -> Virthost_V1_Domain {
+        let ref = try ObjectRef(request.domain)
+        return try await hypervisor.run { try Virthost_V1_Domain($0.domain(ref)) }
+    }
+
+    func getDomainXML(
+        request: Virthost_V1_GetDomainXMLRequest, context: ServerContext
+    ) async throws -> Virthost_V1_GetDomainXMLResponse {
+        let ref = try ObjectRef(request.domain)
+        var flags: Libvirt.Domain.XMLFlags = []
+        if request.inactive { flags.insert(.inactive) }
+        if request.secure { flags.insert(.secure) }
+        return try await hypervisor.run { [flags] connection in
+            var response = Virthost_V1_GetDomainXMLResponse()
+            response.xml = try connection.domain(ref).xml(flags)
+            return response
+        }
+    }
+
+    func defineDomain(request: Virthost_V1_DefineDomainRequest, context: ServerContext) async throws -> Virthost_V1_Domain {
+        try Validate.xmlDocument(request.xml, root: "domain")
+        return try await hypervisor.run { try Virthost_V1_Domain($0.defineDomain(xml: request.xml)) }
+    }
+
+    func startDomain(request: Virthost_V1_DomainRef, context: ServerContext) async throws -> Virthost_V1_Domain {
+        let ref = try ObjectRef(request)
+        return try await hypervisor.run { connection in
+            let domain = try connection.domain(ref)
+            try domain.start()
+            return try Virthost_V1_Domain(domain)
+        }
+    }
+
+    func shutdownDomain(request: Virthost_V1_ShutdownDomainRequest, context: ServerContext) async throws -> Virthost_V1_Domain {
+        let ref = try ObjectRef(request.domain)
+        let flags: Libvirt.Domain.ShutdownFlags
+        switch request.mode {
+        case "": flags = []
+        case "acpi": flags = .acpiPowerButton
+        case "agent": flags = .guestAgent
+        default: throw RPCError.invalid("shutdown mode '\(request.mode.prefix(32))' is not one of: acpi, agent (or empty)")
+        }
+        return try await hypervisor.run { connection in
+            let domain = try connection.domain(ref)
+            try domain.shutdown(flags)
+            return try Virthost_V1_Domain(domain)
+        }
+    }
+
+    func destroyDomain(request: Virthost_V1_DomainRef, context: ServerContext) async throws -> Virthost_V1_Domain {
+        let ref = try ObjectRef(request)
+        return try await hypervisor.run { connection in
+            let domain = try connection.domain(ref)
+            try domain.destroy()
+            return try Virthost_V1_Domain(domain)
+        }
+    }
+
+    func undefineDomain(request: Virthost_V1_UndefineDomainRequest, context: ServerContext) async throws -> Virthost_V1_Empty {
+        let ref = try ObjectRef(request.domain)
+        var flags: Libvirt.Domain.UndefineFlags = []
+        if request.snapshotsMetadata { flags.insert(.snapshotsMetadata) }
+        if request.nvram { flags.insert(.nvram) }
+        return try await hypervisor.run { [flags] connection in
+            try connection.domain(ref).undefine(flags)
+            return Virthost_V1_Empty()
+        }
+    }
+
+    func listInterfaces(
+        request: Virthost_V1_ListInterfacesRequest, context: ServerContext
+    ) async throws -> Virthost_V1_ListInterfacesResponse {
+        let ref = try ObjectRef(request.domain)
+        let xml = try await hypervisor.run { try $0.domain(ref).xml(request.inactive ? .inactive : []) }
+        var response = Virthost_V1_ListInterfacesResponse()
+        response.interfaces = try DomainXML.interfaces(xml)
+        return response
+    }
+
+    func attachInterface(request: Virthost_V1_AttachInterfaceRequest, context: ServerContext) async throws -> Virthost_V1_Interface {
+        throw RPCError.notBuilt("DomainService.AttachInterface")
+    }
+
+    func detachInterface(request: Virthost_V1_DetachInterfaceRequest, context: ServerContext) async throws -> Virthost_V1_DetachResult {
+        throw RPCError.notBuilt("DomainService.DetachInterface")
+    }
+
+    func listDisks(request: Virthost_V1_ListDisksRequest, context: ServerContext) async throws -> Virthost_V1_ListDisksResponse {
+        let ref = try ObjectRef(request.domain)
+        let xml = try await hypervisor.run { try $0.domain(ref).xml(request.inactive ? .inactive : []) }
+        var response = Virthost_V1_ListDisksResponse()
+        response.disks = try DomainXML.disks(xml)
+        return response
+    }
+
+    func attachDisk(request: Virthost_V1_AttachDiskRequest, context: ServerContext) async throws -> Virthost_V1_Disk {
+        throw RPCError.notBuilt("DomainService.AttachDisk")
+    }
+
+    func detachDisk(request: Virthost_V1_DetachDiskRequest, context: ServerContext) async throws -> Virthost_V1_DetachResult {
+        throw RPCError.notBuilt("DomainService.DetachDisk")
+    }
+}

@@ -1,0 +1,35 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+
+/// Small helpers for reading libvirt's XML with FoundationXML and XPath.
+struct XMLReader {
+    let document: XMLDocument
+
+    init(_ xml: String) throws {
+        document = try XMLDocument(xmlString: xml, options: [])
+    }
+
+    /// Elements matching an XPath from the document root.
+    func elements(_ xpath: String) -> [XMLElement] {
+        ((try? document.nodes(forXPath: xpath)) ?? []).compactMap { $0 as? XMLElement }
+    }
+
+    /// The string value of the first node matching an XPath (attribute or text).
+    func string(_ xpath: String) -> String? {
+        guard let node = (try? document.nodes(forXPath: xpath))?.first else { return nil }
+        return node.stringValue
+    }
+}
+
+extension XMLElement {
+    /// An attribute's value, or nil.
+    func attr(_ name: String) -> String? { attribute(forName: name)?.stringValue }
+
+    /// The first child element with the name.
+    func child(_ name: String) -> XMLElement? { elements(forName: name).first }
+
+    /// An attribute of the first child with the name.
+    func childAttr(_ child: String, _ name: String) -> String? { self.child(child)?.attr(name) }
+}

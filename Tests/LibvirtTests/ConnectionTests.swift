@@ -1,0 +1,171 @@
+import Foundation
+import Testing
+@testable import Libvirt
+
+/// The binding against libvirt's in-process test driver. Each test opens its
+/// own `test:///FILE` connection: those have private state, unlike
+/// `test:///default`, which the connections of one process share.
+@Suite struct ConnectionTests {
+    let connection: Connection
+
+    init() throws {
+        connection = try Connection.open(TestHost.uri)
+    }
+
+    @Test func reportsVersionsAndHostFacts() throws {
+        #expect(try connection.libVersion() >= 9_000_000)
+        #expect(try connection.hypervisorType() == "TEST")
+        #expect(LibvirtRuntime.versionString(9_000_000) == "9.0.0")
+        #expect(LibvirtRuntime.versionString(10_002_011) == "10.2.11")
+        let node = try connection.nodeInfo()
+        #expect(node.cpus == 8)
+        #expect(node.memoryKiB == 33_554_432)
+        #expect(try connection.capabilities().contains("<capabilities>"))
+        #expect(connection.isAlive)
+    }
+
+    @Test func listsAndLooksUpDomains() throws {
+        let names = try connection.listDomains().map(\.name)
+        #expect(names == ["build-agent", "db-1", "web-1"])
+        let web = try connection.lookupDomain(name: "web-1")
+        #expect(try web.uuid() == "4dea22b3-1d52-d8f3-2516-782e98ab3f01")
+        #expect(try connection.lookupDomain(uuid: "4dea22b3-1d52-d8f3-2516-782e98ab3f01").name == "web-1")
+        let info = try web.info()
+        #expect(info.state == .running)
+        #expect(info.vcpus == 2)
+        #expect(info.maxMemoryKiB == 2 * 1024 * 1024)
+        #expect(web.id != nil)
+        #expect(try web.xml().contains("<name>web-1</name>"))
+    }
+
+    @Test func missingObjectsCarryLibvirtCodes() throws {
+        #expect(throws: LibvirtError.self) { try connection.lookupDomain(name: "no-such-machine") }
+        do {
+            _ = try connection.lookupDomain(name: "no-such-machine")
+        } catch let error as LibvirtError {
+            #expect(error.code == LibvirtError.noDomain)
+            #expect(error.codeName == "VIR_ERR_NO_DOMAIN")
+            #expect(!error.message.isEmpty)
+        }
+        do {
+            _ = try connection.lookupNetwork(name: "no-such-net")
+            Issue.record("lookup of a missing network succeeded")
+        } catch let error as LibvirtError {
+            #expect(error.code == LibvirtError.noNetwork)
+        }
+        do {
+            _ = try connection.lookupStoragePool(name: "demo-images").lookupVolume(name: "missing.qcow2")
+            Issue.record("lookup of a missing volume succeeded")
+        } catch let error as LibvirtError {
+            #expect(error.code == LibvirtError.noStorageVolume)
+        }
+    }
+
+    @Test func domainLifecycle() throws {
+        let xml = """
+            <domain type='test'>
+              <name>binding-lifecycle</name>
+              <memory unit='MiB'>128</memory>
+              <vcpu>1</vcpu>
+              <os><type arch='x86_64'>hvm</type></os>
+            </domain>
+            """
+        let domain = try connection.defineDomain(xml: xml)
+        #expect(try domain.isPersistent())
+        #expect(try domain.info().state == .shutoff)
+        #expect(domain.id == nil)
+        try domain.start()
+        #expect(try domain.isActive())
+        #expect(domain.id != nil)
+        do {
+            try domain.start()
+            Issue.record("a second start succeeded")
+        } catch let error as LibvirtError {
+            #expect(!error.message.isEmpty)
+        }
+        try domain.destroy()
+        #expect(try domain.state().state == .shutoff)
+        try domain.undefine()
+        #expect(throws: LibvirtError.self) { try connection.lookupDomain(name: "binding-lifecycle") }
+    }
+
+    @Test func networksPoolsAndVolumes() throws {
+        let networks = try connection.listNetworks()
+        #expect(networks.map(\.name) == ["demo-bridged", "demo-isolated", "demo-nat", "demo-routed"])
+        let nat = try connection.lookupNetwork(name: "demo-nat")
+        #expect(try nat.isActive())
+        #expect(try nat.bridgeName() == "virbr-demo0")
+        #expect(try nat.xml().contains("<forward mode='nat'"))
+
+        let pools = try connection.listStoragePools(.active)
+        #expect(pools.map(\.name) == ["demo-backups", "demo-images"])
+        let images = try connection.lookupStoragePool(name: "demo-images")
+        #expect(try images.info().state == .running)
+        let volumes = try images.listVolumes()
+        #expect(volumes.map(\.name) == ["db-1.qcow2", "debian-12.iso", "web-1.qcow2"])
+        let web = try images.lookupVolume(name: "web-1.qcow2")
+        #expect(try web.info().capacity == 20 << 30)
+        #expect(try web.path() == "/var/lib/libvirt/images/web-1.qcow2")
+
+        let volume = try images.createVolume(xml: """
+            <volume><name>binding-new.raw</name><capacity unit='MiB'>16</capacity></volume>
+            """)
+        #expect(try volume.info().capacity == 16 << 20)
+        try volume.delete()
+        #expect(throws: LibvirtError.self) { try images.lookupVolume(name: "binding-new.raw") }
+    }
+
+    @Test func listFiltersSelectByState() throws {
+        let domain = try connection.defineDomain(xml: """
+            <domain type='test'><name>binding-filter</name><memory>65536</memory>
+            <os><type>hvm</type></os></domain>
+            """)
+        defer { try? domain.undefine() }
+        #expect(try connection.listDomains(.inactive).map(\.name) == ["binding-filter"])
+        #expect(!(try connection.listDomains(.active).map(\.name)).contains("binding-filter"))
+    }
+}
+
+@Suite struct BlockingExecutorTests {
+    @Test func runsJobsOffTheCallingThreadAndReturnsResults() async throws {
+        let executor = BlockingExecutor(threads: 2, name: "test-exec")
+        let name = try await executor.run { Thread.current.name ?? "" }
+        #expect(name.hasPrefix("test-exec-"))
+        let sum = try await withThrowingTaskGroup(of: Int.self) { group in
+            for i in 0..<100 { group.addTask { try await executor.run { i } } }
+            return try await group.reduce(0, +)
+        }
+        #expect(sum == 4950)
+        executor.shutdown()
+    }
+
+    @Test func propagatesErrors() async {
+        let executor = BlockingExecutor(threads: 1)
+        await #expect(throws: LibvirtError.self) {
+            try await executor.run { throw LibvirtError(code: 8, domain: 0, message: "bad") }
+        }
+    }
+
+    @Test func libvirtErrorsAreReadOnTheFailingThread() async throws {
+        // Two threads fail at once with different errors; each must see its own.
+        let executor = BlockingExecutor(threads: 2)
+        let connection = try Connection.open(TestHost.uri)
+        async let a: Int32? = executor.run {
+            do { _ = try connection.lookupDomain(name: "missing"); return nil } catch let e as LibvirtError { return e.code }
+        }
+        async let b: Int32? = executor.run {
+            do { _ = try connection.lookupNetwork(name: "missing"); return nil } catch let e as LibvirtError { return e.code }
+        }
+        #expect(try await a == LibvirtError.noDomain)
+        #expect(try await b == LibvirtError.noNetwork)
+    }
+}
+
+enum TestHost {
+    /// The demo host of `make run`, loaded privately by the test driver.
+    static var uri: String {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        return "test://" + root.appendingPathComponent("packaging/demo/host.xml").path
+    }
+}
