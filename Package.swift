@@ -98,7 +98,12 @@ let package = Package(
         ),
         .testTarget(
             name: "VirtHostCLITests",
-            dependencies: ["VirtHostCLI", "VirtHostServer", "VirtHostClient"]
+            dependencies: [
+                "VirtHostCLI", "VirtHostServer", "VirtHostClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "EndToEndTests",

@@ -15,6 +15,9 @@ public final class Domain: @unchecked Sendable {
     }
 
     /// The running machine's id, or nil when it is not running.
+    ///
+    /// libvirt fills the id in when the handle is looked up and does not
+    /// refresh it: look the domain up again after a start or stop.
     public var id: UInt32? {
         let id = virDomainGetID(handle)
         return id == UInt32.max ? nil : id

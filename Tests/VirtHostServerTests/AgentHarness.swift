@@ -17,7 +17,7 @@ enum AgentHarness {
 
     /// A fresh folder for sockets; short, because socket paths are limited to 107 bytes.
     static func temporaryFolder() throws -> String {
-        let path = "/tmp/vht-\(UUID().uuidString.prefix(8))"
+        let path = "/tmp/vhu-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }

@@ -1,0 +1,69 @@
+# virthost: the two commands a new user runs are `make run` and `make test`.
+# Everything they need (Debian packages, libvirtd, the test guest) is installed
+# or started here, idempotently.
+
+SHELL := /bin/bash
+SWIFT ?= swift
+PYTHON_ENV := .cache/python
+DEBUG_BIN = $(shell $(SWIFT) build --show-bin-path)
+RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path)
+
+.PHONY: all build release run test test-swift test-python deps deps-hypervisor libvirtd guest \
+        generate clean-test-host clean help
+
+all: build
+
+help:
+	@echo "make run              build release and serve the demo host (no libvirtd needed)"
+	@echo "make test             install what is missing, start libvirtd, run every test"
+	@echo "make build            debug build"
+	@echo "make generate         regenerate Sources/VirtHostAPI from proto/"
+	@echo "make clean-test-host  remove what a crashed test run left behind (prefix vht-)"
+
+deps:
+	@scripts/host-deps.sh
+
+deps-hypervisor:
+	@scripts/host-deps.sh --hypervisor
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+# Serve libvirt's in-process test driver loaded with packaging/demo/host.xml.
+run: release
+	@scripts/run-demo.sh "$(RELEASE_BIN)"
+
+libvirtd: deps-hypervisor
+	@scripts/start-libvirtd.sh
+
+guest: deps-hypervisor
+	@scripts/build-guest.sh
+
+$(PYTHON_ENV)/.ready: Makefile
+	@python3 -m venv $(PYTHON_ENV)
+	@$(PYTHON_ENV)/bin/pip install -q --disable-pip-version-check grpcio grpcio-tools grpcio-status pytest
+	@touch $@
+
+# Every test: the binding, the services over a socket, the CLI, the real
+# hypervisor (libvirtd + a TCG guest), and a Python grpcio client.
+test: deps-hypervisor libvirtd guest $(PYTHON_ENV)/.ready
+	$(SWIFT) build --build-tests
+	$(MAKE) --no-print-directory test-swift test-python
+
+test-swift:
+	VIRTHOST_BIN_DIR="$(DEBUG_BIN)" VIRTHOST_GUEST_DIR="$(CURDIR)/.cache/guest" $(SWIFT) test --skip-build
+
+test-python: $(PYTHON_ENV)/.ready
+	VIRTHOST_BIN_DIR="$(DEBUG_BIN)" $(PYTHON_ENV)/bin/python -m pytest -q Tests/python
+
+generate:
+	@scripts/generate.sh
+
+clean-test-host:
+	@scripts/clean-test-host.sh vht-
+
+clean:
+	rm -rf .build .run

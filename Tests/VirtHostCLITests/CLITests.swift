@@ -1,0 +1,189 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import Testing
+import VirtHostClient
+import VirtHostServer
+@testable import VirtHostCLI
+
+/// The CLI's commands, parsed as a user types them, against a real agent.
+@Suite struct CLITests {
+    @Test func netListTableShowsEveryNetwork() async throws {
+        try await CLIHarness.withAgent { socket in
+            let output = try await CLIHarness.run(["--socket", socket, "net", "list"])
+            let lines = output.split(separator: "\n").map(String.init)
+            #expect(lines.first?.contains("Name") == true)
+            #expect(lines.first?.contains("Forward") == true)
+            #expect(lines.count == 2 + 4)
+            #expect(output.contains("demo-nat") && output.contains("virbr-demo0") && output.contains("192.0.2.1/24"))
+            #expect(output.contains("isolated"))
+        }
+    }
+
+    @Test func jsonListIsOneParsableArray() async throws {
+        try await CLIHarness.withAgent { socket in
+            let output = try await CLIHarness.run(["--socket", socket, "--json", "net", "list"])
+            let array = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]])
+            #expect(array.map { $0["name"] as? String } == ["demo-bridged", "demo-isolated", "demo-nat", "demo-routed"])
+            #expect(array[2]["forward_mode"] as? String == "FORWARD_MODE_NAT")
+            #expect(array[2]["bridge"] as? String == "virbr-demo0")
+        }
+    }
+
+    @Test func jsonOneThingIsAnObject() async throws {
+        try await CLIHarness.withAgent { socket in
+            let output = try await CLIHarness.run(["--socket", socket, "--json", "domain", "info", "web-1"])
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
+            #expect(object["name"] as? String == "web-1")
+            #expect(object["vcpus"] as? Int == 2)
+            #expect(object["max_memory_kib"] as? Int == 2_097_152)
+            let host = try await CLIHarness.run(["--socket", socket, "--json", "host", "info"])
+            let hostObject = try #require(try JSONSerialization.jsonObject(with: Data(host.utf8)) as? [String: Any])
+            #expect((hostObject["version"] as? [String: Any])?["hypervisor_type"] as? String == "TEST")
+            #expect((hostObject["node"] as? [String: Any])?["cpus"] as? Int == 8)
+        }
+    }
+
+    @Test func optionsMayFollowTheCommand() async throws {
+        try await CLIHarness.withAgent { socket in
+            let output = try await CLIHarness.run(["pool", "list", "--socket", socket, "--json"])
+            let array = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]])
+            #expect(array.count == 2)
+        }
+    }
+
+    @Test func everyReadCommandRuns() async throws {
+        try await CLIHarness.withAgent { socket in
+            let host = try await CLIHarness.run(["--socket", socket, "host", "info"])
+            #expect(host.contains("Hypervisor:") && host.contains("TEST"))
+            let domains = try await CLIHarness.run(["--socket", socket, "domain", "list"])
+            #expect(domains.contains("web-1") && domains.contains("running"))
+            let info = try await CLIHarness.run(["--socket", socket, "domain", "info", "db-1"])
+            #expect(info.contains("CPU(s):") && info.contains("4"))
+            let xml = try await CLIHarness.run(["--socket", socket, "domain", "xml", "db-1"])
+            #expect(xml.contains("<domain"))
+            let netInfo = try await CLIHarness.run(["--socket", socket, "net", "info", "demo-routed"])
+            #expect(netInfo.contains("route"))
+            let netXML = try await CLIHarness.run(["--socket", socket, "net", "xml", "demo-nat"])
+            #expect(netXML.contains("<network"))
+            let pool = try await CLIHarness.run(["--socket", socket, "pool", "info", "demo-images"])
+            #expect(pool.contains("/var/lib/libvirt/images"))
+            let vols = try await CLIHarness.run(["--socket", socket, "vol", "list", "demo-images"])
+            #expect(vols.contains("web-1.qcow2") && vols.contains("20.00 GiB"))
+            let vol = try await CLIHarness.run(["--socket", socket, "vol", "info", "demo-images", "db-1.qcow2"])
+            #expect(vol.contains("qcow2") && vol.contains("40.00 GiB"))
+            let nics = try await CLIHarness.run(["--socket", socket, "iface", "list", "web-1"])
+            #expect(nics.contains("52:54:00:00:0a:01") && nics.contains("demo-nat"))
+            let disks = try await CLIHarness.run(["--socket", socket, "disk", "list", "db-1"])
+            #expect(disks.contains("vda") && disks.contains("cdrom"))
+        }
+    }
+
+    @Test func lifecycleCommands() async throws {
+        try await CLIHarness.withAgent { socket in
+            let folder = try AgentFolder.make()
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            let file = folder + "/vm.xml"
+            try """
+                <domain type='test'><name>cli-vm</name><memory>65536</memory><os><type>hvm</type></os></domain>
+                """.write(toFile: file, atomically: true, encoding: .utf8)
+            #expect(try await CLIHarness.run(["--socket", socket, "domain", "define", file]).contains("cli-vm"))
+            #expect(try await CLIHarness.run(["--socket", socket, "domain", "start", "cli-vm"]).contains("started"))
+            #expect(try await CLIHarness.run(["--socket", socket, "domain", "destroy", "cli-vm"]).contains("destroyed"))
+            #expect(try await CLIHarness.run(["--socket", socket, "domain", "undefine", "cli-vm"]).contains("undefined"))
+        }
+    }
+
+    @Test func failuresThrowTheAgentsError() async throws {
+        try await CLIHarness.withAgent { socket in
+            do {
+                _ = try await CLIHarness.run(["--socket", socket, "domain", "info", "missing-vm"])
+                Issue.record("a missing domain did not fail")
+            } catch let error as VirtHostError {
+                #expect(error.code == .notFound)
+                #expect(error.description.hasPrefix("NOT_FOUND: "))
+                #expect(error.description.contains("missing-vm"))
+                #expect(error.description.contains("VIR_ERR_NO_DOMAIN"))
+            }
+        }
+        do {
+            _ = try await CLIHarness.run(["--socket", "/tmp/vhu-no-agent.sock", "net", "list"])
+            Issue.record("a missing agent did not fail")
+        } catch let error as VirtHostError {
+            #expect(error.code == .unavailable)
+            #expect(error.description.contains("Is virthostd running"))
+        }
+    }
+
+    @Test func tableAndSizeFormatting() {
+        var table = Table("Name", "State")
+        table.add("a-long-name", "running")
+        table.add("b", "shut off")
+        let lines = table.render().split(separator: "\n").map(String.init)
+        #expect(lines[0] == " Name          State")
+        #expect(lines[2] == " a-long-name   running")
+        #expect(lines[3] == " b             shut off")
+        #expect(Format.bytes(512) == "512 B")
+        #expect(Format.bytes(1536) == "1.50 KiB")
+        #expect(Format.bytes(20 << 30) == "20.00 GiB")
+    }
+}
+
+enum AgentFolder {
+    static func make() throws -> String {
+        let path = "/tmp/vhu-cli-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+}
+
+enum CLIHarness {
+    static var demoURI: String {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        return "test://" + root.appendingPathComponent("packaging/demo/host.xml").path
+    }
+
+    /// Parses and runs a command line, returning what it printed.
+    static func run(_ arguments: [String]) async throws -> String {
+        let captured = Captured()
+        var command = try VirtHostCommand.parseAsRoot(arguments)
+        try await Output.$sink.withValue({ captured.append($0) }) {
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        }
+        return captured.text
+    }
+
+    static func withAgent(_ body: (String) async throws -> Void) async throws {
+        let folder = try AgentFolder.make()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/agent.sock"
+        let (ready, continuation) = AsyncStream<Void>.makeStream()
+        var logger = Logger(label: "cli-test-agent")
+        logger.logLevel = .warning
+        let agent = Agent(
+            configuration: AgentConfiguration(libvirtURI: demoURI, socketPath: path, socketMode: 0o600),
+            logger: logger, onReady: { _ in continuation.yield() })
+        let group = ServiceGroup(services: [agent], logger: logger)
+        let server = Task { try await group.run() }
+        var iterator = ready.makeAsyncIterator()
+        _ = await iterator.next()
+        var failure: (any Error)?
+        do { try await body(path) } catch { failure = error }
+        await group.triggerGracefulShutdown()
+        try await server.value
+        if let failure { throw failure }
+    }
+}
+
+final class Captured: @unchecked Sendable {
+    private let lock = NSLock()
+    private var buffer = ""
+    func append(_ text: String) { lock.withLock { buffer += text } }
+    var text: String { lock.withLock { buffer } }
+}

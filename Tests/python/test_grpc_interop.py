@@ -1,0 +1,138 @@
+"""A non-Swift client against the agent: Python grpcio stubs generated from
+proto/ at test time, talking to a real virthostd over its Unix socket.
+
+Run by `make test` (scripts/python-tests.sh): the agent binary is taken from
+VIRTHOST_BIN_DIR (default .build/debug) and serves the demo host through
+libvirt's test driver.
+"""
+import os
+import pathlib
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import grpc
+import pytest
+from grpc_status import rpc_status
+from grpc_tools import protoc
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+BIN_DIR = pathlib.Path(os.environ.get("VIRTHOST_BIN_DIR", ROOT / ".build" / "debug"))
+DEMO_URI = "test://" + str(ROOT / "packaging" / "demo" / "host.xml")
+
+
+@pytest.fixture(scope="session")
+def stubs():
+    """Generates the Python modules from proto/ into a temporary folder."""
+    out = tempfile.mkdtemp(prefix="vhu-py-")
+    wkt = pathlib.Path(protoc.__file__).parent / "_proto"
+    protos = sorted(str(p.relative_to(ROOT / "proto")) for p in (ROOT / "proto").rglob("*.proto"))
+    code = protoc.main(["protoc", f"-I{ROOT / 'proto'}", f"-I{wkt}", f"--python_out={out}",
+                        f"--grpc_python_out={out}", *protos])
+    assert code == 0, "protoc failed on proto/"
+    sys.path.insert(0, out)
+    import importlib
+    modules = {name: importlib.import_module(f"virthost.v1.{name}") for name in
+               ("host_pb2", "host_pb2_grpc", "network_pb2", "network_pb2_grpc",
+                "domain_pb2", "domain_pb2_grpc", "common_pb2")}
+    yield modules
+    shutil.rmtree(out, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def agent_socket():
+    """Starts virthostd on the demo host and stops it with SIGTERM afterwards."""
+    binary = BIN_DIR / "virthostd"
+    assert binary.exists(), f"{binary} is missing: run swift build first"
+    folder = tempfile.mkdtemp(prefix="vhu-py-")
+    path = os.path.join(folder, "agent.sock")
+    process = subprocess.Popen([str(binary), "--connect", DEMO_URI, "--socket", path, "--socket-mode", "0600",
+                                "--log-level", "warning"])
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if os.path.exists(path):
+                probe = socket.socket(socket.AF_UNIX)
+                try:
+                    probe.connect(path)
+                    break
+                except OSError:
+                    pass
+                finally:
+                    probe.close()
+            assert process.poll() is None, "virthostd exited early"
+            time.sleep(0.05)
+        else:
+            pytest.fail("virthostd did not open its socket within 30 s")
+        yield path
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0, "virthostd did not exit cleanly on SIGTERM"
+        assert not os.path.exists(path), "virthostd left its socket behind"
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def channel(agent_socket):
+    with grpc.insecure_channel(f"unix:{agent_socket}") as ch:
+        yield ch
+
+
+def test_host_service_version_and_node_info(stubs, channel):
+    host = stubs["host_pb2_grpc"].HostServiceStub(channel)
+    version = host.GetVersion(stubs["host_pb2"].GetVersionRequest(), timeout=10)
+    assert version.hypervisor_type == "TEST"
+    assert version.agent_version
+    assert version.uri == DEMO_URI
+    node = host.GetNodeInfo(stubs["host_pb2"].GetNodeInfoRequest(), timeout=10)
+    assert node.cpus == 8
+    health = host.GetHealth(stubs["host_pb2"].GetHealthRequest(), timeout=10)
+    assert health.status == stubs["host_pb2"].GetHealthResponse.STATUS_SERVING
+
+
+def test_network_service_lists_and_gets(stubs, channel):
+    networks = stubs["network_pb2_grpc"].NetworkServiceStub(channel)
+    listed = networks.ListNetworks(stubs["network_pb2"].ListNetworksRequest(), timeout=10)
+    assert [n.name for n in listed.networks] == ["demo-bridged", "demo-isolated", "demo-nat", "demo-routed"]
+    nat = networks.GetNetwork(stubs["network_pb2"].NetworkRef(name="demo-nat"), timeout=10)
+    assert nat.forward_mode == stubs["network_pb2"].FORWARD_MODE_NAT
+    assert list(nat.addresses) == ["192.0.2.1/24"]
+    xml = networks.GetNetworkXML(stubs["network_pb2"].GetNetworkXMLRequest(
+        network=stubs["network_pb2"].NetworkRef(name="demo-nat")), timeout=10)
+    assert "<forward mode='nat'" in xml.xml
+
+
+def test_not_found_carries_libvirt_details(stubs, channel):
+    networks = stubs["network_pb2_grpc"].NetworkServiceStub(channel)
+    with pytest.raises(grpc.RpcError) as raised:
+        networks.GetNetwork(stubs["network_pb2"].NetworkRef(name="no-such-net"), timeout=10)
+    error = raised.value
+    assert error.code() == grpc.StatusCode.NOT_FOUND
+    assert "no-such-net" in error.details()
+    trailers = dict(error.trailing_metadata())
+    assert trailers["virthost-libvirt-code"] == "43"
+    status = rpc_status.from_call(error)
+    assert status is not None and status.code == grpc.StatusCode.NOT_FOUND.value[0]
+    from google.rpc import error_details_pb2
+    infos = []
+    for detail in status.details:
+        info = error_details_pb2.ErrorInfo()
+        if detail.Unpack(info):
+            infos.append(info)
+    assert infos and infos[0].domain == "libvirt.org" and infos[0].reason == "VIR_ERR_NO_NETWORK"
+    assert infos[0].metadata["code"] == "43"
+
+
+def test_invalid_argument_and_unimplemented(stubs, channel):
+    domains = stubs["domain_pb2_grpc"].DomainServiceStub(channel)
+    with pytest.raises(grpc.RpcError) as raised:
+        domains.GetDomain(stubs["domain_pb2"].GetDomainRequest(), timeout=10)
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    with pytest.raises(grpc.RpcError) as raised:
+        domains.AttachDisk(stubs["domain_pb2"].AttachDiskRequest(), timeout=10)
+    assert raised.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    assert "AttachDisk" in raised.value.details()

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# `make run`: serve the demo host (libvirt's in-process test driver loaded from
+# packaging/demo/host.xml) on ./.run/virthost.sock, show the CLI talking to it,
+# and keep serving until Ctrl-C.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=${1:?usage: run-demo.sh BIN_DIR}
+socket=.run/virthost.sock
+mkdir -p .run
+
+"$bin/virthostd" --connect "test://$PWD/packaging/demo/host.xml" --socket "$PWD/$socket" \
+    --socket-mode 0600 --log-level notice &
+agent=$!
+trap 'kill -TERM $agent 2>/dev/null; wait $agent 2>/dev/null' INT TERM EXIT
+
+for _ in $(seq 100); do
+    [ -S "$socket" ] && "$bin/virthost" --socket "$socket" host info >/dev/null 2>&1 && break
+    kill -0 $agent 2>/dev/null || { echo "run-demo: virthostd exited; see the log above" >&2; exit 1; }
+    sleep 0.1
+done
+
+show() {
+    echo "\$ virthost $*"
+    "$bin/virthost" --socket "$socket" "$@"
+    echo
+}
+echo
+echo "virthostd is serving the demo host on $socket (pid $agent). The CLI talking to it:"
+echo
+show net list
+show domain list
+show --json pool list
+cat <<TXT
+Try more from another terminal:
+  export PATH="$bin:\$PATH"
+  virthost --socket $socket --json net list
+  virthost --socket $socket domain info web-1
+  virthost --socket $socket iface list web-1
+  virthost --socket $socket disk list db-1
+  virthost --socket $socket vol list demo-images
+
+Ctrl-C stops the agent and removes the socket.
+TXT
+wait $agent

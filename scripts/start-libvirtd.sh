@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Make sure virtlogd and libvirtd run and qemu:///system answers.
+#
+# PID 1 is not systemd on the test machines, so the daemons are started by
+# hand. Idempotent: a daemon that already runs (a developer machine, a previous
+# run, systemd) is left alone. Quiet on success; exits non-zero with a clear
+# message when qemu:///system does not answer within VIRTHOST_LIBVIRTD_WAIT
+# seconds (default 30).
+#
+# The libvirt `default` network is neither started nor needed: tests define
+# their own isolated networks, so a missing/inactive `default` is fine.
+set -euo pipefail
+
+URI=qemu:///system
+WAIT=${VIRTHOST_LIBVIRTD_WAIT:-30}
+LOG=/var/log/libvirt/libvirtd.log
+
+die() { echo "start-libvirtd: $*" >&2; exit 1; }
+
+# `timeout` because a wedged daemon can accept the socket and never answer.
+answers() { timeout 10 virsh -q -c "$URI" version >/dev/null 2>&1; }
+
+for b in virsh libvirtd virtlogd; do
+    command -v "$b" >/dev/null || die "$b not found; run: scripts/host-deps.sh --hypervisor"
+done
+
+answers && exit 0
+
+(( EUID == 0 )) || die "$URI does not answer and starting libvirtd needs root"
+
+mkdir -p /run/libvirt /var/log/libvirt
+
+# Without systemd/journald the daemons would log nowhere useful; send their
+# errors to a file so a failed start can be diagnosed. Set per command (virsh
+# would log there too) and only for daemons started here: an admin's
+# libvirtd.conf is not touched.
+
+# virtlogd first: libvirtd hands qemu's stdout/stderr (and <log> files) to it,
+# and a domain start fails without it.
+if ! pgrep -x virtlogd >/dev/null; then
+    LIBVIRT_LOG_OUTPUTS="3:file:/var/log/libvirt/virtlogd.log" virtlogd -d \
+        || die "virtlogd -d failed (see /var/log/libvirt/virtlogd.log)"
+fi
+
+# A libvirtd that runs but does not answer yet is probably still starting:
+# wait for it rather than start a second one (which would fail on its pidfile).
+if ! pgrep -x libvirtd >/dev/null; then
+    LIBVIRT_LOG_OUTPUTS="3:file:$LOG" libvirtd -d || die "libvirtd -d failed (see $LOG)"
+fi
+
+deadline=$((SECONDS + WAIT))
+until answers; do
+    if (( SECONDS >= deadline )); then
+        err=$(timeout 10 virsh -q -c "$URI" version 2>&1 >/dev/null || true)
+        pgrep -x libvirtd >/dev/null || err="libvirtd exited; ${err}"
+        echo "start-libvirtd: $URI did not answer within ${WAIT}s: ${err:-no error text}" >&2
+        [[ -f $LOG ]] && { echo "--- last lines of $LOG:" >&2; tail -n 15 "$LOG" >&2; }
+        exit 1
+    fi
+    sleep 0.5
+done
