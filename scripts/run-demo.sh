@@ -4,20 +4,27 @@
 # and keep serving until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=${1:?usage: run-demo.sh BIN_DIR}
+bin=$(cd "${1:?usage: run-demo.sh BIN_DIR}" && pwd)
 socket=.run/virthost.sock
 mkdir -p .run
+if [ -S "$socket" ] && "$bin/virthost" --socket "$socket" host info >/dev/null 2>&1; then
+    echo "run-demo: another agent already serves $socket; stop it first (Ctrl-C in its terminal)" >&2
+    exit 1
+fi
 
 "$bin/virthostd" --connect "test://$PWD/packaging/demo/host.xml" --socket "$PWD/$socket" \
     --socket-mode 0600 --log-level notice &
 agent=$!
 trap 'kill -TERM $agent 2>/dev/null; wait $agent 2>/dev/null' INT TERM EXIT
 
+ready=0
 for _ in $(seq 100); do
-    [ -S "$socket" ] && "$bin/virthost" --socket "$socket" host info >/dev/null 2>&1 && break
+    # Our own agent first: the socket may answer for another one (it refuses to start then).
     kill -0 $agent 2>/dev/null || { echo "run-demo: virthostd exited; see the log above" >&2; exit 1; }
+    if [ -S "$socket" ] && "$bin/virthost" --socket "$socket" host info >/dev/null 2>&1; then ready=1; break; fi
     sleep 0.1
 done
+[ $ready = 1 ] || { echo "run-demo: virthostd did not answer on $socket within 10 s" >&2; exit 1; }
 
 show() {
     echo "\$ virthost $*"

@@ -96,14 +96,6 @@ struct DomainService: Virthost_V1_DomainService.SimpleServiceProtocol {
         return response
     }
 
-    func attachInterface(request: Virthost_V1_AttachInterfaceRequest, context: ServerContext) async throws -> Virthost_V1_Interface {
-        throw RPCError.notBuilt("DomainService.AttachInterface")
-    }
-
-    func detachInterface(request: Virthost_V1_DetachInterfaceRequest, context: ServerContext) async throws -> Virthost_V1_DetachResult {
-        throw RPCError.notBuilt("DomainService.DetachInterface")
-    }
-
     func listDisks(request: Virthost_V1_ListDisksRequest, context: ServerContext) async throws -> Virthost_V1_ListDisksResponse {
         let ref = try ObjectRef(request.domain)
         let xml = try await hypervisor.run { try $0.domain(ref).xml(request.inactive ? .inactive : []) }
@@ -112,11 +104,4 @@ struct DomainService: Virthost_V1_DomainService.SimpleServiceProtocol {
         return response
     }
 
-    func attachDisk(request: Virthost_V1_AttachDiskRequest, context: ServerContext) async throws -> Virthost_V1_Disk {
-        throw RPCError.notBuilt("DomainService.AttachDisk")
-    }
-
-    func detachDisk(request: Virthost_V1_DetachDiskRequest, context: ServerContext) async throws -> Virthost_V1_DetachResult {
-        throw RPCError.notBuilt("DomainService.DetachDisk")
-    }
 }

@@ -1,29 +1,8 @@
 import VirtHostAPI
 
-// Typed calls, one per RPC the CLI and most callers need. Each names the
-// object the way virsh does: by name.
+// Typed calls of the domains area, naming objects as virsh does: by name.
 
 extension VirtHostClient {
-    // MARK: Host
-
-    public func version() async throws -> Virthost_V1_GetVersionResponse {
-        try await call { try await hosts.getVersion(.init()) }
-    }
-
-    public func nodeInfo() async throws -> Virthost_V1_GetNodeInfoResponse {
-        try await call { try await hosts.getNodeInfo(.init()) }
-    }
-
-    public func capabilities() async throws -> Virthost_V1_GetCapabilitiesResponse {
-        try await call { try await hosts.getCapabilities(.init()) }
-    }
-
-    public func health() async throws -> Virthost_V1_GetHealthResponse {
-        try await call { try await hosts.getHealth(.init()) }
-    }
-
-    // MARK: Domains
-
     public func listDomains(activeOnly: Bool = false, inactiveOnly: Bool = false) async throws -> [Virthost_V1_Domain] {
         var request = Virthost_V1_ListDomainsRequest()
         request.activeOnly = activeOnly
@@ -93,55 +72,8 @@ extension VirtHostClient {
             }).disks
         }
     }
-
-    // MARK: Networks
-
-    public func listNetworks(activeOnly: Bool = false, inactiveOnly: Bool = false) async throws -> [Virthost_V1_Network] {
-        var request = Virthost_V1_ListNetworksRequest()
-        request.activeOnly = activeOnly
-        request.inactiveOnly = inactiveOnly
-        return try await call { try await networks.listNetworks(request).networks }
-    }
-
-    public func network(_ name: String) async throws -> Virthost_V1_Network {
-        try await call { try await networks.getNetwork(.with { $0.name = name }) }
-    }
-
-    public func networkXML(_ name: String, inactive: Bool = false) async throws -> String {
-        try await call {
-            try await networks.getNetworkXML(.with {
-                $0.network.name = name
-                $0.inactive = inactive
-            }).xml
-        }
-    }
-
-    // MARK: Storage
-
-    public func listPools(activeOnly: Bool = false, inactiveOnly: Bool = false) async throws -> [Virthost_V1_Pool] {
-        var request = Virthost_V1_ListPoolsRequest()
-        request.activeOnly = activeOnly
-        request.inactiveOnly = inactiveOnly
-        return try await call { try await storage.listPools(request).pools }
-    }
-
-    public func pool(_ name: String) async throws -> Virthost_V1_Pool {
-        try await call { try await storage.getPool(.with { $0.name = name }) }
-    }
-
-    public func listVolumes(pool: String) async throws -> [Virthost_V1_Volume] {
-        try await call { try await storage.listVolumes(.with { $0.pool = pool }).volumes }
-    }
-
-    public func volume(pool: String, name: String) async throws -> Virthost_V1_Volume {
-        try await call {
-            try await storage.getVolume(.with {
-                $0.pool = pool
-                $0.name = name
-            })
-        }
-    }
 }
+
 
 extension Virthost_V1_DomainRef {
     /// A reference by name.
