@@ -35,8 +35,11 @@ if (( hypervisor )); then
         libvirt-daemon-system qemu-system-x86 qemu-utils qemu-guest-agent
         # isolated/NAT networks (libvirt spawns dnsmasq, programs iptables)
         dnsmasq-base iptables iproute2
-        # fs/disk storage pools on loop devices
-        parted e2fsprogs
+        # fs/disk storage pools on loop devices (xfsprogs: fs pools formatted xfs;
+        # util-linux: losetup, mount), and the storage backends Debian ships apart
+        # (rbd, gluster pools can then be defined and reported as supported)
+        parted e2fsprogs xfsprogs util-linux
+        libvirt-daemon-driver-storage-rbd libvirt-daemon-driver-storage-gluster
         libnl-route-3-dev
         # scripts/build-guest.sh: busybox for the guest, cpio+compressors for the
         # initramfs, kmod for depmod/modprobe --show-depends on the unpacked kernel

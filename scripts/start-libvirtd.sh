@@ -24,7 +24,33 @@ for b in virsh libvirtd virtlogd; do
     command -v "$b" >/dev/null || die "$b not found; run: scripts/host-deps.sh --hypervisor"
 done
 
-answers && exit 0
+# A storage backend installed after libvirtd started (host-deps.sh adds rbd
+# and gluster) is only loaded at daemon start. Restart a libvirtd this script
+# can manage (started by hand, not by systemd) when a backend module is on disk
+# but the daemon reports its pool type unsupported. Guests keep running over a
+# libvirtd restart; clients see their connection drop once and reconnect.
+stale_storage_backends() {
+    local dir=/usr/lib/x86_64-linux-gnu/libvirt/storage-backend caps t
+    [[ -d $dir ]] || dir=$(dirname "$(find /usr/lib* -path '*libvirt/storage-backend/*.so' -print -quit 2>/dev/null)" 2>/dev/null) || return 1
+    caps=$(timeout 10 virsh -q -c "$URI" pool-capabilities 2>/dev/null) || return 1
+    for t in rbd gluster; do
+        [[ -e $dir/libvirt_storage_backend_$t.so ]] || continue
+        grep -q "<pool type='$t' supported='no'>" <<<"$caps" && return 0
+    done
+    return 1
+}
+
+if answers; then
+    if (( EUID == 0 )) && [[ ! -d /run/systemd/system ]] && stale_storage_backends &&
+       pid=$(cat /run/libvirtd.pid 2>/dev/null) && [[ $(ps -o comm= -p "$pid" 2>/dev/null) == libvirtd ]]; then
+        echo "start-libvirtd: restarting libvirtd (pid $pid) to load newly installed storage backends" >&2
+        kill -TERM "$pid"
+        for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -0 "$pid" 2>/dev/null && die "libvirtd (pid $pid) did not exit within 10 s after SIGTERM"
+    else
+        exit 0
+    fi
+fi
 
 (( EUID == 0 )) || die "$URI does not answer and starting libvirtd needs root"
 
