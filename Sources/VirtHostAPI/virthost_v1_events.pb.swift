@@ -85,8 +85,15 @@ public nonisolated struct Virthost_V1_WatchRequest: Sendable {
   /// Only events about objects with this name; empty for all.
   public var name: String = String()
 
-  /// Replay events with a larger sequence number; 0 for only new events.
+  /// Replay buffered events with a larger sequence number, then stream new
+  /// ones; 0 for only new events. When events after it are no longer
+  /// buffered, a "gap" event comes first.
   public var sinceSequence: UInt64 = 0
+
+  /// The epoch the since_sequence belongs to; 0 if unknown. When it differs
+  /// from the agent's, the agent restarted: a "gap" event comes first and
+  /// every buffered event follows.
+  public var sinceEpoch: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -128,8 +135,12 @@ public nonisolated struct Virthost_V1_Event: Sendable {
   /// For device events, the device alias.
   public var device: String = String()
 
-  /// For gap events: the first sequence number that is no longer buffered.
+  /// For gap events: the first sequence number the client will not see.
   public var gapFrom: UInt64 = 0
+
+  /// Identifies this run of the agent (its start time, in nanoseconds since
+  /// the Unix epoch). Sequence numbers start again at 1 when it changes.
+  public var epoch: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -148,7 +159,7 @@ nonisolated extension Virthost_V1_EventKind: SwiftProtobuf._ProtoNameProviding {
 
 nonisolated extension Virthost_V1_WatchRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".WatchRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kinds\0\u{1}name\0\u{3}since_sequence\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kinds\0\u{1}name\0\u{3}since_sequence\0\u{3}since_epoch\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -159,6 +170,7 @@ nonisolated extension Virthost_V1_WatchRequest: SwiftProtobuf.Message, SwiftProt
       case 1: try { try decoder.decodeRepeatedEnumField(value: &self.kinds) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.name) }()
       case 3: try { try decoder.decodeSingularUInt64Field(value: &self.sinceSequence) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.sinceEpoch) }()
       default: break
       }
     }
@@ -174,6 +186,9 @@ nonisolated extension Virthost_V1_WatchRequest: SwiftProtobuf.Message, SwiftProt
     if self.sinceSequence != 0 {
       try visitor.visitSingularUInt64Field(value: self.sinceSequence, fieldNumber: 3)
     }
+    if self.sinceEpoch != 0 {
+      try visitor.visitSingularUInt64Field(value: self.sinceEpoch, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -181,6 +196,7 @@ nonisolated extension Virthost_V1_WatchRequest: SwiftProtobuf.Message, SwiftProt
     if lhs.kinds != rhs.kinds {return false}
     if lhs.name != rhs.name {return false}
     if lhs.sinceSequence != rhs.sinceSequence {return false}
+    if lhs.sinceEpoch != rhs.sinceEpoch {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -188,7 +204,7 @@ nonisolated extension Virthost_V1_WatchRequest: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Virthost_V1_Event: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Event"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sequence\0\u{1}time\0\u{1}kind\0\u{1}name\0\u{1}uuid\0\u{1}type\0\u{1}detail\0\u{1}device\0\u{3}gap_from\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sequence\0\u{1}time\0\u{1}kind\0\u{1}name\0\u{1}uuid\0\u{1}type\0\u{1}detail\0\u{1}device\0\u{3}gap_from\0\u{1}epoch\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -205,6 +221,7 @@ nonisolated extension Virthost_V1_Event: SwiftProtobuf.Message, SwiftProtobuf._M
       case 7: try { try decoder.decodeSingularStringField(value: &self.detail) }()
       case 8: try { try decoder.decodeSingularStringField(value: &self.device) }()
       case 9: try { try decoder.decodeSingularUInt64Field(value: &self.gapFrom) }()
+      case 10: try { try decoder.decodeSingularUInt64Field(value: &self.epoch) }()
       default: break
       }
     }
@@ -242,6 +259,9 @@ nonisolated extension Virthost_V1_Event: SwiftProtobuf.Message, SwiftProtobuf._M
     if self.gapFrom != 0 {
       try visitor.visitSingularUInt64Field(value: self.gapFrom, fieldNumber: 9)
     }
+    if self.epoch != 0 {
+      try visitor.visitSingularUInt64Field(value: self.epoch, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -255,6 +275,7 @@ nonisolated extension Virthost_V1_Event: SwiftProtobuf.Message, SwiftProtobuf._M
     if lhs.detail != rhs.detail {return false}
     if lhs.device != rhs.device {return false}
     if lhs.gapFrom != rhs.gapFrom {return false}
+    if lhs.epoch != rhs.epoch {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
