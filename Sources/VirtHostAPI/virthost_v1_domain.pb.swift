@@ -379,6 +379,9 @@ public nonisolated struct Virthost_V1_Interface: Sendable {
   /// The type exactly as libvirt's XML says it.
   public var rawType: String = String()
 
+  /// The port group of the source network it uses, when it names one.
+  public var portgroup: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -449,6 +452,7 @@ public nonisolated struct Virthost_V1_AttachInterfaceRequest: Sendable {
   /// macvtap mode for type DIRECT: bridge (default), vepa, private, passthrough.
   public var directMode: String = String()
 
+  /// Live, persistent or both; neither is virsh's --current.
   public var scope: Virthost_V1_DeviceScope {
     get {_scope ?? Virthost_V1_DeviceScope()}
     set {_scope = newValue}
@@ -457,6 +461,10 @@ public nonisolated struct Virthost_V1_AttachInterfaceRequest: Sendable {
   public var hasScope: Bool {self._scope != nil}
   /// Clears the value of `scope`. Subsequent reads from it will return its default value.
   public mutating func clearScope() {self._scope = nil}
+
+  /// A port group of the source network (e.g. an Open vSwitch VLAN); only
+  /// with type NETWORK or HOSTDEV.
+  public var portgroup: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -483,6 +491,9 @@ public nonisolated struct Virthost_V1_DetachInterfaceRequest: Sendable {
   /// The MAC of the NIC to remove.
   public var mac: String = String()
 
+  /// Live, persistent or both; neither is virsh's --current. A live detach
+  /// waits for the guest to release the NIC until shortly before the call's
+  /// deadline (10 s when the call has none).
   public var scope: Virthost_V1_DeviceScope {
     get {_scope ?? Virthost_V1_DeviceScope()}
     set {_scope = newValue}
@@ -513,6 +524,10 @@ public nonisolated struct Virthost_V1_DetachResult: Sendable {
   /// True when the guest has not released the device before the call's
   /// deadline; libvirt finishes the removal when the guest does.
   public var pending: Bool = false
+
+  /// How long the agent waited for the guest to release the device, in
+  /// milliseconds (0 when no live change was asked for).
+  public var waitedMs: UInt32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1133,7 +1148,7 @@ nonisolated extension Virthost_V1_UndefineDomainRequest: SwiftProtobuf.Message, 
 
 nonisolated extension Virthost_V1_Interface: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Interface"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}type\0\u{1}source\0\u{1}mac\0\u{1}model\0\u{3}target_dev\0\u{3}direct_mode\0\u{3}raw_type\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}type\0\u{1}source\0\u{1}mac\0\u{1}model\0\u{3}target_dev\0\u{3}direct_mode\0\u{3}raw_type\0\u{1}portgroup\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1148,6 +1163,7 @@ nonisolated extension Virthost_V1_Interface: SwiftProtobuf.Message, SwiftProtobu
       case 5: try { try decoder.decodeSingularStringField(value: &self.targetDev) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.directMode) }()
       case 7: try { try decoder.decodeSingularStringField(value: &self.rawType) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.portgroup) }()
       default: break
       }
     }
@@ -1175,6 +1191,9 @@ nonisolated extension Virthost_V1_Interface: SwiftProtobuf.Message, SwiftProtobu
     if !self.rawType.isEmpty {
       try visitor.visitSingularStringField(value: self.rawType, fieldNumber: 7)
     }
+    if !self.portgroup.isEmpty {
+      try visitor.visitSingularStringField(value: self.portgroup, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1186,6 +1205,7 @@ nonisolated extension Virthost_V1_Interface: SwiftProtobuf.Message, SwiftProtobu
     if lhs.targetDev != rhs.targetDev {return false}
     if lhs.directMode != rhs.directMode {return false}
     if lhs.rawType != rhs.rawType {return false}
+    if lhs.portgroup != rhs.portgroup {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1262,7 +1282,7 @@ nonisolated extension Virthost_V1_ListInterfacesResponse: SwiftProtobuf.Message,
 
 nonisolated extension Virthost_V1_AttachInterfaceRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AttachInterfaceRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}domain\0\u{1}type\0\u{1}source\0\u{1}model\0\u{1}mac\0\u{3}direct_mode\0\u{1}scope\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}domain\0\u{1}type\0\u{1}source\0\u{1}model\0\u{1}mac\0\u{3}direct_mode\0\u{1}scope\0\u{1}portgroup\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1277,6 +1297,7 @@ nonisolated extension Virthost_V1_AttachInterfaceRequest: SwiftProtobuf.Message,
       case 5: try { try decoder.decodeSingularStringField(value: &self.mac) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.directMode) }()
       case 7: try { try decoder.decodeSingularMessageField(value: &self._scope) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.portgroup) }()
       default: break
       }
     }
@@ -1308,6 +1329,9 @@ nonisolated extension Virthost_V1_AttachInterfaceRequest: SwiftProtobuf.Message,
     try { if let v = self._scope {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
     } }()
+    if !self.portgroup.isEmpty {
+      try visitor.visitSingularStringField(value: self.portgroup, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1319,6 +1343,7 @@ nonisolated extension Virthost_V1_AttachInterfaceRequest: SwiftProtobuf.Message,
     if lhs.mac != rhs.mac {return false}
     if lhs.directMode != rhs.directMode {return false}
     if lhs._scope != rhs._scope {return false}
+    if lhs.portgroup != rhs.portgroup {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1370,7 +1395,7 @@ nonisolated extension Virthost_V1_DetachInterfaceRequest: SwiftProtobuf.Message,
 
 nonisolated extension Virthost_V1_DetachResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DetachResult"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}completed\0\u{1}pending\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}completed\0\u{1}pending\0\u{3}waited_ms\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1380,6 +1405,7 @@ nonisolated extension Virthost_V1_DetachResult: SwiftProtobuf.Message, SwiftProt
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularBoolField(value: &self.completed) }()
       case 2: try { try decoder.decodeSingularBoolField(value: &self.pending) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.waitedMs) }()
       default: break
       }
     }
@@ -1392,12 +1418,16 @@ nonisolated extension Virthost_V1_DetachResult: SwiftProtobuf.Message, SwiftProt
     if self.pending != false {
       try visitor.visitSingularBoolField(value: self.pending, fieldNumber: 2)
     }
+    if self.waitedMs != 0 {
+      try visitor.visitSingularUInt32Field(value: self.waitedMs, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Virthost_V1_DetachResult, rhs: Virthost_V1_DetachResult) -> Bool {
     if lhs.completed != rhs.completed {return false}
     if lhs.pending != rhs.pending {return false}
+    if lhs.waitedMs != rhs.waitedMs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -113,6 +113,45 @@ public enum Virthost_V1_HostNetworkService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "CreateVlan" metadata.
+        public enum CreateVlan: Sendable {
+            /// Request type for "CreateVlan".
+            public typealias Input = Virthost_V1_CreateVlanRequest
+            /// Response type for "CreateVlan".
+            public typealias Output = Virthost_V1_Link
+            /// Descriptor for "CreateVlan".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "virthost.v1.HostNetworkService"),
+                method: "CreateVlan",
+                type: .unary
+            )
+        }
+        /// Namespace for "CreateBond" metadata.
+        public enum CreateBond: Sendable {
+            /// Request type for "CreateBond".
+            public typealias Input = Virthost_V1_CreateBondRequest
+            /// Response type for "CreateBond".
+            public typealias Output = Virthost_V1_Link
+            /// Descriptor for "CreateBond".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "virthost.v1.HostNetworkService"),
+                method: "CreateBond",
+                type: .unary
+            )
+        }
+        /// Namespace for "DeleteLink" metadata.
+        public enum DeleteLink: Sendable {
+            /// Request type for "DeleteLink".
+            public typealias Input = Virthost_V1_DeleteLinkRequest
+            /// Response type for "DeleteLink".
+            public typealias Output = Virthost_V1_Empty
+            /// Descriptor for "DeleteLink".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "virthost.v1.HostNetworkService"),
+                method: "DeleteLink",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "virthost.v1.HostNetworkService" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             ListLinks.descriptor,
@@ -121,7 +160,10 @@ public enum Virthost_V1_HostNetworkService: Sendable {
             CreateTap.descriptor,
             DeleteTap.descriptor,
             AddToBridge.descriptor,
-            RemoveFromBridge.descriptor
+            RemoveFromBridge.descriptor,
+            CreateVlan.descriptor,
+            CreateBond.descriptor,
+            DeleteLink.descriptor
         ]
     }
 }
@@ -277,6 +319,66 @@ extension Virthost_V1_HostNetworkService {
             request: GRPCCore.StreamingServerRequest<Virthost_V1_BridgePortRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_Link>
+
+        /// Handle the "CreateVlan" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Create an 802.1Q VLAN interface on a parent (ip link add link DEV type vlan id N).
+        /// > Needs the kernel's 8021q support: without it the call fails with
+        /// > UNIMPLEMENTED and nothing is created.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Virthost_V1_CreateVlanRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Virthost_V1_Link` messages.
+        func createVlan(
+            request: GRPCCore.StreamingServerRequest<Virthost_V1_CreateVlanRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_Link>
+
+        /// Handle the "CreateBond" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Create a bond and enslave interfaces to it (ip link add type bond).
+        /// > Needs the kernel's bonding support: without it the call fails with
+        /// > UNIMPLEMENTED and nothing is created.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Virthost_V1_CreateBondRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Virthost_V1_Link` messages.
+        func createBond(
+            request: GRPCCore.StreamingServerRequest<Virthost_V1_CreateBondRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_Link>
+
+        /// Handle the "DeleteLink" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Delete a virtual link of another kind: vlan, bond, veth, dummy, macvlan,
+        /// > macvtap (ip link del). Physical devices and loopback are refused;
+        /// > bridges and TAPs have their own calls.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Virthost_V1_DeleteLinkRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Virthost_V1_Empty` messages.
+        func deleteLink(
+            request: GRPCCore.StreamingServerRequest<Virthost_V1_DeleteLinkRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_Empty>
     }
 
     /// Service protocol for the "virthost.v1.HostNetworkService" service.
@@ -416,6 +518,66 @@ extension Virthost_V1_HostNetworkService {
             request: GRPCCore.ServerRequest<Virthost_V1_BridgePortRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Virthost_V1_Link>
+
+        /// Handle the "CreateVlan" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Create an 802.1Q VLAN interface on a parent (ip link add link DEV type vlan id N).
+        /// > Needs the kernel's 8021q support: without it the call fails with
+        /// > UNIMPLEMENTED and nothing is created.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_CreateVlanRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Virthost_V1_Link` message.
+        func createVlan(
+            request: GRPCCore.ServerRequest<Virthost_V1_CreateVlanRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Virthost_V1_Link>
+
+        /// Handle the "CreateBond" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Create a bond and enslave interfaces to it (ip link add type bond).
+        /// > Needs the kernel's bonding support: without it the call fails with
+        /// > UNIMPLEMENTED and nothing is created.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_CreateBondRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Virthost_V1_Link` message.
+        func createBond(
+            request: GRPCCore.ServerRequest<Virthost_V1_CreateBondRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Virthost_V1_Link>
+
+        /// Handle the "DeleteLink" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Delete a virtual link of another kind: vlan, bond, veth, dummy, macvlan,
+        /// > macvtap (ip link del). Physical devices and loopback are refused;
+        /// > bridges and TAPs have their own calls.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_DeleteLinkRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Virthost_V1_Empty` message.
+        func deleteLink(
+            request: GRPCCore.ServerRequest<Virthost_V1_DeleteLinkRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Virthost_V1_Empty>
     }
 
     /// Simple service protocol for the "virthost.v1.HostNetworkService" service.
@@ -553,6 +715,66 @@ extension Virthost_V1_HostNetworkService {
             request: Virthost_V1_BridgePortRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Virthost_V1_Link
+
+        /// Handle the "CreateVlan" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Create an 802.1Q VLAN interface on a parent (ip link add link DEV type vlan id N).
+        /// > Needs the kernel's 8021q support: without it the call fails with
+        /// > UNIMPLEMENTED and nothing is created.
+        ///
+        /// - Parameters:
+        ///   - request: A `Virthost_V1_CreateVlanRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Virthost_V1_Link` to respond with.
+        func createVlan(
+            request: Virthost_V1_CreateVlanRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Virthost_V1_Link
+
+        /// Handle the "CreateBond" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Create a bond and enslave interfaces to it (ip link add type bond).
+        /// > Needs the kernel's bonding support: without it the call fails with
+        /// > UNIMPLEMENTED and nothing is created.
+        ///
+        /// - Parameters:
+        ///   - request: A `Virthost_V1_CreateBondRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Virthost_V1_Link` to respond with.
+        func createBond(
+            request: Virthost_V1_CreateBondRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Virthost_V1_Link
+
+        /// Handle the "DeleteLink" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Delete a virtual link of another kind: vlan, bond, veth, dummy, macvlan,
+        /// > macvtap (ip link del). Physical devices and loopback are refused;
+        /// > bridges and TAPs have their own calls.
+        ///
+        /// - Parameters:
+        ///   - request: A `Virthost_V1_DeleteLinkRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Virthost_V1_Empty` to respond with.
+        func deleteLink(
+            request: Virthost_V1_DeleteLinkRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Virthost_V1_Empty
     }
 }
 
@@ -637,6 +859,39 @@ extension Virthost_V1_HostNetworkService.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Virthost_V1_HostNetworkService.Method.CreateVlan.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Virthost_V1_CreateVlanRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Virthost_V1_Link>(),
+            handler: { request, context in
+                try await self.createVlan(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Virthost_V1_HostNetworkService.Method.CreateBond.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Virthost_V1_CreateBondRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Virthost_V1_Link>(),
+            handler: { request, context in
+                try await self.createBond(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Virthost_V1_HostNetworkService.Method.DeleteLink.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Virthost_V1_DeleteLinkRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Virthost_V1_Empty>(),
+            handler: { request, context in
+                try await self.deleteLink(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -714,6 +969,39 @@ extension Virthost_V1_HostNetworkService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_Link> {
         let response = try await self.removeFromBridge(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func createVlan(
+        request: GRPCCore.StreamingServerRequest<Virthost_V1_CreateVlanRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_Link> {
+        let response = try await self.createVlan(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func createBond(
+        request: GRPCCore.StreamingServerRequest<Virthost_V1_CreateBondRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_Link> {
+        let response = try await self.createBond(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func deleteLink(
+        request: GRPCCore.StreamingServerRequest<Virthost_V1_DeleteLinkRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_Empty> {
+        let response = try await self.deleteLink(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -808,6 +1096,45 @@ extension Virthost_V1_HostNetworkService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Virthost_V1_Link> {
         return GRPCCore.ServerResponse<Virthost_V1_Link>(
             message: try await self.removeFromBridge(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func createVlan(
+        request: GRPCCore.ServerRequest<Virthost_V1_CreateVlanRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Virthost_V1_Link> {
+        return GRPCCore.ServerResponse<Virthost_V1_Link>(
+            message: try await self.createVlan(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func createBond(
+        request: GRPCCore.ServerRequest<Virthost_V1_CreateBondRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Virthost_V1_Link> {
+        return GRPCCore.ServerResponse<Virthost_V1_Link>(
+            message: try await self.createBond(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func deleteLink(
+        request: GRPCCore.ServerRequest<Virthost_V1_DeleteLinkRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Virthost_V1_Empty> {
+        return GRPCCore.ServerResponse<Virthost_V1_Empty>(
+            message: try await self.deleteLink(
                 request: request.message,
                 context: context
             ),
@@ -988,6 +1315,81 @@ extension Virthost_V1_HostNetworkService {
             deserializer: some GRPCCore.MessageDeserializer<Virthost_V1_Link>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Link>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "CreateVlan" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Create an 802.1Q VLAN interface on a parent (ip link add link DEV type vlan id N).
+        /// > Needs the kernel's 8021q support: without it the call fails with
+        /// > UNIMPLEMENTED and nothing is created.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_CreateVlanRequest` message.
+        ///   - serializer: A serializer for `Virthost_V1_CreateVlanRequest` messages.
+        ///   - deserializer: A deserializer for `Virthost_V1_Link` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func createVlan<Result>(
+            request: GRPCCore.ClientRequest<Virthost_V1_CreateVlanRequest>,
+            serializer: some GRPCCore.MessageSerializer<Virthost_V1_CreateVlanRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Virthost_V1_Link>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Link>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "CreateBond" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Create a bond and enslave interfaces to it (ip link add type bond).
+        /// > Needs the kernel's bonding support: without it the call fails with
+        /// > UNIMPLEMENTED and nothing is created.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_CreateBondRequest` message.
+        ///   - serializer: A serializer for `Virthost_V1_CreateBondRequest` messages.
+        ///   - deserializer: A deserializer for `Virthost_V1_Link` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func createBond<Result>(
+            request: GRPCCore.ClientRequest<Virthost_V1_CreateBondRequest>,
+            serializer: some GRPCCore.MessageSerializer<Virthost_V1_CreateBondRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Virthost_V1_Link>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Link>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "DeleteLink" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Delete a virtual link of another kind: vlan, bond, veth, dummy, macvlan,
+        /// > macvtap (ip link del). Physical devices and loopback are refused;
+        /// > bridges and TAPs have their own calls.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_DeleteLinkRequest` message.
+        ///   - serializer: A serializer for `Virthost_V1_DeleteLinkRequest` messages.
+        ///   - deserializer: A deserializer for `Virthost_V1_Empty` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func deleteLink<Result>(
+            request: GRPCCore.ClientRequest<Virthost_V1_DeleteLinkRequest>,
+            serializer: some GRPCCore.MessageSerializer<Virthost_V1_DeleteLinkRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Virthost_V1_Empty>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Empty>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -1248,6 +1650,114 @@ extension Virthost_V1_HostNetworkService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "CreateVlan" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Create an 802.1Q VLAN interface on a parent (ip link add link DEV type vlan id N).
+        /// > Needs the kernel's 8021q support: without it the call fails with
+        /// > UNIMPLEMENTED and nothing is created.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_CreateVlanRequest` message.
+        ///   - serializer: A serializer for `Virthost_V1_CreateVlanRequest` messages.
+        ///   - deserializer: A deserializer for `Virthost_V1_Link` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func createVlan<Result>(
+            request: GRPCCore.ClientRequest<Virthost_V1_CreateVlanRequest>,
+            serializer: some GRPCCore.MessageSerializer<Virthost_V1_CreateVlanRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Virthost_V1_Link>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Link>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Virthost_V1_HostNetworkService.Method.CreateVlan.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "CreateBond" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Create a bond and enslave interfaces to it (ip link add type bond).
+        /// > Needs the kernel's bonding support: without it the call fails with
+        /// > UNIMPLEMENTED and nothing is created.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_CreateBondRequest` message.
+        ///   - serializer: A serializer for `Virthost_V1_CreateBondRequest` messages.
+        ///   - deserializer: A deserializer for `Virthost_V1_Link` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func createBond<Result>(
+            request: GRPCCore.ClientRequest<Virthost_V1_CreateBondRequest>,
+            serializer: some GRPCCore.MessageSerializer<Virthost_V1_CreateBondRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Virthost_V1_Link>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Link>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Virthost_V1_HostNetworkService.Method.CreateBond.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "DeleteLink" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Delete a virtual link of another kind: vlan, bond, veth, dummy, macvlan,
+        /// > macvtap (ip link del). Physical devices and loopback are refused;
+        /// > bridges and TAPs have their own calls.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_DeleteLinkRequest` message.
+        ///   - serializer: A serializer for `Virthost_V1_DeleteLinkRequest` messages.
+        ///   - deserializer: A deserializer for `Virthost_V1_Empty` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func deleteLink<Result>(
+            request: GRPCCore.ClientRequest<Virthost_V1_DeleteLinkRequest>,
+            serializer: some GRPCCore.MessageSerializer<Virthost_V1_DeleteLinkRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Virthost_V1_Empty>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Empty>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Virthost_V1_HostNetworkService.Method.DeleteLink.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -1452,6 +1962,99 @@ extension Virthost_V1_HostNetworkService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Virthost_V1_BridgePortRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Virthost_V1_Link>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "CreateVlan" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Create an 802.1Q VLAN interface on a parent (ip link add link DEV type vlan id N).
+    /// > Needs the kernel's 8021q support: without it the call fails with
+    /// > UNIMPLEMENTED and nothing is created.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Virthost_V1_CreateVlanRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func createVlan<Result>(
+        request: GRPCCore.ClientRequest<Virthost_V1_CreateVlanRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Link>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.createVlan(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Virthost_V1_CreateVlanRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Virthost_V1_Link>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "CreateBond" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Create a bond and enslave interfaces to it (ip link add type bond).
+    /// > Needs the kernel's bonding support: without it the call fails with
+    /// > UNIMPLEMENTED and nothing is created.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Virthost_V1_CreateBondRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func createBond<Result>(
+        request: GRPCCore.ClientRequest<Virthost_V1_CreateBondRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Link>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.createBond(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Virthost_V1_CreateBondRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Virthost_V1_Link>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "DeleteLink" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Delete a virtual link of another kind: vlan, bond, veth, dummy, macvlan,
+    /// > macvtap (ip link del). Physical devices and loopback are refused;
+    /// > bridges and TAPs have their own calls.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Virthost_V1_DeleteLinkRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func deleteLink<Result>(
+        request: GRPCCore.ClientRequest<Virthost_V1_DeleteLinkRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Empty>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.deleteLink(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Virthost_V1_DeleteLinkRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Virthost_V1_Empty>(),
             options: options,
             onResponse: handleResponse
         )
@@ -1686,6 +2289,111 @@ extension Virthost_V1_HostNetworkService.ClientProtocol {
             metadata: metadata
         )
         return try await self.removeFromBridge(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "CreateVlan" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Create an 802.1Q VLAN interface on a parent (ip link add link DEV type vlan id N).
+    /// > Needs the kernel's 8021q support: without it the call fails with
+    /// > UNIMPLEMENTED and nothing is created.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func createVlan<Result>(
+        _ message: Virthost_V1_CreateVlanRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Link>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Virthost_V1_CreateVlanRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.createVlan(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "CreateBond" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Create a bond and enslave interfaces to it (ip link add type bond).
+    /// > Needs the kernel's bonding support: without it the call fails with
+    /// > UNIMPLEMENTED and nothing is created.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func createBond<Result>(
+        _ message: Virthost_V1_CreateBondRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Link>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Virthost_V1_CreateBondRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.createBond(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "DeleteLink" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Delete a virtual link of another kind: vlan, bond, veth, dummy, macvlan,
+    /// > macvtap (ip link del). Physical devices and loopback are refused;
+    /// > bridges and TAPs have their own calls.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func deleteLink<Result>(
+        _ message: Virthost_V1_DeleteLinkRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Empty>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Virthost_V1_DeleteLinkRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.deleteLink(
             request: request,
             options: options,
             onResponse: handleResponse

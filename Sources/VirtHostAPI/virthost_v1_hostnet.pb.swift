@@ -32,7 +32,8 @@ public nonisolated struct Virthost_V1_Link: Sendable {
 
   public var index: UInt32 = 0
 
-  /// "bridge", "tun", "veth", "macvtap", "device"...
+  /// "bridge", "tap", "tun", "veth", "macvtap", "vlan", "bond", "loopback",
+  /// "device" (a physical or otherwise plain device)...
   public var kind: String = String()
 
   public var mac: String = String()
@@ -48,9 +49,64 @@ public nonisolated struct Virthost_V1_Link: Sendable {
   /// Administratively up.
   public var adminUp: Bool = false
 
+  /// For TUN/TAP devices (kind "tap" or "tun"): how the device was made.
+  public var tap: Virthost_V1_TapInfo {
+    get {_tap ?? Virthost_V1_TapInfo()}
+    set {_tap = newValue}
+  }
+  /// Returns true if `tap` has been explicitly set.
+  public var hasTap: Bool {self._tap != nil}
+  /// Clears the value of `tap`. Subsequent reads from it will return its default value.
+  public mutating func clearTap() {self._tap = nil}
+
+  /// For bridges: the names of their ports, sorted.
+  public var ports: [String] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _tap: Virthost_V1_TapInfo? = nil
+}
+
+/// How a TUN/TAP device was made (read from /sys/class/net/NAME).
+public nonisolated struct Virthost_V1_TapInfo: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Survives its last user closing it (ip tuntap add; TUNSETPERSIST).
+  public var persistent: Bool = false
+
+  /// Several queues (IFF_MULTI_QUEUE).
+  public var multiQueue: Bool = false
+
+  /// The uid that may open it; unset when any user with CAP_NET_ADMIN only.
+  public var ownerUid: UInt32 {
+    get {_ownerUid ?? 0}
+    set {_ownerUid = newValue}
+  }
+  /// Returns true if `ownerUid` has been explicitly set.
+  public var hasOwnerUid: Bool {self._ownerUid != nil}
+  /// Clears the value of `ownerUid`. Subsequent reads from it will return its default value.
+  public mutating func clearOwnerUid() {self._ownerUid = nil}
+
+  /// The gid that may open it; unset when none.
+  public var ownerGid: UInt32 {
+    get {_ownerGid ?? 0}
+    set {_ownerGid = newValue}
+  }
+  /// Returns true if `ownerGid` has been explicitly set.
+  public var hasOwnerGid: Bool {self._ownerGid != nil}
+  /// Clears the value of `ownerGid`. Subsequent reads from it will return its default value.
+  public mutating func clearOwnerGid() {self._ownerGid = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _ownerUid: UInt32? = nil
+  fileprivate var _ownerGid: UInt32? = nil
 }
 
 public nonisolated struct Virthost_V1_ListLinksRequest: Sendable {
@@ -58,7 +114,7 @@ public nonisolated struct Virthost_V1_ListLinksRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// Only links of this kind, e.g. "bridge"; empty for all.
+  /// Only links of this kind, e.g. "bridge" or "tap"; empty for all.
   public var kind: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -102,6 +158,7 @@ public nonisolated struct Virthost_V1_DeleteLinkRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// The link's name.
   public var name: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -127,6 +184,7 @@ public nonisolated struct Virthost_V1_CreateTapRequest: Sendable {
   /// Clears the value of `ownerUid`. Subsequent reads from it will return its default value.
   public mutating func clearOwnerUid() {self._ownerUid = nil}
 
+  /// The gid whose members may open the device; unset for none.
   public var ownerGid: UInt32 {
     get {_ownerGid ?? 0}
     set {_ownerGid = newValue}
@@ -142,6 +200,7 @@ public nonisolated struct Virthost_V1_CreateTapRequest: Sendable {
   /// Connect it to this bridge at once; empty for none.
   public var bridge: String = String()
 
+  /// MTU; 0 for the kernel's default.
   public var mtu: UInt32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -157,9 +216,56 @@ public nonisolated struct Virthost_V1_BridgePortRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// The bridge, e.g. "br0".
   public var bridge: String = String()
 
+  /// The interface to connect or disconnect, e.g. "tap0" or "eth1".
   public var interface: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Virthost_V1_CreateVlanRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// 1-15 characters, e.g. "eth0.100".
+  public var name: String = String()
+
+  /// The interface the VLAN rides on, e.g. "eth0" or "bond0".
+  public var parent: String = String()
+
+  /// The 802.1Q VLAN id, 1-4094.
+  public var vlanID: UInt32 = 0
+
+  /// Bring it up at once.
+  public var up: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Virthost_V1_CreateBondRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// 1-15 characters, e.g. "bond0".
+  public var name: String = String()
+
+  /// Bonding mode as the kernel names it: balance-rr (default), active-backup,
+  /// balance-xor, broadcast, 802.3ad, balance-tlb, balance-alb.
+  public var mode: String = String()
+
+  /// Interfaces to enslave; each must be down and in no bridge or bond.
+  public var ports: [String] = []
+
+  /// Bring it up at once.
+  public var up: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -172,7 +278,7 @@ fileprivate nonisolated let _protobuf_package = "virthost.v1"
 
 nonisolated extension Virthost_V1_Link: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Link"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}index\0\u{1}kind\0\u{1}mac\0\u{1}master\0\u{1}state\0\u{1}mtu\0\u{3}admin_up\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}index\0\u{1}kind\0\u{1}mac\0\u{1}master\0\u{1}state\0\u{1}mtu\0\u{3}admin_up\0\u{1}tap\0\u{1}ports\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -188,12 +294,18 @@ nonisolated extension Virthost_V1_Link: SwiftProtobuf.Message, SwiftProtobuf._Me
       case 6: try { try decoder.decodeSingularStringField(value: &self.state) }()
       case 7: try { try decoder.decodeSingularUInt32Field(value: &self.mtu) }()
       case 8: try { try decoder.decodeSingularBoolField(value: &self.adminUp) }()
+      case 9: try { try decoder.decodeSingularMessageField(value: &self._tap) }()
+      case 10: try { try decoder.decodeRepeatedStringField(value: &self.ports) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.name.isEmpty {
       try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
     }
@@ -218,6 +330,12 @@ nonisolated extension Virthost_V1_Link: SwiftProtobuf.Message, SwiftProtobuf._Me
     if self.adminUp != false {
       try visitor.visitSingularBoolField(value: self.adminUp, fieldNumber: 8)
     }
+    try { if let v = self._tap {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+    } }()
+    if !self.ports.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.ports, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -230,6 +348,57 @@ nonisolated extension Virthost_V1_Link: SwiftProtobuf.Message, SwiftProtobuf._Me
     if lhs.state != rhs.state {return false}
     if lhs.mtu != rhs.mtu {return false}
     if lhs.adminUp != rhs.adminUp {return false}
+    if lhs._tap != rhs._tap {return false}
+    if lhs.ports != rhs.ports {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Virthost_V1_TapInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TapInfo"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}persistent\0\u{3}multi_queue\0\u{3}owner_uid\0\u{3}owner_gid\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBoolField(value: &self.persistent) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.multiQueue) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self._ownerUid) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self._ownerGid) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.persistent != false {
+      try visitor.visitSingularBoolField(value: self.persistent, fieldNumber: 1)
+    }
+    if self.multiQueue != false {
+      try visitor.visitSingularBoolField(value: self.multiQueue, fieldNumber: 2)
+    }
+    try { if let v = self._ownerUid {
+      try visitor.visitSingularUInt32Field(value: v, fieldNumber: 3)
+    } }()
+    try { if let v = self._ownerGid {
+      try visitor.visitSingularUInt32Field(value: v, fieldNumber: 4)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Virthost_V1_TapInfo, rhs: Virthost_V1_TapInfo) -> Bool {
+    if lhs.persistent != rhs.persistent {return false}
+    if lhs.multiQueue != rhs.multiQueue {return false}
+    if lhs._ownerUid != rhs._ownerUid {return false}
+    if lhs._ownerGid != rhs._ownerGid {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -454,6 +623,96 @@ nonisolated extension Virthost_V1_BridgePortRequest: SwiftProtobuf.Message, Swif
   public static func ==(lhs: Virthost_V1_BridgePortRequest, rhs: Virthost_V1_BridgePortRequest) -> Bool {
     if lhs.bridge != rhs.bridge {return false}
     if lhs.interface != rhs.interface {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Virthost_V1_CreateVlanRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CreateVlanRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}parent\0\u{3}vlan_id\0\u{1}up\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.parent) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.vlanID) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.up) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if !self.parent.isEmpty {
+      try visitor.visitSingularStringField(value: self.parent, fieldNumber: 2)
+    }
+    if self.vlanID != 0 {
+      try visitor.visitSingularUInt32Field(value: self.vlanID, fieldNumber: 3)
+    }
+    if self.up != false {
+      try visitor.visitSingularBoolField(value: self.up, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Virthost_V1_CreateVlanRequest, rhs: Virthost_V1_CreateVlanRequest) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.parent != rhs.parent {return false}
+    if lhs.vlanID != rhs.vlanID {return false}
+    if lhs.up != rhs.up {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Virthost_V1_CreateBondRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CreateBondRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}mode\0\u{1}ports\0\u{1}up\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.mode) }()
+      case 3: try { try decoder.decodeRepeatedStringField(value: &self.ports) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.up) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if !self.mode.isEmpty {
+      try visitor.visitSingularStringField(value: self.mode, fieldNumber: 2)
+    }
+    if !self.ports.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.ports, fieldNumber: 3)
+    }
+    if self.up != false {
+      try visitor.visitSingularBoolField(value: self.up, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Virthost_V1_CreateBondRequest, rhs: Virthost_V1_CreateBondRequest) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.mode != rhs.mode {return false}
+    if lhs.ports != rhs.ports {return false}
+    if lhs.up != rhs.up {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -108,32 +108,69 @@ public nonisolated struct Virthost_V1_NetworkRef: Sendable {
 }
 
 /// One network, as virsh net-info shows it.
-public nonisolated struct Virthost_V1_Network: Sendable {
+public nonisolated struct Virthost_V1_Network: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var name: String = String()
+  public var name: String {
+    get {_storage._name}
+    set {_uniqueStorage()._name = newValue}
+  }
 
-  public var uuid: String = String()
+  public var uuid: String {
+    get {_storage._uuid}
+    set {_uniqueStorage()._uuid = newValue}
+  }
 
-  public var active: Bool = false
+  public var active: Bool {
+    get {_storage._active}
+    set {_uniqueStorage()._active = newValue}
+  }
 
-  public var persistent: Bool = false
+  public var persistent: Bool {
+    get {_storage._persistent}
+    set {_uniqueStorage()._persistent = newValue}
+  }
 
-  public var autostart: Bool = false
+  public var autostart: Bool {
+    get {_storage._autostart}
+    set {_uniqueStorage()._autostart = newValue}
+  }
 
   /// The bridge device libvirt made or uses, when any.
-  public var bridge: String = String()
+  public var bridge: String {
+    get {_storage._bridge}
+    set {_uniqueStorage()._bridge = newValue}
+  }
 
-  public var forwardMode: Virthost_V1_ForwardMode = .unspecified
+  public var forwardMode: Virthost_V1_ForwardMode {
+    get {_storage._forwardMode}
+    set {_uniqueStorage()._forwardMode = newValue}
+  }
 
   /// The addresses the network has, as ADDRESS/PREFIX.
-  public var addresses: [String] = []
+  public var addresses: [String] {
+    get {_storage._addresses}
+    set {_uniqueStorage()._addresses = newValue}
+  }
+
+  /// The definition read back as a typed spec, as far as the XML maps onto
+  /// one (a network defined from raw XML may hold more; GetNetworkXML has all).
+  public var spec: Virthost_V1_NetworkSpec {
+    get {_storage._spec ?? Virthost_V1_NetworkSpec()}
+    set {_uniqueStorage()._spec = newValue}
+  }
+  /// Returns true if `spec` has been explicitly set.
+  public var hasSpec: Bool {_storage._spec != nil}
+  /// Clears the value of `spec`. Subsequent reads from it will return its default value.
+  public mutating func clearSpec() {_uniqueStorage()._spec = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 public nonisolated struct Virthost_V1_ListNetworksRequest: Sendable {
@@ -365,6 +402,7 @@ public nonisolated struct Virthost_V1_NetworkIP: Sendable {
   public init() {}
 }
 
+/// A DHCP range, both ends inside the block's subnet.
 public nonisolated struct Virthost_V1_DhcpRange: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -385,11 +423,14 @@ public nonisolated struct Virthost_V1_DhcpHost: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// For IPv4: the client's MAC.
+  /// For IPv4: the client's MAC (required). IPv6 hosts are matched by
+  /// hostname, and libvirt refuses a MAC there.
   public var mac: String = String()
 
+  /// The address handed out, inside the block's subnet.
   public var ip: String = String()
 
+  /// The client's name (required for IPv6).
   public var hostname: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -468,6 +509,10 @@ public nonisolated struct Virthost_V1_MacvtapNetwork: Sendable {
   /// Host interfaces to use, e.g. ["eth0"]; at least one.
   public var interfaces: [String] = []
 
+  /// VLAN tag for the guests' traffic; only with MODE_PASSTHROUGH of an
+  /// SR-IOV virtual function (libvirt refuses it for the other modes).
+  public var vlanTags: [UInt32] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum Mode: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -531,8 +576,12 @@ public nonisolated struct Virthost_V1_HostdevNetwork: Sendable {
   /// Or the physical function whose virtual functions are used, e.g. "eth0".
   public var pf: String = String()
 
-  /// Let libvirt detach the devices from the host driver (default true).
+  /// Leave binding the devices to vfio to the operator (managed='no');
+  /// by default libvirt detaches them from the host driver itself.
   public var unmanaged: Bool = false
+
+  /// VLAN tag the virtual functions apply; at most one (SR-IOV has no trunks).
+  public var vlanTags: [UInt32] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -564,6 +613,7 @@ public nonisolated struct Virthost_V1_OvsPortGroup: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// A network object name: letters, digits, '-', '_', '.'.
   public var name: String = String()
 
   /// The port group used when a NIC names none.
@@ -590,6 +640,7 @@ public nonisolated struct Virthost_V1_SetNetworkAutostartRequest: Sendable {
   /// Clears the value of `network`. Subsequent reads from it will return its default value.
   public mutating func clearNetwork() {self._network = nil}
 
+  /// Start with the host (true) or not (false).
   public var autostart: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -753,64 +804,125 @@ nonisolated extension Virthost_V1_NetworkRef: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Virthost_V1_Network: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Network"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}uuid\0\u{1}active\0\u{1}persistent\0\u{1}autostart\0\u{1}bridge\0\u{3}forward_mode\0\u{1}addresses\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}uuid\0\u{1}active\0\u{1}persistent\0\u{1}autostart\0\u{1}bridge\0\u{3}forward_mode\0\u{1}addresses\0\u{1}spec\0")
+
+  fileprivate class _StorageClass {
+    var _name: String = String()
+    var _uuid: String = String()
+    var _active: Bool = false
+    var _persistent: Bool = false
+    var _autostart: Bool = false
+    var _bridge: String = String()
+    var _forwardMode: Virthost_V1_ForwardMode = .unspecified
+    var _addresses: [String] = []
+    var _spec: Virthost_V1_NetworkSpec? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _name = source._name
+      _uuid = source._uuid
+      _active = source._active
+      _persistent = source._persistent
+      _autostart = source._autostart
+      _bridge = source._bridge
+      _forwardMode = source._forwardMode
+      _addresses = source._addresses
+      _spec = source._spec
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.uuid) }()
-      case 3: try { try decoder.decodeSingularBoolField(value: &self.active) }()
-      case 4: try { try decoder.decodeSingularBoolField(value: &self.persistent) }()
-      case 5: try { try decoder.decodeSingularBoolField(value: &self.autostart) }()
-      case 6: try { try decoder.decodeSingularStringField(value: &self.bridge) }()
-      case 7: try { try decoder.decodeSingularEnumField(value: &self.forwardMode) }()
-      case 8: try { try decoder.decodeRepeatedStringField(value: &self.addresses) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._name) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._uuid) }()
+        case 3: try { try decoder.decodeSingularBoolField(value: &_storage._active) }()
+        case 4: try { try decoder.decodeSingularBoolField(value: &_storage._persistent) }()
+        case 5: try { try decoder.decodeSingularBoolField(value: &_storage._autostart) }()
+        case 6: try { try decoder.decodeSingularStringField(value: &_storage._bridge) }()
+        case 7: try { try decoder.decodeSingularEnumField(value: &_storage._forwardMode) }()
+        case 8: try { try decoder.decodeRepeatedStringField(value: &_storage._addresses) }()
+        case 9: try { try decoder.decodeSingularMessageField(value: &_storage._spec) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.name.isEmpty {
-      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
-    }
-    if !self.uuid.isEmpty {
-      try visitor.visitSingularStringField(value: self.uuid, fieldNumber: 2)
-    }
-    if self.active != false {
-      try visitor.visitSingularBoolField(value: self.active, fieldNumber: 3)
-    }
-    if self.persistent != false {
-      try visitor.visitSingularBoolField(value: self.persistent, fieldNumber: 4)
-    }
-    if self.autostart != false {
-      try visitor.visitSingularBoolField(value: self.autostart, fieldNumber: 5)
-    }
-    if !self.bridge.isEmpty {
-      try visitor.visitSingularStringField(value: self.bridge, fieldNumber: 6)
-    }
-    if self.forwardMode != .unspecified {
-      try visitor.visitSingularEnumField(value: self.forwardMode, fieldNumber: 7)
-    }
-    if !self.addresses.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.addresses, fieldNumber: 8)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._name.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._name, fieldNumber: 1)
+      }
+      if !_storage._uuid.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._uuid, fieldNumber: 2)
+      }
+      if _storage._active != false {
+        try visitor.visitSingularBoolField(value: _storage._active, fieldNumber: 3)
+      }
+      if _storage._persistent != false {
+        try visitor.visitSingularBoolField(value: _storage._persistent, fieldNumber: 4)
+      }
+      if _storage._autostart != false {
+        try visitor.visitSingularBoolField(value: _storage._autostart, fieldNumber: 5)
+      }
+      if !_storage._bridge.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._bridge, fieldNumber: 6)
+      }
+      if _storage._forwardMode != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._forwardMode, fieldNumber: 7)
+      }
+      if !_storage._addresses.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._addresses, fieldNumber: 8)
+      }
+      try { if let v = _storage._spec {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Virthost_V1_Network, rhs: Virthost_V1_Network) -> Bool {
-    if lhs.name != rhs.name {return false}
-    if lhs.uuid != rhs.uuid {return false}
-    if lhs.active != rhs.active {return false}
-    if lhs.persistent != rhs.persistent {return false}
-    if lhs.autostart != rhs.autostart {return false}
-    if lhs.bridge != rhs.bridge {return false}
-    if lhs.forwardMode != rhs.forwardMode {return false}
-    if lhs.addresses != rhs.addresses {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._name != rhs_storage._name {return false}
+        if _storage._uuid != rhs_storage._uuid {return false}
+        if _storage._active != rhs_storage._active {return false}
+        if _storage._persistent != rhs_storage._persistent {return false}
+        if _storage._autostart != rhs_storage._autostart {return false}
+        if _storage._bridge != rhs_storage._bridge {return false}
+        if _storage._forwardMode != rhs_storage._forwardMode {return false}
+        if _storage._addresses != rhs_storage._addresses {return false}
+        if _storage._spec != rhs_storage._spec {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1445,7 +1557,7 @@ nonisolated extension Virthost_V1_BridgedNetwork: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Virthost_V1_MacvtapNetwork: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".MacvtapNetwork"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}mode\0\u{1}interfaces\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}mode\0\u{1}interfaces\0\u{3}vlan_tags\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1455,6 +1567,7 @@ nonisolated extension Virthost_V1_MacvtapNetwork: SwiftProtobuf.Message, SwiftPr
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularEnumField(value: &self.mode) }()
       case 2: try { try decoder.decodeRepeatedStringField(value: &self.interfaces) }()
+      case 3: try { try decoder.decodeRepeatedUInt32Field(value: &self.vlanTags) }()
       default: break
       }
     }
@@ -1467,12 +1580,16 @@ nonisolated extension Virthost_V1_MacvtapNetwork: SwiftProtobuf.Message, SwiftPr
     if !self.interfaces.isEmpty {
       try visitor.visitRepeatedStringField(value: self.interfaces, fieldNumber: 2)
     }
+    if !self.vlanTags.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.vlanTags, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Virthost_V1_MacvtapNetwork, rhs: Virthost_V1_MacvtapNetwork) -> Bool {
     if lhs.mode != rhs.mode {return false}
     if lhs.interfaces != rhs.interfaces {return false}
+    if lhs.vlanTags != rhs.vlanTags {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1484,7 +1601,7 @@ nonisolated extension Virthost_V1_MacvtapNetwork.Mode: SwiftProtobuf._ProtoNameP
 
 nonisolated extension Virthost_V1_HostdevNetwork: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".HostdevNetwork"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}pci_addresses\0\u{1}pf\0\u{1}unmanaged\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}pci_addresses\0\u{1}pf\0\u{1}unmanaged\0\u{3}vlan_tags\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1495,6 +1612,7 @@ nonisolated extension Virthost_V1_HostdevNetwork: SwiftProtobuf.Message, SwiftPr
       case 1: try { try decoder.decodeRepeatedStringField(value: &self.pciAddresses) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.pf) }()
       case 3: try { try decoder.decodeSingularBoolField(value: &self.unmanaged) }()
+      case 4: try { try decoder.decodeRepeatedUInt32Field(value: &self.vlanTags) }()
       default: break
       }
     }
@@ -1510,6 +1628,9 @@ nonisolated extension Virthost_V1_HostdevNetwork: SwiftProtobuf.Message, SwiftPr
     if self.unmanaged != false {
       try visitor.visitSingularBoolField(value: self.unmanaged, fieldNumber: 3)
     }
+    if !self.vlanTags.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.vlanTags, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1517,6 +1638,7 @@ nonisolated extension Virthost_V1_HostdevNetwork: SwiftProtobuf.Message, SwiftPr
     if lhs.pciAddresses != rhs.pciAddresses {return false}
     if lhs.pf != rhs.pf {return false}
     if lhs.unmanaged != rhs.unmanaged {return false}
+    if lhs.vlanTags != rhs.vlanTags {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -25,4 +25,13 @@ struct HostNetworkServiceStub: Virthost_V1_HostNetworkService.SimpleServiceProto
     func removeFromBridge(request: Virthost_V1_BridgePortRequest, context: ServerContext) async throws -> Virthost_V1_Link {
         throw RPCError.notBuilt("HostNetworkService.RemoveFromBridge")
     }
+    func createVlan(request: Virthost_V1_CreateVlanRequest, context: ServerContext) async throws -> Virthost_V1_Link {
+        throw RPCError.notBuilt("HostNetworkService.CreateVlan")
+    }
+    func createBond(request: Virthost_V1_CreateBondRequest, context: ServerContext) async throws -> Virthost_V1_Link {
+        throw RPCError.notBuilt("HostNetworkService.CreateBond")
+    }
+    func deleteLink(request: Virthost_V1_DeleteLinkRequest, context: ServerContext) async throws -> Virthost_V1_Empty {
+        throw RPCError.notBuilt("HostNetworkService.DeleteLink")
+    }
 }
