@@ -26,6 +26,11 @@ public enum Output {
         line(try pretty(try message.jsonString(options: jsonOptions)))
     }
 
+    /// Prints one message as compact JSON on one line (for streams).
+    static func jsonLine<M: SwiftProtobuf.Message>(_ message: M) throws {
+        line(try message.jsonString(options: jsonOptions))
+    }
+
     /// Prints one JSON object whose fields are messages.
     static func json(fields: [String: any SwiftProtobuf.Message]) throws {
         let parts = try fields.keys.sorted().map { key in

@@ -62,7 +62,7 @@ public final class Agent: Service, Sendable {
             HostNetworkServiceStub(),
             GuestAgentServiceStub(),
             SnapshotServiceStub(),
-            EventServiceStub(),
+            EventService(hub: hypervisor.events),
         ]
     }
 
@@ -81,8 +81,9 @@ public final class Agent: Service, Sendable {
             group.addTask {
                 try await withGracefulShutdownHandler {
                     try await server.serve()
-                } onGracefulShutdown: {
+                } onGracefulShutdown: { [events = self.hypervisor.events] in
                     server.beginGracefulShutdown()
+                    events.finishAll()
                 }
             }
             guard try await server.listeningAddress != nil else { return }

@@ -1,10 +1,28 @@
 import GRPCCore
 import VirtHostAPI
 
-// Declared in the v1 contract, not built yet: every call answers UNIMPLEMENTED.
-/// EventService: the event stream (not built yet).
-struct EventServiceStub: Virthost_V1_EventService.SimpleServiceProtocol {
-    func watch(request: Virthost_V1_WatchRequest, response: RPCWriter<Virthost_V1_Event>, context: ServerContext) async throws {
-        throw RPCError.notBuilt("EventService.Watch")
+/// EventService: one ordered stream of machine, network, pool and agent events.
+struct EventService: Virthost_V1_EventService.SimpleServiceProtocol {
+    let hub: EventHub
+
+    func watch(
+        request: Virthost_V1_WatchRequest, response: RPCWriter<Virthost_V1_Event>, context: ServerContext
+    ) async throws {
+        for kind in request.kinds {
+            switch kind {
+            case .domain, .network, .pool, .agent, .system: continue
+            default: throw RPCError.invalid("kinds holds an unknown event kind (\(kind.rawValue))")
+            }
+        }
+        if !request.name.isEmpty { try Validate.lookupName(request.name, field: "name") }
+        let subscription = hub.subscribe(
+            filter: EventHub.Filter(kinds: Set(request.kinds), name: request.name),
+            since: request.sinceSequence, sinceEpoch: request.sinceEpoch)
+        defer { subscription.cancel() }
+        for event in subscription.replay { try await response.write(event) }
+        for await event in subscription.events {
+            if let gap = subscription.gap(before: event) { try await response.write(gap) }
+            try await response.write(event)
+        }
     }
 }

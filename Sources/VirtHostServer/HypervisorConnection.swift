@@ -6,28 +6,38 @@ import Logging
 /// The agent's one libvirt connection, and the threads that call libvirt.
 ///
 /// Every libvirt call runs on a ``BlockingExecutor`` thread, never on the
-/// Swift concurrency pool or an event loop. The connection is opened on first
-/// use and opened again when libvirt reports it closed (daemon restart,
-/// keepalive timeout), so a libvirtd restart costs failed calls, not a restart
-/// of the agent.
+/// Swift concurrency pool or an event loop. When libvirt closes the
+/// connection (daemon restart, keepalive timeout), calls fail with
+/// UNAVAILABLE and a clear message while a background task reconnects with
+/// backoff and registers the event callbacks again, so the agent keeps
+/// serving without a restart.
 public final class HypervisorConnection: @unchecked Sendable {
     /// The libvirt URI.
     public let uri: String
     /// When the agent started.
     public let startedAt = Date()
+    /// Where libvirt's events (and connection changes) are recorded.
+    public let events: EventHub
 
     let executor: BlockingExecutor
     private let logger: Logger
     private let lock = NSLock()
     private var connection: Connection?
+    private var subscription: EventSubscription?
     private var opens = 0
-    private var lastError: String = ""
+    private var lastError = ""
+    private var reconnecting = false
+    private var stopped = false
 
     /// - Parameters:
     ///   - uri: the libvirt URI, e.g. `qemu:///system`.
     ///   - threads: how many libvirt calls may block at once.
-    public init(uri: String, threads: Int = 4, logger: Logger = Logger(label: "virthost.libvirt")) {
+    public init(
+        uri: String, threads: Int = 4, events: EventHub = EventHub(),
+        logger: Logger = Logger(label: "virthost.libvirt")
+    ) {
         self.uri = uri
+        self.events = events
         self.executor = BlockingExecutor(threads: threads, name: "libvirt")
         self.logger = logger
     }
@@ -38,7 +48,6 @@ public final class HypervisorConnection: @unchecked Sendable {
         do {
             return try await executor.run { [self] in try body(try self.current()) }
         } catch let error as LibvirtError {
-            noteFailure(error)
             throw ErrorMapping.rpcError(error)
         }
     }
@@ -46,6 +55,16 @@ public final class HypervisorConnection: @unchecked Sendable {
     /// Opens the connection now, so a bad URI stops the daemon at start.
     public func connect() async throws {
         _ = try await run { _ in () }
+    }
+
+    /// Stops reconnecting and drops the connection (agent shutdown).
+    public func close() {
+        lock.withLock {
+            stopped = true
+            subscription?.cancel()
+            subscription = nil
+            connection = nil
+        }
     }
 
     /// The connection's state, for health reports.
@@ -56,10 +75,9 @@ public final class HypervisorConnection: @unchecked Sendable {
     }
 
     public func state() -> State {
-        lock.lock()
-        defer { lock.unlock() }
-        let alive = connection?.isAlive ?? false
-        return State(connected: alive, reconnects: max(opens - 1, 0), lastError: lastError)
+        lock.withLock {
+            State(connected: connection?.isAlive ?? false, reconnects: max(opens - 1, 0), lastError: lastError)
+        }
     }
 
     /// The open connection, opening it first when there is none or it died.
@@ -68,36 +86,93 @@ public final class HypervisorConnection: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if let connection, connection.isAlive { return connection }
-        if connection != nil {
-            logger.warning("libvirt connection lost; reconnecting", metadata: ["uri": "\(uri)"])
-        }
-        connection = nil
+        if connection != nil { dropLocked(reason: "connection found dead") }
         do {
-            let fresh = try Connection.open(uri)
-            fresh.setKeepAlive(interval: 5, count: 3)
-            let logger = self.logger
-            let uri = self.uri
-            try? fresh.onClose { reason in
-                logger.warning("libvirt closed the connection", metadata: ["uri": "\(uri)", "reason": "\(reason)"])
-            }
-            connection = fresh
-            opens += 1
-            lastError = ""
-            logger.info("connected to libvirt", metadata: ["uri": "\(uri)"])
-            return fresh
+            return try openLocked()
         } catch let error as LibvirtError {
             lastError = error.message
+            scheduleReconnectLocked()
             throw LibvirtError(
                 code: 5, domain: error.domain,  // VIR_ERR_NO_CONNECT: the client sees UNAVAILABLE
-                message: "libvirt at \(uri) is not reachable: \(error.message)")
+                message: "libvirt at \(uri) is not reachable (the agent keeps retrying): \(error.message)")
         }
     }
 
-    private func noteFailure(_ error: LibvirtError) {
+    private func openLocked() throws -> Connection {
+        let fresh = try Connection.open(uri)
+        // A dead daemon shows up as EOF at once; a hung one after 3 x 5 s.
+        fresh.setKeepAlive(interval: 5, count: 3)
+        try? fresh.onClose { [weak self, weak fresh] reason in
+            guard let self, let fresh else { return }
+            self.closed(fresh, reason: reason)
+        }
+        do {
+            let events = self.events
+            subscription = try fresh.subscribeEvents { events.publish($0) }
+        } catch {
+            logger.warning("libvirt events unavailable", metadata: ["uri": "\(uri)", "error": "\(error)"])
+        }
+        connection = fresh
+        opens += 1
+        lastError = ""
+        if opens > 1 {
+            events.publish(kind: .system, type: "libvirt-reconnected", detail: uri)
+            logger.notice("reconnected to libvirt", metadata: ["uri": "\(uri)", "reconnects": "\(opens - 1)"])
+        } else {
+            logger.info("connected to libvirt", metadata: ["uri": "\(uri)"])
+        }
+        return fresh
+    }
+
+    /// libvirt's close callback, on the event-loop thread.
+    private func closed(_ closing: Connection, reason: Connection.CloseReason) {
+        lock.withLock {
+            guard connection === closing else { return }
+            dropLocked(reason: "libvirt closed the connection (\(reason))")
+            scheduleReconnectLocked()
+        }
+    }
+
+    private func dropLocked(reason: String) {
+        subscription?.cancel()
+        subscription = nil
+        connection = nil
+        lastError = reason
+        events.publish(kind: .system, type: "libvirt-disconnected", detail: reason)
+        logger.warning("libvirt connection lost", metadata: ["uri": "\(uri)", "reason": "\(reason)"])
+    }
+
+    /// Reconnects in the background with backoff (0.25 s doubling to 10 s),
+    /// so events flow again without waiting for a call.
+    private func scheduleReconnectLocked() {
+        guard !reconnecting, !stopped else { return }
+        reconnecting = true
+        Task { [weak self] in
+            var delay = 0.25
+            while let self {
+                try? await Task.sleep(for: .seconds(delay))
+                let done = (try? await self.executor.run { [self] in self.reconnectAttempt() }) ?? true
+                if done { return }
+                delay = min(delay * 2, 10)
+            }
+        }
+    }
+
+    /// One attempt; true when there is nothing more to do.
+    private func reconnectAttempt() -> Bool {
         lock.lock()
         defer { lock.unlock() }
-        if ErrorMapping.statusCode(forLibvirtCode: error.code) == .unavailable {
-            lastError = error.message
+        if stopped || (connection?.isAlive ?? false) {
+            reconnecting = false
+            return true
+        }
+        do {
+            _ = try openLocked()
+            reconnecting = false
+            return true
+        } catch {
+            lastError = "\(error)"
+            return false
         }
     }
 }
