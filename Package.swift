@@ -20,6 +20,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
+        // SHA-256 of uploaded and downloaded volume bytes; already built for the transport's TLS stack.
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
     ],
     targets: [
         // libvirt's C API (Debian: libvirt-dev), including libvirt-qemu for the guest agent.
@@ -27,6 +31,17 @@ let package = Package(
             name: "CLibvirt",
             pkgConfig: "libvirt",
             providers: [.apt(["libvirt-dev"])]
+        ),
+        // libnl-route-3 (Debian: libnl-route-3-dev) for rtnetlink, and the TUN/TAP ioctls.
+        .systemLibrary(
+            name: "CNetlink",
+            pkgConfig: "libnl-route-3.0",
+            providers: [.apt(["libnl-route-3-dev"])]
+        ),
+        // Host links over rtnetlink: bridges, TAPs, VLANs, bonds; knows nothing about gRPC.
+        .target(
+            name: "HostNetworking",
+            dependencies: ["CNetlink"]
         ),
         // Swift binding over the C API; knows nothing about gRPC.
         .target(
@@ -42,17 +57,24 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
+        // Linux structs Swift's Glibc module hides (struct ucred for SO_PEERCRED).
+        .target(name: "CVirtHostSys"),
         // The services: proto <-> libvirt mapping, XML builders, error mapping.
         .target(
             name: "VirtHostServer",
             dependencies: [
                 "Libvirt",
+                "HostNetworking",
                 "VirtHostAPI",
+                "CVirtHostSys",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // Thin client library: connect to the socket, typed async calls.
@@ -63,6 +85,7 @@ let package = Package(
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // The CLI's commands and output formatting (a library so tests can drive it).
@@ -107,7 +130,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["VirtHostClient", "Libvirt"]
+            dependencies: ["VirtHostClient", "Libvirt", "HostNetworking"]
         ),
     ]
 )

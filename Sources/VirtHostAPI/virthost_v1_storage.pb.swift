@@ -159,40 +159,87 @@ public nonisolated struct Virthost_V1_VolumeRef: Sendable {
 }
 
 /// One pool, as virsh pool-info shows it.
-public nonisolated struct Virthost_V1_Pool: Sendable {
+public nonisolated struct Virthost_V1_Pool: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var name: String = String()
+  public var name: String {
+    get {_storage._name}
+    set {_uniqueStorage()._name = newValue}
+  }
 
-  public var uuid: String = String()
+  public var uuid: String {
+    get {_storage._uuid}
+    set {_uniqueStorage()._uuid = newValue}
+  }
 
   /// libvirt's pool type: dir, fs, netfs, disk, logical, iscsi, scsi, gluster, rbd...
-  public var type: String = String()
+  public var type: String {
+    get {_storage._type}
+    set {_uniqueStorage()._type = newValue}
+  }
 
-  public var state: Virthost_V1_PoolState = .unspecified
+  public var state: Virthost_V1_PoolState {
+    get {_storage._state}
+    set {_uniqueStorage()._state = newValue}
+  }
 
-  public var persistent: Bool = false
+  public var persistent: Bool {
+    get {_storage._persistent}
+    set {_uniqueStorage()._persistent = newValue}
+  }
 
-  public var autostart: Bool = false
+  public var autostart: Bool {
+    get {_storage._autostart}
+    set {_uniqueStorage()._autostart = newValue}
+  }
 
   /// Bytes.
-  public var capacity: UInt64 = 0
+  public var capacity: UInt64 {
+    get {_storage._capacity}
+    set {_uniqueStorage()._capacity = newValue}
+  }
 
-  public var allocation: UInt64 = 0
+  public var allocation: UInt64 {
+    get {_storage._allocation}
+    set {_uniqueStorage()._allocation = newValue}
+  }
 
-  public var available: UInt64 = 0
+  public var available: UInt64 {
+    get {_storage._available}
+    set {_uniqueStorage()._available = newValue}
+  }
 
   /// Where volumes appear on the host, when the type has a target path.
-  public var targetPath: String = String()
+  public var targetPath: String {
+    get {_storage._targetPath}
+    set {_uniqueStorage()._targetPath = newValue}
+  }
 
   /// Number of volumes, when the pool is running.
-  public var volumeCount: UInt32 = 0
+  public var volumeCount: UInt32 {
+    get {_storage._volumeCount}
+    set {_uniqueStorage()._volumeCount = newValue}
+  }
+
+  /// The definition read back from libvirt's XML as a typed spec: name, uuid,
+  /// target and the kind with its source fields. A kind this contract does not
+  /// model (mpath, zfs, ...) leaves `kind` unset; GetPoolXML has everything.
+  public var spec: Virthost_V1_PoolSpec {
+    get {_storage._spec ?? Virthost_V1_PoolSpec()}
+    set {_uniqueStorage()._spec = newValue}
+  }
+  /// Returns true if `spec` has been explicitly set.
+  public var hasSpec: Bool {_storage._spec != nil}
+  /// Clears the value of `spec`. Subsequent reads from it will return its default value.
+  public mutating func clearSpec() {_uniqueStorage()._spec = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 public nonisolated struct Virthost_V1_ListPoolsRequest: Sendable {
@@ -810,6 +857,10 @@ public nonisolated struct Virthost_V1_ResizeVolumeRequest: Sendable {
   /// Allow a smaller capacity (data past it is lost).
   public var allowShrink: Bool = false
 
+  /// Allocate the added bytes now instead of leaving them sparse
+  /// (virsh vol-resize --allocate).
+  public var allocate: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -902,6 +953,17 @@ public nonisolated struct Virthost_V1_UploadHeader: Sendable {
   /// Optional sha256 (hex) of the bytes; the agent checks it at the end.
   public var sha256: String = String()
 
+  /// Create the volume for this upload (capacity = length, thin), instead of
+  /// writing into an existing one. If the upload does not complete (cut off,
+  /// short, too long, wrong sha256) the agent deletes the volume again, so no
+  /// partial volume is left behind. Without create, the bytes that arrived
+  /// before a failure stay written in the existing volume and the call fails.
+  public var create: Bool = false
+
+  /// With create: the format libvirt records for the new volume, "raw"
+  /// (default) or e.g. "qcow2" when the bytes are a qcow2 image.
+  public var createFormat: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -919,9 +981,21 @@ public nonisolated struct Virthost_V1_UploadVolumeResponse: Sendable {
   /// sha256 (hex) of the bytes the agent received.
   public var sha256: String = String()
 
+  /// The volume after the upload (libvirt refreshed its sizes).
+  public var volume: Virthost_V1_Volume {
+    get {_volume ?? Virthost_V1_Volume()}
+    set {_volume = newValue}
+  }
+  /// Returns true if `volume` has been explicitly set.
+  public var hasVolume: Bool {self._volume != nil}
+  /// Clears the value of `volume`. Subsequent reads from it will return its default value.
+  public mutating func clearVolume() {self._volume = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _volume: Virthost_V1_Volume? = nil
 }
 
 public nonisolated struct Virthost_V1_DownloadVolumeRequest: Sendable {
@@ -1087,79 +1161,146 @@ nonisolated extension Virthost_V1_VolumeRef: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Virthost_V1_Pool: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Pool"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}uuid\0\u{1}type\0\u{1}state\0\u{1}persistent\0\u{1}autostart\0\u{1}capacity\0\u{1}allocation\0\u{1}available\0\u{3}target_path\0\u{3}volume_count\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}uuid\0\u{1}type\0\u{1}state\0\u{1}persistent\0\u{1}autostart\0\u{1}capacity\0\u{1}allocation\0\u{1}available\0\u{3}target_path\0\u{3}volume_count\0\u{1}spec\0")
+
+  fileprivate class _StorageClass {
+    var _name: String = String()
+    var _uuid: String = String()
+    var _type: String = String()
+    var _state: Virthost_V1_PoolState = .unspecified
+    var _persistent: Bool = false
+    var _autostart: Bool = false
+    var _capacity: UInt64 = 0
+    var _allocation: UInt64 = 0
+    var _available: UInt64 = 0
+    var _targetPath: String = String()
+    var _volumeCount: UInt32 = 0
+    var _spec: Virthost_V1_PoolSpec? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _name = source._name
+      _uuid = source._uuid
+      _type = source._type
+      _state = source._state
+      _persistent = source._persistent
+      _autostart = source._autostart
+      _capacity = source._capacity
+      _allocation = source._allocation
+      _available = source._available
+      _targetPath = source._targetPath
+      _volumeCount = source._volumeCount
+      _spec = source._spec
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.uuid) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.type) }()
-      case 4: try { try decoder.decodeSingularEnumField(value: &self.state) }()
-      case 5: try { try decoder.decodeSingularBoolField(value: &self.persistent) }()
-      case 6: try { try decoder.decodeSingularBoolField(value: &self.autostart) }()
-      case 7: try { try decoder.decodeSingularUInt64Field(value: &self.capacity) }()
-      case 8: try { try decoder.decodeSingularUInt64Field(value: &self.allocation) }()
-      case 9: try { try decoder.decodeSingularUInt64Field(value: &self.available) }()
-      case 10: try { try decoder.decodeSingularStringField(value: &self.targetPath) }()
-      case 11: try { try decoder.decodeSingularUInt32Field(value: &self.volumeCount) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._name) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._uuid) }()
+        case 3: try { try decoder.decodeSingularStringField(value: &_storage._type) }()
+        case 4: try { try decoder.decodeSingularEnumField(value: &_storage._state) }()
+        case 5: try { try decoder.decodeSingularBoolField(value: &_storage._persistent) }()
+        case 6: try { try decoder.decodeSingularBoolField(value: &_storage._autostart) }()
+        case 7: try { try decoder.decodeSingularUInt64Field(value: &_storage._capacity) }()
+        case 8: try { try decoder.decodeSingularUInt64Field(value: &_storage._allocation) }()
+        case 9: try { try decoder.decodeSingularUInt64Field(value: &_storage._available) }()
+        case 10: try { try decoder.decodeSingularStringField(value: &_storage._targetPath) }()
+        case 11: try { try decoder.decodeSingularUInt32Field(value: &_storage._volumeCount) }()
+        case 12: try { try decoder.decodeSingularMessageField(value: &_storage._spec) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.name.isEmpty {
-      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
-    }
-    if !self.uuid.isEmpty {
-      try visitor.visitSingularStringField(value: self.uuid, fieldNumber: 2)
-    }
-    if !self.type.isEmpty {
-      try visitor.visitSingularStringField(value: self.type, fieldNumber: 3)
-    }
-    if self.state != .unspecified {
-      try visitor.visitSingularEnumField(value: self.state, fieldNumber: 4)
-    }
-    if self.persistent != false {
-      try visitor.visitSingularBoolField(value: self.persistent, fieldNumber: 5)
-    }
-    if self.autostart != false {
-      try visitor.visitSingularBoolField(value: self.autostart, fieldNumber: 6)
-    }
-    if self.capacity != 0 {
-      try visitor.visitSingularUInt64Field(value: self.capacity, fieldNumber: 7)
-    }
-    if self.allocation != 0 {
-      try visitor.visitSingularUInt64Field(value: self.allocation, fieldNumber: 8)
-    }
-    if self.available != 0 {
-      try visitor.visitSingularUInt64Field(value: self.available, fieldNumber: 9)
-    }
-    if !self.targetPath.isEmpty {
-      try visitor.visitSingularStringField(value: self.targetPath, fieldNumber: 10)
-    }
-    if self.volumeCount != 0 {
-      try visitor.visitSingularUInt32Field(value: self.volumeCount, fieldNumber: 11)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._name.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._name, fieldNumber: 1)
+      }
+      if !_storage._uuid.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._uuid, fieldNumber: 2)
+      }
+      if !_storage._type.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._type, fieldNumber: 3)
+      }
+      if _storage._state != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._state, fieldNumber: 4)
+      }
+      if _storage._persistent != false {
+        try visitor.visitSingularBoolField(value: _storage._persistent, fieldNumber: 5)
+      }
+      if _storage._autostart != false {
+        try visitor.visitSingularBoolField(value: _storage._autostart, fieldNumber: 6)
+      }
+      if _storage._capacity != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._capacity, fieldNumber: 7)
+      }
+      if _storage._allocation != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._allocation, fieldNumber: 8)
+      }
+      if _storage._available != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._available, fieldNumber: 9)
+      }
+      if !_storage._targetPath.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._targetPath, fieldNumber: 10)
+      }
+      if _storage._volumeCount != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._volumeCount, fieldNumber: 11)
+      }
+      try { if let v = _storage._spec {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Virthost_V1_Pool, rhs: Virthost_V1_Pool) -> Bool {
-    if lhs.name != rhs.name {return false}
-    if lhs.uuid != rhs.uuid {return false}
-    if lhs.type != rhs.type {return false}
-    if lhs.state != rhs.state {return false}
-    if lhs.persistent != rhs.persistent {return false}
-    if lhs.autostart != rhs.autostart {return false}
-    if lhs.capacity != rhs.capacity {return false}
-    if lhs.allocation != rhs.allocation {return false}
-    if lhs.available != rhs.available {return false}
-    if lhs.targetPath != rhs.targetPath {return false}
-    if lhs.volumeCount != rhs.volumeCount {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._name != rhs_storage._name {return false}
+        if _storage._uuid != rhs_storage._uuid {return false}
+        if _storage._type != rhs_storage._type {return false}
+        if _storage._state != rhs_storage._state {return false}
+        if _storage._persistent != rhs_storage._persistent {return false}
+        if _storage._autostart != rhs_storage._autostart {return false}
+        if _storage._capacity != rhs_storage._capacity {return false}
+        if _storage._allocation != rhs_storage._allocation {return false}
+        if _storage._available != rhs_storage._available {return false}
+        if _storage._targetPath != rhs_storage._targetPath {return false}
+        if _storage._volumeCount != rhs_storage._volumeCount {return false}
+        if _storage._spec != rhs_storage._spec {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2320,7 +2461,7 @@ nonisolated extension Virthost_V1_CreateVolumeRequest: SwiftProtobuf.Message, Sw
 
 nonisolated extension Virthost_V1_ResizeVolumeRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ResizeVolumeRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}volume\0\u{1}capacity\0\u{3}allow_shrink\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}volume\0\u{1}capacity\0\u{3}allow_shrink\0\u{1}allocate\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2331,6 +2472,7 @@ nonisolated extension Virthost_V1_ResizeVolumeRequest: SwiftProtobuf.Message, Sw
       case 1: try { try decoder.decodeSingularMessageField(value: &self._volume) }()
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self.capacity) }()
       case 3: try { try decoder.decodeSingularBoolField(value: &self.allowShrink) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.allocate) }()
       default: break
       }
     }
@@ -2350,6 +2492,9 @@ nonisolated extension Virthost_V1_ResizeVolumeRequest: SwiftProtobuf.Message, Sw
     if self.allowShrink != false {
       try visitor.visitSingularBoolField(value: self.allowShrink, fieldNumber: 3)
     }
+    if self.allocate != false {
+      try visitor.visitSingularBoolField(value: self.allocate, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2357,6 +2502,7 @@ nonisolated extension Virthost_V1_ResizeVolumeRequest: SwiftProtobuf.Message, Sw
     if lhs._volume != rhs._volume {return false}
     if lhs.capacity != rhs.capacity {return false}
     if lhs.allowShrink != rhs.allowShrink {return false}
+    if lhs.allocate != rhs.allocate {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2465,7 +2611,7 @@ nonisolated extension Virthost_V1_UploadVolumeRequest: SwiftProtobuf.Message, Sw
 
 nonisolated extension Virthost_V1_UploadHeader: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".UploadHeader"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}volume\0\u{1}offset\0\u{1}length\0\u{1}sha256\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}volume\0\u{1}offset\0\u{1}length\0\u{1}sha256\0\u{1}create\0\u{3}create_format\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2477,6 +2623,8 @@ nonisolated extension Virthost_V1_UploadHeader: SwiftProtobuf.Message, SwiftProt
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self.offset) }()
       case 3: try { try decoder.decodeSingularUInt64Field(value: &self.length) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.sha256) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.create) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.createFormat) }()
       default: break
       }
     }
@@ -2499,6 +2647,12 @@ nonisolated extension Virthost_V1_UploadHeader: SwiftProtobuf.Message, SwiftProt
     if !self.sha256.isEmpty {
       try visitor.visitSingularStringField(value: self.sha256, fieldNumber: 4)
     }
+    if self.create != false {
+      try visitor.visitSingularBoolField(value: self.create, fieldNumber: 5)
+    }
+    if !self.createFormat.isEmpty {
+      try visitor.visitSingularStringField(value: self.createFormat, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2507,6 +2661,8 @@ nonisolated extension Virthost_V1_UploadHeader: SwiftProtobuf.Message, SwiftProt
     if lhs.offset != rhs.offset {return false}
     if lhs.length != rhs.length {return false}
     if lhs.sha256 != rhs.sha256 {return false}
+    if lhs.create != rhs.create {return false}
+    if lhs.createFormat != rhs.createFormat {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2514,7 +2670,7 @@ nonisolated extension Virthost_V1_UploadHeader: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Virthost_V1_UploadVolumeResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".UploadVolumeResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}bytes_written\0\u{1}sha256\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}bytes_written\0\u{1}sha256\0\u{1}volume\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2524,24 +2680,33 @@ nonisolated extension Virthost_V1_UploadVolumeResponse: SwiftProtobuf.Message, S
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularUInt64Field(value: &self.bytesWritten) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.sha256) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._volume) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if self.bytesWritten != 0 {
       try visitor.visitSingularUInt64Field(value: self.bytesWritten, fieldNumber: 1)
     }
     if !self.sha256.isEmpty {
       try visitor.visitSingularStringField(value: self.sha256, fieldNumber: 2)
     }
+    try { if let v = self._volume {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Virthost_V1_UploadVolumeResponse, rhs: Virthost_V1_UploadVolumeResponse) -> Bool {
     if lhs.bytesWritten != rhs.bytesWritten {return false}
     if lhs.sha256 != rhs.sha256 {return false}
+    if lhs._volume != rhs._volume {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

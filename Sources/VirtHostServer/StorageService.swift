@@ -2,22 +2,27 @@ import GRPCCore
 import Libvirt
 import VirtHostAPI
 
-/// StorageService: storage pools and volumes.
+/// StorageService: storage pools and volumes, what virsh pool-* and vol-* do.
+///
+/// Pools here; volumes in `StorageService+Volumes.swift`; upload and download
+/// in `StorageService+Transfer.swift`. Input is checked before libvirt sees it.
 struct StorageService: Virthost_V1_StorageService.SimpleServiceProtocol {
     let hypervisor: HypervisorConnection
+
+    // MARK: Reading
 
     func listPools(request: Virthost_V1_ListPoolsRequest, context: ServerContext) async throws -> Virthost_V1_ListPoolsResponse {
         let filter = try ListFilter(activeOnly: request.activeOnly, inactiveOnly: request.inactiveOnly)
         return try await hypervisor.run { connection in
             var response = Virthost_V1_ListPoolsResponse()
-            response.pools = try connection.listStoragePools(filter).map(Virthost_V1_Pool.init)
+            response.pools = try connection.listStoragePools(filter).map(Virthost_V1_Pool.described)
             return response
         }
     }
 
     func getPool(request: Virthost_V1_PoolRef, context: ServerContext) async throws -> Virthost_V1_Pool {
         let ref = try ObjectRef(request)
-        return try await hypervisor.run { try Virthost_V1_Pool($0.pool(ref)) }
+        return try await hypervisor.run { try Virthost_V1_Pool.described($0.pool(ref)) }
     }
 
     func getPoolXML(request: Virthost_V1_GetPoolXMLRequest, context: ServerContext) async throws -> Virthost_V1_GetPoolXMLResponse {
@@ -29,93 +34,100 @@ struct StorageService: Virthost_V1_StorageService.SimpleServiceProtocol {
         }
     }
 
-    func listVolumes(request: Virthost_V1_ListVolumesRequest, context: ServerContext) async throws -> Virthost_V1_ListVolumesResponse {
-        try Validate.lookupName(request.pool, field: "pool name")
-        return try await hypervisor.run { connection in
-            let pool = try connection.pool(.name(request.pool))
-            var response = Virthost_V1_ListVolumesResponse()
-            response.volumes = try pool.listVolumes().map { try Virthost_V1_Volume($0, pool: pool.name) }
-            return response
-        }
-    }
-
-    func getVolume(request: Virthost_V1_VolumeRef, context: ServerContext) async throws -> Virthost_V1_Volume {
-        try Self.validate(request)
-        return try await hypervisor.run { connection in
-            let (pool, volume) = try connection.volume(pool: request.pool, name: request.name)
-            return try Virthost_V1_Volume(volume, pool: pool.name)
-        }
-    }
-
-    func getVolumeXML(request: Virthost_V1_VolumeRef, context: ServerContext) async throws -> Virthost_V1_GetVolumeXMLResponse {
-        try Self.validate(request)
-        return try await hypervisor.run { connection in
-            var response = Virthost_V1_GetVolumeXMLResponse()
-            response.xml = try connection.volume(pool: request.pool, name: request.name).1.xml()
-            return response
-        }
-    }
-
-    static func validate(_ ref: Virthost_V1_VolumeRef) throws {
-        try Validate.lookupName(ref.pool, field: "pool name")
-        try Validate.lookupName(ref.name, field: "volume name")
-    }
-
-    // Not built yet: pool lifecycle and volume changes.
-
-    func definePool(request: Virthost_V1_DefinePoolRequest, context: ServerContext) async throws -> Virthost_V1_Pool {
-        throw RPCError.notBuilt("StorageService.DefinePool")
-    }
-    func buildPool(request: Virthost_V1_BuildPoolRequest, context: ServerContext) async throws -> Virthost_V1_Pool {
-        throw RPCError.notBuilt("StorageService.BuildPool")
-    }
-    func startPool(request: Virthost_V1_PoolRef, context: ServerContext) async throws -> Virthost_V1_Pool {
-        throw RPCError.notBuilt("StorageService.StartPool")
-    }
-    func stopPool(request: Virthost_V1_PoolRef, context: ServerContext) async throws -> Virthost_V1_Pool {
-        throw RPCError.notBuilt("StorageService.StopPool")
-    }
-    func refreshPool(request: Virthost_V1_PoolRef, context: ServerContext) async throws -> Virthost_V1_Pool {
-        throw RPCError.notBuilt("StorageService.RefreshPool")
-    }
-    func deletePool(request: Virthost_V1_PoolRef, context: ServerContext) async throws -> Virthost_V1_Empty {
-        throw RPCError.notBuilt("StorageService.DeletePool")
-    }
-    func undefinePool(request: Virthost_V1_PoolRef, context: ServerContext) async throws -> Virthost_V1_Empty {
-        throw RPCError.notBuilt("StorageService.UndefinePool")
-    }
-    func setPoolAutostart(request: Virthost_V1_SetPoolAutostartRequest, context: ServerContext) async throws -> Virthost_V1_Pool {
-        throw RPCError.notBuilt("StorageService.SetPoolAutostart")
-    }
     func getPoolCapabilities(
         request: Virthost_V1_GetPoolCapabilitiesRequest, context: ServerContext
     ) async throws -> Virthost_V1_GetPoolCapabilitiesResponse {
-        throw RPCError.notBuilt("StorageService.GetPoolCapabilities")
+        let xml = try await hypervisor.run { try $0.storagePoolCapabilities() }
+        var response = Virthost_V1_GetPoolCapabilitiesResponse()
+        response.xml = xml
+        response.types = try VolumeXML.capabilities(xml)
+        return response
     }
-    func createVolume(request: Virthost_V1_CreateVolumeRequest, context: ServerContext) async throws -> Virthost_V1_Volume {
-        throw RPCError.notBuilt("StorageService.CreateVolume")
+
+    // MARK: Lifecycle
+
+    /// Defines a pool, then builds, starts and marks it autostart as asked.
+    /// When a later step fails the definition is removed again, so a failed
+    /// call leaves no half-made pool (what a build already wrote to a device
+    /// stays written).
+    func definePool(request: Virthost_V1_DefinePoolRequest, context: ServerContext) async throws -> Virthost_V1_Pool {
+        let xml: String
+        switch request.definition {
+        case .spec(let spec): xml = try PoolSpecXML.xml(spec)
+        case .xml(let raw):
+            try Validate.xmlDocument(raw, root: "pool")
+            xml = raw
+        case nil: throw RPCError.invalid("give the pool as a spec or as xml")
+        }
+        if request.overwrite && !request.build { throw RPCError.invalid("overwrite applies to build: set build too") }
+        return try await hypervisor.run { connection in
+            let pool = try connection.defineStoragePool(xml: xml)
+            do {
+                if request.build { try pool.build(overwrite: request.overwrite) }
+                if request.start { try pool.start() }
+                if request.autostart { try pool.setAutostart(true) }
+            } catch let error as LibvirtError {
+                if (try? pool.isActive()) == true { try? pool.stop() }
+                try? pool.undefine()
+                let step = request.start && request.build ? "build or start" : request.start ? "start" : request.build ? "build" : "autostart"
+                throw LibvirtError(
+                    code: error.code, domain: error.domain,
+                    message: "pool '\(pool.name)' was defined but its \(step) failed, so the definition was removed: \(error.message)")
+            }
+            return try Virthost_V1_Pool.described(pool)
+        }
     }
-    func deleteVolume(request: Virthost_V1_VolumeRef, context: ServerContext) async throws -> Virthost_V1_Empty {
-        throw RPCError.notBuilt("StorageService.DeleteVolume")
+
+    func buildPool(request: Virthost_V1_BuildPoolRequest, context: ServerContext) async throws -> Virthost_V1_Pool {
+        let ref = try ObjectRef(request.pool)
+        return try await hypervisor.run { connection in
+            let pool = try connection.pool(ref)
+            try pool.build(overwrite: request.overwrite)
+            return try Virthost_V1_Pool.described(pool)
+        }
     }
-    func resizeVolume(request: Virthost_V1_ResizeVolumeRequest, context: ServerContext) async throws -> Virthost_V1_Volume {
-        throw RPCError.notBuilt("StorageService.ResizeVolume")
+
+    func startPool(request: Virthost_V1_PoolRef, context: ServerContext) async throws -> Virthost_V1_Pool {
+        try await change(request) { try $0.start() }
     }
-    func wipeVolume(request: Virthost_V1_VolumeRef, context: ServerContext) async throws -> Virthost_V1_Volume {
-        throw RPCError.notBuilt("StorageService.WipeVolume")
+
+    func stopPool(request: Virthost_V1_PoolRef, context: ServerContext) async throws -> Virthost_V1_Pool {
+        try await change(request) { try $0.stop() }
     }
-    func cloneVolume(request: Virthost_V1_CloneVolumeRequest, context: ServerContext) async throws -> Virthost_V1_Volume {
-        throw RPCError.notBuilt("StorageService.CloneVolume")
+
+    func refreshPool(request: Virthost_V1_PoolRef, context: ServerContext) async throws -> Virthost_V1_Pool {
+        try await change(request) { try $0.refresh() }
     }
-    func uploadVolume(
-        request: RPCAsyncSequence<Virthost_V1_UploadVolumeRequest, any Error>, context: ServerContext
-    ) async throws -> Virthost_V1_UploadVolumeResponse {
-        throw RPCError.notBuilt("StorageService.UploadVolume")
+
+    func deletePool(request: Virthost_V1_PoolRef, context: ServerContext) async throws -> Virthost_V1_Empty {
+        let ref = try ObjectRef(request)
+        return try await hypervisor.run { connection in
+            try connection.pool(ref).delete()
+            return Virthost_V1_Empty()
+        }
     }
-    func downloadVolume(
-        request: Virthost_V1_DownloadVolumeRequest, response: RPCWriter<Virthost_V1_DownloadVolumeResponse>,
-        context: ServerContext
-    ) async throws {
-        throw RPCError.notBuilt("StorageService.DownloadVolume")
+
+    func undefinePool(request: Virthost_V1_PoolRef, context: ServerContext) async throws -> Virthost_V1_Empty {
+        let ref = try ObjectRef(request)
+        return try await hypervisor.run { connection in
+            try connection.pool(ref).undefine()
+            return Virthost_V1_Empty()
+        }
+    }
+
+    func setPoolAutostart(request: Virthost_V1_SetPoolAutostartRequest, context: ServerContext) async throws -> Virthost_V1_Pool {
+        try await change(request.pool) { try $0.setAutostart(request.autostart) }
+    }
+
+    /// Looks the pool up, applies `body`, returns the pool as it is now.
+    private func change(
+        _ request: Virthost_V1_PoolRef, _ body: @escaping @Sendable (StoragePool) throws -> Void
+    ) async throws -> Virthost_V1_Pool {
+        let ref = try ObjectRef(request)
+        return try await hypervisor.run { connection in
+            let pool = try connection.pool(ref)
+            try body(pool)
+            return try Virthost_V1_Pool.described(pool)
+        }
     }
 }

@@ -1,0 +1,229 @@
+import Crypto
+import Foundation
+import GRPCCore
+import Libvirt
+import VirtHostAPI
+
+// Upload and download of volume bytes over gRPC streams, through libvirt's
+// virStorageVolUpload/Download streams. Every blocking stream call runs on a
+// libvirt thread (hypervisor.run), one chunk at a time; the sha256 of the
+// bytes moved is computed on the way.
+//
+// Upload semantics: the call succeeds only when exactly `length` bytes
+// arrived, their sha256 matches the header's (when given), and libvirt
+// confirmed the write (virStreamFinish). Any other end (the client cut off,
+// too few or too many bytes, a wrong sha256, a libvirt failure) aborts the
+// libvirt stream and fails the call; a volume the upload created is deleted
+// again, so it leaves nothing behind; an existing volume keeps the bytes
+// that were written before the failure, and the error says so.
+extension StorageService {
+    /// Bytes per download message (and the documented upper bound for upload chunks).
+    static let chunkSize = 1 << 20
+    /// Larger chunks are refused (gRPC's default message limit is 4 MiB).
+    static let maxUploadChunk = 4 << 20
+
+    func uploadVolume(
+        request: RPCAsyncSequence<Virthost_V1_UploadVolumeRequest, any Error>, context: ServerContext
+    ) async throws -> Virthost_V1_UploadVolumeResponse {
+        var messages = request.makeAsyncIterator()
+        guard let first = try await messages.next(), case .header(let header)? = first.part else {
+            throw RPCError.invalid("the first upload message must carry the header (volume, length)")
+        }
+        try Self.validate(header.volume)
+        try Validate.size(header.length, field: "upload length")
+        guard header.offset <= Validate.maxVolumeBytes - header.length else {
+            throw RPCError.invalid("upload offset \(header.offset) plus length \(header.length) overflows")
+        }
+        if !header.sha256.isEmpty { try Validate.sha256(header.sha256, field: "upload sha256") }
+        if header.create {
+            guard header.offset == 0 else { throw RPCError.invalid("an upload that creates its volume starts at offset 0") }
+            if !header.createFormat.isEmpty { try VolumeXML.validateFormat(header.createFormat, field: "create_format") }
+        } else if !header.createFormat.isEmpty {
+            throw RPCError.invalid("create_format applies only with create")
+        }
+
+        let transfer = try await hypervisor.run { connection in try UploadTransfer.open(connection, header) }
+
+        var hasher = SHA256()
+        var received: UInt64 = 0
+        do {
+            while let message = try await messages.next() {
+                guard case .chunk(let data)? = message.part else {
+                    throw RPCError.invalid("only the first upload message may carry a header")
+                }
+                if data.isEmpty { continue }
+                guard data.count <= Self.maxUploadChunk else {
+                    throw RPCError.invalid("an upload chunk of \(data.count) bytes is over the 4 MiB limit (send 1 MiB chunks)")
+                }
+                received += UInt64(data.count)
+                guard received <= header.length else {
+                    throw RPCError.invalid("the client sent more than the \(header.length) bytes its header announced")
+                }
+                hasher.update(data: data)
+                try await hypervisor.run { _ in try data.withUnsafeBytes { try transfer.stream.send($0) } }
+            }
+            guard received == header.length else {
+                throw RPCError.invalid("the upload ended after \(received) of the \(header.length) bytes its header announced")
+            }
+            let digest = Self.hex(hasher.finalize())
+            if !header.sha256.isEmpty && digest != header.sha256.lowercased() {
+                throw RPCError(code: .dataLoss, message: "the \(received) bytes received have sha256 \(digest), not \(header.sha256.lowercased())")
+            }
+            try await hypervisor.run { _ in try transfer.stream.finish() }
+            var response = Virthost_V1_UploadVolumeResponse()
+            response.bytesWritten = received
+            response.sha256 = digest
+            response.volume = try await hypervisor.run { _ in
+                try Virthost_V1_Volume(transfer.pool.lookupVolume(name: header.volume.name), pool: transfer.pool.name)
+            }
+            return response
+        } catch {
+            let outcome = (try? await hypervisor.executor.run { transfer.cancel() }) ?? "the upload was aborted"
+            throw Self.uploadFailure(error, received: received, header: header, outcome: outcome)
+        }
+    }
+
+    func downloadVolume(
+        request: Virthost_V1_DownloadVolumeRequest, response: RPCWriter<Virthost_V1_DownloadVolumeResponse>,
+        context: ServerContext
+    ) async throws {
+        try Self.validate(request.volume)
+        guard request.offset <= Validate.maxVolumeBytes - request.length else {
+            throw RPCError.invalid("download offset \(request.offset) plus length \(request.length) overflows")
+        }
+        let stream = try await hypervisor.run { connection in
+            let (_, volume) = try connection.volume(pool: request.volume.pool, name: request.volume.name)
+            if request.offset > 0 {
+                let capacity = try volume.info().capacity
+                guard request.offset < capacity else {
+                    throw RPCError.invalid("offset \(request.offset) is past the end of the volume (\(capacity) bytes)")
+                }
+            }
+            let stream = try DataStream(connection: connection)
+            try volume.download(into: stream, offset: request.offset, length: request.length)
+            return stream
+        }
+        var hasher = SHA256()
+        var sent: UInt64 = 0
+        do {
+            while true {
+                let chunk = try await hypervisor.run { _ in Data(try stream.receive(upTo: Self.chunkSize)) }
+                if chunk.isEmpty { break }
+                hasher.update(data: chunk)
+                sent += UInt64(chunk.count)
+                try await response.write(.with { $0.chunk = chunk })
+            }
+            try await hypervisor.run { _ in try stream.finish() }
+        } catch {
+            try? await hypervisor.executor.run { stream.abort() }
+            throw error
+        }
+        try await response.write(.with {
+            $0.trailer = .with {
+                $0.bytesRead = sent
+                $0.sha256 = Self.hex(hasher.finalize())
+            }
+        })
+    }
+
+    static func hex(_ digest: SHA256.Digest) -> String {
+        digest.map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The error a failed upload returns, saying what happened to the volume.
+    static func uploadFailure(_ error: any Error, received: UInt64, header: Virthost_V1_UploadHeader, outcome: String) -> RPCError {
+        let name = "'\(header.volume.pool)/\(header.volume.name)'"
+        switch error {
+        case let rpc as RPCError:
+            var copy = rpc
+            copy.message = "\(rpc.message); \(outcome)"
+            return copy
+        default:
+            // The request stream failed: the client went away or reset the call.
+            return RPCError(
+                code: .aborted,
+                message: "the upload to \(name) was cut off after \(received) of \(header.length) bytes (\(error)); \(outcome)")
+        }
+    }
+}
+
+/// One upload in flight: the libvirt stream and the volume it writes.
+final class UploadTransfer: @unchecked Sendable {
+    let pool: StoragePool
+    let volume: StorageVolume
+    let stream: DataStream
+    let created: Bool
+    let header: Virthost_V1_UploadHeader
+
+    private init(pool: StoragePool, volume: StorageVolume, stream: DataStream, created: Bool, header: Virthost_V1_UploadHeader) {
+        self.pool = pool
+        self.volume = volume
+        self.stream = stream
+        self.created = created
+        self.header = header
+    }
+
+    /// Finds (or creates) the volume and starts libvirt's upload. Runs on a libvirt thread.
+    static func open(_ connection: Connection, _ header: Virthost_V1_UploadHeader) throws -> UploadTransfer {
+        let pool = try connection.pool(.name(header.volume.pool))
+        let volume: StorageVolume
+        if header.create {
+            try StorageService.requireAbsent(header.volume.name, in: pool)
+            var create = Virthost_V1_CreateVolumeRequest()
+            create.name = header.volume.name
+            create.capacity = header.length
+            create.format = header.createFormat
+            let poolType = (try XMLReader(try pool.xml())).string("/pool/@type") ?? ""
+            let plan = try VolumeXML.plan(create, poolType: poolType)
+            try StorageService.requireSpace(header.length, in: pool, what: "uploading \(header.length) bytes")
+            do {
+                volume = try pool.createVolume(xml: plan.xml)
+            } catch let error as LibvirtError {
+                StorageService.removeLeftover(header.volume.name, in: pool)
+                throw error
+            }
+        } else {
+            volume = try ObjectRef.name(header.volume.name).lookup(
+                "volume in pool '\(pool.name)'", byName: pool.lookupVolume(name:), byUUID: pool.lookupVolume(name:))
+            let info = try volume.info()
+            let format = VolumeXML.format(try volume.xml())
+            if ["", "raw", "none"].contains(format) || info.kind == .block {
+                guard header.offset + header.length <= info.capacity else {
+                    throw RPCError.invalid(
+                        "offset \(header.offset) plus length \(header.length) is past the end of the volume (\(info.capacity) bytes)")
+                }
+            }
+        }
+        do {
+            let stream = try DataStream(connection: connection)
+            try volume.upload(into: stream, offset: header.offset, length: header.length)
+            return UploadTransfer(pool: pool, volume: volume, stream: stream, created: header.create, header: header)
+        } catch {
+            if header.create { try? volume.delete() }
+            throw error
+        }
+    }
+
+    /// Aborts the stream and removes a volume this upload created; says what
+    /// was left. Runs on a libvirt thread.
+    func cancel() -> String {
+        stream.abort()
+        guard created else {
+            return "volume '\(volume.name)' was not replaced: the bytes written before the failure stay in it, "
+                + "so its contents are not the upload"
+        }
+        // libvirt closes its side of the stream asynchronously; retry briefly.
+        for attempt in 0..<20 {
+            do {
+                try volume.delete()
+                return "the volume '\(volume.name)' this upload created was deleted"
+            } catch {
+                if (try? pool.lookupVolume(name: volume.name)) == nil {
+                    return "the volume '\(volume.name)' this upload created was deleted"
+                }
+                if attempt < 19 { usleep(100_000) }
+            }
+        }
+        return "the volume '\(volume.name)' this upload created could not be deleted; delete it by hand"
+    }
+}
