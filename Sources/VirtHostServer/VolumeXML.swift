@@ -135,7 +135,9 @@ extension Virthost_V1_Pool {
     /// transient pool). Runs on a libvirt thread.
     static func described(_ pool: StoragePool) throws -> Virthost_V1_Pool {
         var message = try Virthost_V1_Pool(pool)
-        let xml = message.persistent ? try pool.xml(inactive: true) : try pool.xml()
+        // The test driver has no inactive flag: fall back to the live XML.
+        let inactive = message.persistent ? try? pool.xml(inactive: true) : nil
+        let xml = try inactive ?? pool.xml()
         message.spec = try PoolSpecXML.spec(xml)
         return message
     }
