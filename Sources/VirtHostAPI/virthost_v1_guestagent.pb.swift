@@ -92,10 +92,13 @@ public nonisolated struct Virthost_V1_AgentCommandRequest: Sendable {
   /// Clears the value of `domain`. Subsequent reads from it will return its default value.
   public mutating func clearDomain() {self._domain = nil}
 
-  /// A JSON object: {"execute": "guest-...", "arguments": {...}}.
+  /// A JSON object: {"execute": "guest-...", "arguments": {...}}, optionally
+  /// with "id". At most 1 MiB of UTF-8, nested at most 64 levels, no
+  /// duplicate keys; anything else is INVALID_ARGUMENT before libvirt sees it.
   public var command: String = String()
 
   /// Seconds; 0 takes the call's deadline (or libvirt's default without one).
+  /// With both, the shorter wins. Only used in AGENT_TIMEOUT_MODE_DEADLINE.
   public var timeoutSeconds: UInt32 = 0
 
   public var timeoutMode: Virthost_V1_AgentTimeoutMode = .deadline
@@ -114,6 +117,41 @@ public nonisolated struct Virthost_V1_AgentCommandResponse: Sendable {
 
   /// The agent's reply, unchanged JSON.
   public var reply: String = String()
+
+  /// The wait libvirt was given, in seconds; 0 when it blocked or used its
+  /// own default (see timeout_mode).
+  public var timeoutSeconds: UInt32 = 0
+
+  /// The mode the call ran in.
+  public var timeoutMode: Virthost_V1_AgentTimeoutMode = .deadline
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Carried in the google.rpc.Status details of a call the guest agent
+/// answered with an error reply ({"error": {"class": ..., "desc": ...}}),
+/// next to a google.rpc.ErrorInfo with domain "qemu-guest-agent" and the
+/// class as its reason. The gRPC code is UNIMPLEMENTED for CommandNotFound
+/// (an unknown or disabled command), FAILED_PRECONDITION otherwise.
+public nonisolated struct Virthost_V1_AgentErrorDetail: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The command the agent refused, e.g. "guest-exec".
+  public var command: String = String()
+
+  /// The agent's error class, e.g. "GenericError" or "CommandNotFound".
+  /// libvirt 9.0 passes only the description on; the class is restored from
+  /// qemu-ga's dispatcher messages (CommandNotFound for "The command X has
+  /// not been found" and "Command X has been disabled", GenericError for
+  /// every other error, the only two classes qemu-ga 7.2 sends).
+  public var errorClass: String = String()
+
+  /// The agent's description, unchanged.
+  public var desc: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -382,13 +420,15 @@ public nonisolated struct Virthost_V1_ExecRequest: Sendable {
 
   public var args: [String] = []
 
-  /// "NAME=value" entries.
+  /// "NAME=value" entries; they replace the agent's environment.
   public var env: [String] = []
 
-  /// Bytes fed to the program's standard input.
+  /// Bytes fed to the program's standard input (at most 1 MiB).
   public var stdin: Data = Data()
 
-  /// Seconds to wait for the exit; 0 takes the call's deadline.
+  /// Seconds to wait for the exit; 0 takes the call's deadline (with
+  /// neither, it waits until the program exits). When the wait ends first,
+  /// the reply has exited = false and the program keeps running.
   public var timeoutSeconds: UInt32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -418,7 +458,9 @@ public nonisolated struct Virthost_V1_ExecResponse: Sendable {
 
   public var stderr: Data = Data()
 
-  /// The agent truncates output past its buffer (16 MiB in qemu-ga).
+  /// The agent truncates output past its buffer (16 MiB in qemu-ga). Exec
+  /// also keeps only the first 1.5 MiB of each here, so the reply fits
+  /// gRPC's default 4 MiB message limit; ExecStream sends all of it.
   public var stdoutTruncated: Bool = false
 
   public var stderrTruncated: Bool = false
@@ -428,6 +470,11 @@ public nonisolated struct Virthost_V1_ExecResponse: Sendable {
   public init() {}
 }
 
+/// ExecStream sends `started` first, then stdout and stderr chunks (at most
+/// 256 KiB each), then `exit` last. qemu-ga 7.2 hands out a program's output
+/// only once it has exited (guest-exec-status returns no data while it
+/// runs), so with that agent every chunk arrives right before `exit`; an
+/// agent that returns output while the program runs has it sent as it comes.
 public nonisolated struct Virthost_V1_ExecStreamResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -451,7 +498,8 @@ public nonisolated struct Virthost_V1_ExecStreamResponse: Sendable {
     set {part = .stderr(newValue)}
   }
 
-  /// The last message.
+  /// The last message. Its stdout and stderr are empty: they were sent
+  /// before it.
   public var exit: Virthost_V1_ExecResponse {
     get {
       if case .exit(let v)? = part {return v}
@@ -460,15 +508,40 @@ public nonisolated struct Virthost_V1_ExecStreamResponse: Sendable {
     set {part = .exit(newValue)}
   }
 
+  /// The first message: the program runs in the guest.
+  public var started: Virthost_V1_ExecStarted {
+    get {
+      if case .started(let v)? = part {return v}
+      return Virthost_V1_ExecStarted()
+    }
+    set {part = .started(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Part: Equatable, Sendable {
     case stdout(Data)
     case stderr(Data)
-    /// The last message.
+    /// The last message. Its stdout and stderr are empty: they were sent
+    /// before it.
     case exit(Virthost_V1_ExecResponse)
+    /// The first message: the program runs in the guest.
+    case started(Virthost_V1_ExecStarted)
 
   }
+
+  public init() {}
+}
+
+public nonisolated struct Virthost_V1_ExecStarted: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The guest's process id.
+  public var pid: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 }
@@ -584,7 +657,7 @@ nonisolated extension Virthost_V1_AgentCommandRequest: SwiftProtobuf.Message, Sw
 
 nonisolated extension Virthost_V1_AgentCommandResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AgentCommandResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}reply\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}reply\0\u{3}timeout_seconds\0\u{3}timeout_mode\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -593,6 +666,8 @@ nonisolated extension Virthost_V1_AgentCommandResponse: SwiftProtobuf.Message, S
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.reply) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.timeoutSeconds) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.timeoutMode) }()
       default: break
       }
     }
@@ -602,11 +677,59 @@ nonisolated extension Virthost_V1_AgentCommandResponse: SwiftProtobuf.Message, S
     if !self.reply.isEmpty {
       try visitor.visitSingularStringField(value: self.reply, fieldNumber: 1)
     }
+    if self.timeoutSeconds != 0 {
+      try visitor.visitSingularUInt32Field(value: self.timeoutSeconds, fieldNumber: 2)
+    }
+    if self.timeoutMode != .deadline {
+      try visitor.visitSingularEnumField(value: self.timeoutMode, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Virthost_V1_AgentCommandResponse, rhs: Virthost_V1_AgentCommandResponse) -> Bool {
     if lhs.reply != rhs.reply {return false}
+    if lhs.timeoutSeconds != rhs.timeoutSeconds {return false}
+    if lhs.timeoutMode != rhs.timeoutMode {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Virthost_V1_AgentErrorDetail: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AgentErrorDetail"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}command\0\u{3}error_class\0\u{1}desc\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.command) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.errorClass) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.desc) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.command.isEmpty {
+      try visitor.visitSingularStringField(value: self.command, fieldNumber: 1)
+    }
+    if !self.errorClass.isEmpty {
+      try visitor.visitSingularStringField(value: self.errorClass, fieldNumber: 2)
+    }
+    if !self.desc.isEmpty {
+      try visitor.visitSingularStringField(value: self.desc, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Virthost_V1_AgentErrorDetail, rhs: Virthost_V1_AgentErrorDetail) -> Bool {
+    if lhs.command != rhs.command {return false}
+    if lhs.errorClass != rhs.errorClass {return false}
+    if lhs.desc != rhs.desc {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1280,7 +1403,7 @@ nonisolated extension Virthost_V1_ExecResponse: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Virthost_V1_ExecStreamResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ExecStreamResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}stdout\0\u{1}stderr\0\u{1}exit\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}stdout\0\u{1}stderr\0\u{1}exit\0\u{1}started\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1317,6 +1440,19 @@ nonisolated extension Virthost_V1_ExecStreamResponse: SwiftProtobuf.Message, Swi
           self.part = .exit(v)
         }
       }()
+      case 4: try {
+        var v: Virthost_V1_ExecStarted?
+        var hadOneofValue = false
+        if let current = self.part {
+          hadOneofValue = true
+          if case .started(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.part = .started(v)
+        }
+      }()
       default: break
       }
     }
@@ -1340,6 +1476,10 @@ nonisolated extension Virthost_V1_ExecStreamResponse: SwiftProtobuf.Message, Swi
       guard case .exit(let v)? = self.part else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
     }()
+    case .started?: try {
+      guard case .started(let v)? = self.part else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    }()
     case nil: break
     }
     try unknownFields.traverse(visitor: &visitor)
@@ -1347,6 +1487,36 @@ nonisolated extension Virthost_V1_ExecStreamResponse: SwiftProtobuf.Message, Swi
 
   public static func ==(lhs: Virthost_V1_ExecStreamResponse, rhs: Virthost_V1_ExecStreamResponse) -> Bool {
     if lhs.part != rhs.part {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Virthost_V1_ExecStarted: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ExecStarted"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}pid\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.pid) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.pid != 0 {
+      try visitor.visitSingularInt64Field(value: self.pid, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Virthost_V1_ExecStarted, rhs: Virthost_V1_ExecStarted) -> Bool {
+    if lhs.pid != rhs.pid {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -74,11 +74,33 @@ public nonisolated struct Virthost_V1_Snapshot: Sendable {
 
   public var diskOnly: Bool = false
 
+  /// The machine's disks as the snapshot holds them.
+  public var disks: [Virthost_V1_SnapshotDisk] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _createdAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+}
+
+public nonisolated struct Virthost_V1_SnapshotDisk: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The disk's target, e.g. "vda".
+  public var name: String = String()
+
+  /// "internal", "external" or "no".
+  public var snapshot: String = String()
+
+  /// For an external snapshot: the overlay file created for the disk.
+  public var file: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 public nonisolated struct Virthost_V1_CreateSnapshotRequest: Sendable {
@@ -102,7 +124,9 @@ public nonisolated struct Virthost_V1_CreateSnapshotRequest: Sendable {
   /// External, disk-only snapshot (new overlay files for the disks).
   public var diskOnly: Bool = false
 
-  /// Freeze the guest's file systems through the agent while taking it.
+  /// Freeze the guest's file systems through the agent while taking it
+  /// (needs disk_only, and guest-fsfreeze-freeze and -thaw allowed by the
+  /// agent's command policy).
   public var quiesce: Bool = false
 
   /// Take the snapshot without recording metadata.
@@ -232,7 +256,7 @@ nonisolated extension Virthost_V1_SnapshotRef: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Virthost_V1_Snapshot: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Snapshot"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}domain\0\u{1}description\0\u{1}state\0\u{3}created_at\0\u{1}parent\0\u{1}current\0\u{3}disk_only\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}domain\0\u{1}description\0\u{1}state\0\u{3}created_at\0\u{1}parent\0\u{1}current\0\u{3}disk_only\0\u{1}disks\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -248,6 +272,7 @@ nonisolated extension Virthost_V1_Snapshot: SwiftProtobuf.Message, SwiftProtobuf
       case 6: try { try decoder.decodeSingularStringField(value: &self.parent) }()
       case 7: try { try decoder.decodeSingularBoolField(value: &self.current) }()
       case 8: try { try decoder.decodeSingularBoolField(value: &self.diskOnly) }()
+      case 9: try { try decoder.decodeRepeatedMessageField(value: &self.disks) }()
       default: break
       }
     }
@@ -282,6 +307,9 @@ nonisolated extension Virthost_V1_Snapshot: SwiftProtobuf.Message, SwiftProtobuf
     if self.diskOnly != false {
       try visitor.visitSingularBoolField(value: self.diskOnly, fieldNumber: 8)
     }
+    if !self.disks.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.disks, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -294,6 +322,47 @@ nonisolated extension Virthost_V1_Snapshot: SwiftProtobuf.Message, SwiftProtobuf
     if lhs.parent != rhs.parent {return false}
     if lhs.current != rhs.current {return false}
     if lhs.diskOnly != rhs.diskOnly {return false}
+    if lhs.disks != rhs.disks {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Virthost_V1_SnapshotDisk: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SnapshotDisk"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}snapshot\0\u{1}file\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.snapshot) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.file) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if !self.snapshot.isEmpty {
+      try visitor.visitSingularStringField(value: self.snapshot, fieldNumber: 2)
+    }
+    if !self.file.isEmpty {
+      try visitor.visitSingularStringField(value: self.file, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Virthost_V1_SnapshotDisk, rhs: Virthost_V1_SnapshotDisk) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.snapshot != rhs.snapshot {return false}
+    if lhs.file != rhs.file {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -15,6 +15,7 @@ public struct VirtHostCommand: AsyncParsableCommand {
         subcommands: [
             HostCommand.self, DomainCommand.self, NetCommand.self, PoolCommand.self, VolCommand.self,
             IfaceCommand.self, DiskCommand.self, EventsCommand.self,
+            AgentCommand.self, SnapshotCommand.self,
         ])
 
     @OptionGroup var options: ClientOptions

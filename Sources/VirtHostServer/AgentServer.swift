@@ -16,6 +16,8 @@ public struct AgentConfiguration: Sendable {
     public var socketGroup: String?
     /// Threads that may block in libvirt at once.
     public var libvirtThreads: Int
+    /// Which raw guest-agent commands are forwarded.
+    public var agentPolicy: AgentCommandPolicy = AgentCommandPolicy()
 
     public init(
         libvirtURI: String = "qemu:///system", socketPath: String = "/run/virthost/virthost.sock",
@@ -60,8 +62,10 @@ public final class Agent: Service, Sendable {
             NetworkService(hypervisor: hypervisor),
             StorageService(hypervisor: hypervisor),
             HostNetworkServiceStub(),
-            GuestAgentServiceStub(),
-            SnapshotServiceStub(),
+            GuestAgentService(
+                hypervisor: hypervisor, policy: configuration.agentPolicy,
+                concurrentCalls: max(1, configuration.libvirtThreads - 1)),
+            SnapshotService(hypervisor: hypervisor, policy: configuration.agentPolicy),
             EventService(hub: hypervisor.events),
         ]
     }

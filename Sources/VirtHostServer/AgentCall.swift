@@ -1,0 +1,384 @@
+import Foundation
+import GRPCCore
+import GRPCProtobuf
+import Libvirt
+import SwiftProtobuf
+import VirtHostAPI
+
+/// How long one guest-agent call may wait, from the caller's gRPC deadline,
+/// an explicit timeout, or one of libvirt's modes.
+struct AgentWait: Sendable, Equatable {
+    /// What libvirt is told.
+    var libvirt: Domain.AgentTimeout
+    /// The mode, as reported back to the caller.
+    var mode: Virthost_V1_AgentTimeoutMode
+    /// When the caller's own limit (deadline or explicit timeout) runs out.
+    var until: ContinuousClock.Instant?
+    /// That limit in seconds, to tell a timeout from an agent that is gone.
+    var limit: Duration?
+
+    /// The longest explicit timeout accepted, in seconds (a day).
+    static let maxTimeoutSeconds: UInt32 = 86_400
+
+    /// The gRPC deadline of a call: its `grpc-timeout` header (up to eight
+    /// digits and a unit: H, M, S, m, u, n), or nil without one.
+    static func grpcTimeout(_ metadata: Metadata) -> Duration? {
+        guard let value = metadata[stringValues: "grpc-timeout"].first(where: { _ in true }) else { return nil }
+        return parseGRPCTimeout(value)
+    }
+
+    static func parseGRPCTimeout(_ text: String) -> Duration? {
+        guard let unit = text.last, text.count >= 2, text.count <= 9 else { return nil }
+        let digits = text.dropLast()
+        guard digits.allSatisfy({ $0.isASCII && $0.isNumber }), let amount = Int64(digits) else { return nil }
+        switch unit {
+        case "H": return .seconds(amount * 3600)
+        case "M": return .seconds(amount * 60)
+        case "S": return .seconds(amount)
+        case "m": return .milliseconds(amount)
+        case "u": return .microseconds(amount)
+        case "n": return .nanoseconds(amount)
+        default: return nil
+        }
+    }
+
+    /// libvirt's whole seconds for a limit: rounded up, at least 1.
+    static func libvirtSeconds(_ limit: Duration) -> Int32 {
+        let (seconds, attoseconds) = limit.components
+        let whole = seconds + (attoseconds > 0 ? 1 : 0)
+        return Int32(clamping: max(1, whole))
+    }
+
+    /// The wait for a call: the shorter of the gRPC deadline and an explicit
+    /// timeout in deadline mode; libvirt's own modes otherwise.
+    static func resolve(
+        metadata: Metadata, timeoutSeconds: UInt32, mode: Virthost_V1_AgentTimeoutMode = .deadline,
+        now: ContinuousClock.Instant = .now
+    ) throws -> AgentWait {
+        guard timeoutSeconds <= maxTimeoutSeconds else {
+            throw RPCError.invalid("timeout_seconds \(timeoutSeconds) is over the limit of \(maxTimeoutSeconds) (a day)")
+        }
+        let deadline = grpcTimeout(metadata)
+        switch mode {
+        case .deadline:
+            var limit = deadline
+            if timeoutSeconds > 0 {
+                let explicit = Duration.seconds(Int64(timeoutSeconds))
+                limit = limit.map { min($0, explicit) } ?? explicit
+            }
+            guard let limit else { return AgentWait(libvirt: .default, mode: .default, until: nil, limit: nil) }
+            return AgentWait(libvirt: .seconds(libvirtSeconds(limit)), mode: .deadline, until: now + limit, limit: limit)
+        case .block:
+            return AgentWait(libvirt: .block, mode: .block, until: deadline.map { now + $0 }, limit: nil)
+        case .default:
+            return AgentWait(libvirt: .default, mode: .default, until: deadline.map { now + $0 }, limit: nil)
+        case .nowait:
+            return AgentWait(libvirt: .noWait, mode: .nowait, until: deadline.map { now + $0 }, limit: nil)
+        case .UNRECOGNIZED(let value):
+            throw RPCError.invalid("timeout_mode \(value) is not one of DEADLINE, BLOCK, DEFAULT, NOWAIT")
+        }
+    }
+
+    /// The same limit for a later command of one call (exec's polls): what
+    /// is left of it, or libvirt's default without one.
+    func remaining(now: ContinuousClock.Instant = .now) -> AgentWait {
+        guard let until, mode == .deadline else { return self }
+        let left = until - now
+        return AgentWait(libvirt: .seconds(Self.libvirtSeconds(max(left, .milliseconds(1)))), mode: mode, until: until, limit: limit)
+    }
+
+    /// The whole seconds libvirt was given, for replies; 0 for the modes.
+    var seconds: UInt32 {
+        if case .seconds(let s) = libvirt { return UInt32(max(s, 0)) }
+        return 0
+    }
+}
+
+/// Turns libvirt's guest-agent failures into the gRPC errors callers can act on.
+enum AgentErrors {
+    /// The ErrorInfo domain of errors the guest agent itself replied with.
+    static let agentErrorDomain = "qemu-guest-agent"
+
+    /// Whether a libvirt error is about the agent (and so mapped here).
+    static func isAgentError(_ error: LibvirtError) -> Bool {
+        error.code == LibvirtError.agentUnresponsive || error.code == 97  // VIR_ERR_AGENT_UNSYNCED
+            || agentReply(error.message) != nil
+    }
+
+    /// The gRPC error for a failed agent command.
+    ///
+    /// - VIR_ERR_AGENT_UNRESPONSIVE with "not connected": UNAVAILABLE (qemu-ga
+    ///   is not running; libvirt says so at once).
+    /// - VIR_ERR_AGENT_UNRESPONSIVE after the caller's limit has run out:
+    ///   DEADLINE_EXCEEDED. libvirt uses the same code and message ("Guest
+    ///   agent not available for now") for a command that timed out and for
+    ///   its re-synchronisation with an agent that stopped answering (which
+    ///   takes 5 s whatever the timeout), so the elapsed time decides.
+    /// - An error reply of the agent: UNIMPLEMENTED for an unknown command,
+    ///   FAILED_PRECONDITION otherwise, with class and description.
+    static func rpcError(_ error: LibvirtError, elapsed: Duration, wait: AgentWait) -> RPCError {
+        if let reply = agentReply(error.message) {
+            return agentReplyError(error, reply)
+        }
+        guard error.code == LibvirtError.agentUnresponsive else { return ErrorMapping.rpcError(error) }
+        if error.message.contains("not connected") {
+            return rpcError(error, code: .unavailable, message: error.message)
+        }
+        if let limit = wait.limit, elapsed + .milliseconds(50) >= limit {
+            let shown = String(format: "%.1f", Double(limit.components.seconds) + Double(limit.components.attoseconds) / 1e18)
+            return rpcError(
+                error, code: .deadlineExceeded,
+                message: "guest agent did not answer within \(shown) s (libvirt waited \(wait.seconds) s): \(error.message)")
+        }
+        if wait.mode == .nowait {
+            return rpcError(
+                error, code: .unavailable,
+                message: "\(error.message) (libvirt 9.0 answers so at once in NOWAIT mode, and the command did not reach the guest in tests here; use a timeout)")
+        }
+        return rpcError(error, code: .unavailable, message: error.message)
+    }
+
+    /// What the agent replied: the command, its description, and the class
+    /// restored from qemu-ga's dispatcher messages.
+    struct Reply: Equatable {
+        var command: String
+        var desc: String
+        var errorClass: String
+    }
+
+    /// Reads libvirt's "unable to execute QEMU agent command 'NAME': DESC".
+    static func agentReply(_ message: String) -> Reply? {
+        let marker = "unable to execute QEMU agent command '"
+        guard let start = message.range(of: marker) else { return nil }
+        let rest = message[start.upperBound...]
+        guard let quote = rest.firstIndex(of: "'") else { return nil }
+        let command = String(rest[..<quote])
+        var desc = String(rest[rest.index(after: quote)...])
+        if desc.hasPrefix(": ") { desc.removeFirst(2) }
+        return Reply(command: command, desc: desc, errorClass: errorClass(forDesc: desc, command: command))
+    }
+
+    /// qemu-ga 7.2 sends CommandNotFound for unknown and disabled commands
+    /// (qapi/qmp-dispatch.c) and GenericError for everything else.
+    static func errorClass(forDesc desc: String, command: String) -> String {
+        if desc.hasPrefix("The command \(command) has not been found") || desc.hasPrefix("Command \(command) has been disabled") {
+            return "CommandNotFound"
+        }
+        return "GenericError"
+    }
+
+    static func agentReplyError(_ error: LibvirtError, _ reply: Reply) -> RPCError {
+        let code: RPCError.Code = reply.desc.hasPrefix("The command \(reply.command) has not been found") ? .unimplemented : .failedPrecondition
+        var detail = Virthost_V1_AgentErrorDetail()
+        detail.command = reply.command
+        detail.errorClass = reply.errorClass
+        detail.desc = reply.desc
+        var extra: [ErrorDetails] = [
+            .errorInfo(
+                reason: reply.errorClass, domain: agentErrorDomain,
+                metadata: ["command": reply.command, "class": reply.errorClass, "desc": reply.desc])
+        ]
+        if let any = try? Google_Protobuf_Any(message: detail) { extra.append(.any(any)) }
+        return rpcError(
+            error, code: code,
+            message: "guest agent error \(reply.errorClass) from '\(reply.command)': \(reply.desc)", extra: extra)
+    }
+
+    /// A libvirt error with a chosen gRPC code, carrying libvirt's details
+    /// as ErrorMapping does.
+    static func rpcError(_ error: LibvirtError, code: RPCError.Code, message: String, extra: [ErrorDetails] = []) -> RPCError {
+        var libvirtDetail = Virthost_V1_LibvirtErrorDetail()
+        libvirtDetail.code = error.code
+        libvirtDetail.domain = error.domain
+        libvirtDetail.message = error.message
+        var details: [ErrorDetails] = extra
+        details.append(
+            .errorInfo(
+                reason: error.codeName, domain: ErrorMapping.errorDomain,
+                metadata: ["code": String(error.code), "domain": String(error.domain), "message": error.message]))
+        if let any = try? Google_Protobuf_Any(message: libvirtDetail) { details.append(.any(any)) }
+        var rpc = RPCError(GoogleRPCStatus(code: code, message: message, details: details))
+        rpc.metadata.addString(String(error.code), forKey: ErrorMapping.codeMetadataKey)
+        rpc.metadata.addString(String(error.domain), forKey: ErrorMapping.domainMetadataKey)
+        return rpc
+    }
+}
+
+/// Lets at most one agent command per machine, and at most `limit` in all,
+/// hold a libvirt thread at a time.
+///
+/// libvirt runs one agent command per machine at a time anyway (the others
+/// wait for its agent job), and a stopped agent makes every command wait 5 s:
+/// without this gate a few calls to one stuck guest would take every libvirt
+/// thread and stall the agent's other services. Waiting here is async and
+/// ends at the caller's deadline.
+final class AgentGate: @unchecked Sendable {
+    private let lock = NSLock()
+    private let limit: Int
+    private var running = 0
+    private var busy: Set<String> = []
+    private var queue: [Waiter] = []
+    private var nextID: UInt64 = 0
+
+    private struct Waiter {
+        let id: UInt64
+        let key: String
+        let continuation: CheckedContinuation<Bool, Never>
+    }
+
+    init(limit: Int) { self.limit = max(1, limit) }
+
+    /// Runs `body` once `key` (a machine) is free and a slot is open.
+    func run<T: Sendable>(
+        key: String, until deadline: ContinuousClock.Instant?, _ body: () async throws -> T
+    ) async throws -> T {
+        let id: UInt64 = lock.withLock {
+            nextID += 1
+            return nextID
+        }
+        let timer = deadline.map { deadline in
+            Task { [self] in
+                try? await Task.sleep(until: deadline, clock: .continuous)
+                if !Task.isCancelled { abandon(id) }
+            }
+        }
+        let granted = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                lock.withLock {
+                    if Task.isCancelled {
+                        continuation.resume(returning: false)
+                    } else if running < limit, !busy.contains(key) {
+                        running += 1
+                        busy.insert(key)
+                        continuation.resume(returning: true)
+                    } else {
+                        queue.append(Waiter(id: id, key: key, continuation: continuation))
+                    }
+                }
+            }
+        } onCancel: {
+            abandon(id)
+        }
+        timer?.cancel()
+        guard granted else {
+            if Task.isCancelled { throw RPCError(code: .cancelled, message: "the call was cancelled while it waited for the guest agent") }
+            throw RPCError(
+                code: .deadlineExceeded,
+                message: "the deadline passed while the call waited for another guest-agent call on the same machine")
+        }
+        defer { release(key) }
+        return try await body()
+    }
+
+    /// Calls waiting and running, for tests.
+    var counts: (running: Int, waiting: Int) { lock.withLock { (running, queue.count) } }
+
+    private func release(_ key: String) {
+        var wake: [CheckedContinuation<Bool, Never>] = []
+        lock.withLock {
+            running -= 1
+            busy.remove(key)
+            var index = 0
+            while index < queue.count, running < limit {
+                let waiter = queue[index]
+                if busy.contains(waiter.key) {
+                    index += 1
+                    continue
+                }
+                queue.remove(at: index)
+                running += 1
+                busy.insert(waiter.key)
+                wake.append(waiter.continuation)
+            }
+        }
+        for continuation in wake { continuation.resume(returning: true) }
+    }
+
+    private func abandon(_ id: UInt64) {
+        let waiter: Waiter? = lock.withLock {
+            guard let index = queue.firstIndex(where: { $0.id == id }) else { return nil }
+            return queue.remove(at: index)
+        }
+        waiter?.continuation.resume(returning: false)
+    }
+}
+
+/// Sends agent commands for the services: policy, gate, libvirt, error mapping.
+struct AgentChannel: Sendable {
+    let hypervisor: HypervisorConnection
+    let policy: AgentCommandPolicy
+    let gate: AgentGate
+
+    /// The result of one command: the reply and how long libvirt took.
+    struct Answer: Sendable {
+        var reply: String
+        var elapsed: Duration
+    }
+
+    /// A failed agent command and how long libvirt took to fail it.
+    struct Failure: Error {
+        var error: LibvirtError
+        var elapsed: Duration
+    }
+
+    /// Sends one command (already validated) and returns the agent's reply.
+    /// The policy check is the caller's: it knows what the command is for.
+    func send(_ ref: ObjectRef, json: String, wait: AgentWait) async throws -> Answer {
+        let key = ref.describe("domain")
+        return try await gate.run(key: key, until: wait.until) {
+            // Agent failures come back as values, so the elapsed time measured
+            // on the libvirt thread reaches the mapping; other libvirt errors
+            // (no such domain, connection lost) take the usual path. The call
+            // runs in a task of its own: a cancelled caller must not free the
+            // machine's gate while libvirt still works on its command.
+            let hypervisor = self.hypervisor
+            let outcome: Result<Answer, Failure> = try await Task {
+                try await hypervisor.run { connection in
+                    let domain = try connection.domain(ref)
+                    let started = ContinuousClock.now
+                    do {
+                        let reply = try domain.agentCommand(json, timeout: wait.libvirt)
+                        return .success(Answer(reply: reply, elapsed: .now - started))
+                    } catch let error as LibvirtError where AgentErrors.isAgentError(error) {
+                        return .failure(Failure(error: error, elapsed: .now - started))
+                    }
+                }
+            }.value
+            switch outcome {
+            case .success(let answer): return answer
+            case .failure(let failure):
+                throw AgentErrors.rpcError(failure.error, elapsed: failure.elapsed, wait: wait)
+            }
+        }
+    }
+
+    /// Sends a command built from a JSON object and returns its `return` member.
+    func call(
+        _ ref: ObjectRef, execute: String, arguments: [String: any Sendable]? = nil, wait: AgentWait,
+        purpose: String? = nil
+    ) async throws -> (value: Any?, elapsed: Duration) {
+        try policy.check(execute, for: purpose)
+        var object: [String: Any] = ["execute": execute]
+        if let arguments { object["arguments"] = arguments }
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        let answer = try await send(ref, json: String(decoding: data, as: UTF8.self), wait: wait)
+        let reply = try AgentJSON.object(answer.reply, command: execute)
+        return (reply["return"], answer.elapsed)
+    }
+}
+
+/// Reading the agent's JSON replies.
+enum AgentJSON {
+    /// The reply as a JSON object.
+    static func object(_ reply: String, command: String) throws -> [String: Any] {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(reply.utf8)) as? [String: Any] else {
+            throw RPCError(code: .internalError, message: "the guest agent's reply to \(command) is not a JSON object: \(reply.prefix(200))")
+        }
+        return object
+    }
+
+    /// A reply of the wrong shape: the guest agent is not what we expect.
+    static func unexpected(_ command: String, _ what: String) -> RPCError {
+        RPCError(code: .internalError, message: "the guest agent's reply to \(command) has no \(what)")
+    }
+}
