@@ -36,9 +36,19 @@ public final class BlockingExecutor: @unchecked Sendable {
     }
 
     /// Runs `body` on a worker thread and returns its result to the caller.
+    ///
+    /// When the calling task is cancelled the caller gets `CancellationError`
+    /// at once; `body` itself cannot be interrupted, so it runs to its end on
+    /// the worker and its result is dropped.
     public func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            submit { continuation.resume(with: Result { try body() }) }
+        let once = ResumeOnce<T>()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                once.set(continuation)
+                submit { once.resume(with: Result { try body() }) }
+            }
+        } onCancel: {
+            once.resume(with: .failure(CancellationError()))
         }
     }
 
@@ -67,5 +77,37 @@ public final class BlockingExecutor: @unchecked Sendable {
             condition.unlock()
             job()
         }
+    }
+}
+
+/// A continuation resumed by whichever comes first: the job or a cancellation.
+private final class ResumeOnce<T: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<T, any Error>?
+    private var early: Result<T, any Error>?
+    private var done = false
+
+    func set(_ continuation: CheckedContinuation<T, any Error>) {
+        let resumeNow: Result<T, any Error>? = lock.withLock {
+            if let early { done = true; return early }
+            self.continuation = continuation
+            return nil
+        }
+        if let resumeNow { continuation.resume(with: resumeNow) }
+    }
+
+    func resume(with result: Result<T, any Error>) {
+        let target: CheckedContinuation<T, any Error>? = lock.withLock {
+            guard !done else { return nil }
+            guard let continuation else {
+                // Cancelled before the continuation exists: remember the outcome.
+                if early == nil { early = result }
+                return nil
+            }
+            done = true
+            self.continuation = nil
+            return continuation
+        }
+        target?.resume(with: result)
     }
 }

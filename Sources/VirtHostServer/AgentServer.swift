@@ -16,6 +16,16 @@ public struct AgentConfiguration: Sendable {
     public var socketGroup: String?
     /// Threads that may block in libvirt at once.
     public var libvirtThreads: Int
+    /// Who gets which role.
+    public var access: AccessPolicy = AccessPolicy()
+    /// Message size, concurrency and default deadline limits.
+    public var limits: CallLimits = CallLimits()
+    /// An optional second socket on which every caller is at most a reader.
+    public var readOnlySocketPath: String?
+    /// Mode of the read-only socket file.
+    public var readOnlySocketMode: mode_t = 0o666
+    /// How many past events are kept for watchers that resume.
+    public var eventBuffer: Int = 10_000
     /// Which raw guest-agent commands are forwarded.
     public var agentPolicy: AgentCommandPolicy = AgentCommandPolicy()
 
@@ -51,7 +61,8 @@ public final class Agent: Service, Sendable {
         self.logger = logger
         self.onReady = onReady
         self.hypervisor = HypervisorConnection(
-            uri: configuration.libvirtURI, threads: configuration.libvirtThreads, logger: logger)
+            uri: configuration.libvirtURI, threads: configuration.libvirtThreads,
+            events: EventHub(capacity: configuration.eventBuffer), logger: logger)
     }
 
     /// The services this agent serves, one per area of the v1 contract.
@@ -71,40 +82,79 @@ public final class Agent: Service, Sendable {
     }
 
     public func run() async throws {
-        let path = configuration.socketPath
-        try SocketFile.prepare(path)
-        let server = GRPCServer(
-            transport: .http2NIOPosix(
-                address: .unixDomainSocket(path: path), transportSecurity: .plaintext,
-                config: .defaults),
-            services: services())
-        defer {
-            if unlink(path) == 0 { logger.info("removed socket", metadata: ["socket": "\(path)"]) }
+        // The main socket grants any role; the read-only one at most reader.
+        var listeners = [(path: configuration.socketPath, mode: configuration.socketMode, cap: Role.admin)]
+        if let readOnly = configuration.readOnlySocketPath {
+            listeners.append((readOnly, configuration.readOnlySocketMode, .reader))
         }
+        for listener in listeners { try SocketFile.prepare(listener.path) }
+        let stamper = PeerCredentialStamper(maxMessageBytes: configuration.limits.maxMessageBytes)
+        let gate = CallGate(limits: configuration.limits)
+        let services = services()
+        let deadline = configuration.limits.defaultDeadlineSeconds > 0
+            ? Duration.milliseconds(Int64(configuration.limits.defaultDeadlineSeconds * 1000)) : nil
+        var audit = logger
+        audit[metadataKey: "log"] = "audit"
+        let servers = listeners.map { listener in
+            GRPCServer(
+                transport: .http2NIOPosix(
+                    address: .unixDomainSocket(path: listener.path), transportSecurity: .plaintext,
+                    config: transportConfiguration(stamper: stamper)),
+                services: services,
+                interceptors: [
+                    AccessInterceptor(
+                        policy: configuration.access, socketCap: listener.cap, gate: gate, defaultDeadline: deadline,
+                        audit: audit)
+                ])
+        }
+        defer {
+            for listener in listeners where unlink(listener.path) == 0 {
+                logger.info("removed socket", metadata: ["socket": "\(listener.path)"])
+            }
+        }
+        let events = hypervisor.events
         try await withThrowingDiscardingTaskGroup { group in
-            group.addTask {
-                try await withGracefulShutdownHandler {
-                    try await server.serve()
-                } onGracefulShutdown: { [events = self.hypervisor.events] in
-                    server.beginGracefulShutdown()
-                    events.finishAll()
+            for server in servers {
+                group.addTask {
+                    try await withGracefulShutdownHandler {
+                        try await server.serve()
+                    } onGracefulShutdown: {
+                        server.beginGracefulShutdown()
+                        events.finishAll()
+                    }
                 }
             }
-            guard try await server.listeningAddress != nil else { return }
-            do {
-                try SocketFile.applyPermissions(path, mode: configuration.socketMode, group: configuration.socketGroup)
-            } catch {
-                server.beginGracefulShutdown()
-                throw error
+            for (server, listener) in zip(servers, listeners) {
+                guard try await server.listeningAddress != nil else { return }
+                do {
+                    try SocketFile.applyPermissions(listener.path, mode: listener.mode, group: configuration.socketGroup)
+                } catch {
+                    for server in servers { server.beginGracefulShutdown() }
+                    throw error
+                }
+                logger.info(
+                    "serving",
+                    metadata: [
+                        "socket": "\(listener.path)", "libvirt": "\(configuration.libvirtURI)",
+                        "mode": "\(String(listener.mode, radix: 8))", "access": "\(listener.cap == .admin ? "full" : "read-only")",
+                    ])
             }
-            logger.info(
-                "serving",
-                metadata: [
-                    "socket": "\(path)", "libvirt": "\(configuration.libvirtURI)",
-                    "mode": "\(String(configuration.socketMode, radix: 8))",
-                ])
-            onReady(path)
+            onReady(configuration.socketPath)
         }
-        logger.info("stopped serving", metadata: ["socket": "\(path)"])
+        logger.info("stopped serving", metadata: ["socket": "\(configuration.socketPath)"])
+    }
+
+    /// The HTTP/2 transport's settings: the message size limit, a stream
+    /// limit above the per-connection call limit (so the interceptor answers
+    /// RESOURCE_EXHAUSTED rather than a client queueing streams), and the
+    /// hooks that stamp each call with the caller's SO_PEERCRED identity.
+    private func transportConfiguration(stamper: PeerCredentialStamper) -> HTTP2ServerTransport.Posix.Config {
+        var config = HTTP2ServerTransport.Posix.Config.defaults
+        // The stamper answers oversized messages with RESOURCE_EXHAUSTED; the
+        // transport's own limit (a stream reset) stays as the backstop.
+        config.rpc.maxRequestPayloadSize = configuration.limits.maxMessageBytes + 5
+        config.http2.maxConcurrentStreams = configuration.limits.maxConcurrentCallsPerConnection * 2
+        config.channelDebuggingCallbacks = stamper.callbacks
+        return config
     }
 }

@@ -19,10 +19,19 @@ struct EventService: Virthost_V1_EventService.SimpleServiceProtocol {
             filter: EventHub.Filter(kinds: Set(request.kinds), name: request.name),
             since: request.sinceSequence, sinceEpoch: request.sinceEpoch)
         defer { subscription.cancel() }
-        for event in subscription.replay { try await response.write(event) }
-        for await event in subscription.events {
-            if let gap = subscription.gap(before: event) { try await response.write(gap) }
-            try await response.write(event)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            // grpc-swift signals a client's cancel (or a dropped connection)
+            // through the context, not by cancelling this task: end the stream then.
+            group.addTask {
+                try? await context.cancellation.cancelled
+                subscription.cancel()
+            }
+            for event in subscription.replay { try await response.write(event) }
+            for await event in subscription.events {
+                if let gap = subscription.gap(before: event) { try await response.write(gap) }
+                try await response.write(event)
+            }
+            group.cancelAll()
         }
     }
 }

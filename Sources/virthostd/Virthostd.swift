@@ -15,45 +15,120 @@ struct Virthostd: AsyncParsableCommand {
         discussion: """
             virthostd keeps one libvirt connection and serves the virthost.v1 services \
             (hosts, machines, networks, storage, guest agent, events) as gRPC over a Unix \
-            socket. SIGINT or SIGTERM lets in-flight calls finish, then removes the socket.
+            socket. Options come from the configuration file (default \
+            /etc/virthost/virthostd.toml, when it exists); flags override it. SIGINT or \
+            SIGTERM lets in-flight calls finish, then removes the socket.
             """,
         version: "\(AgentVersion.current) (libvirt \(LibvirtRuntime.versionString(LibvirtRuntime.libraryVersion)))")
 
-    @Option(name: .long, help: "libvirt URI to connect to.")
-    var connect = "qemu:///system"
+    static let defaultConfigPath = "/etc/virthost/virthostd.toml"
 
-    @Option(name: .long, help: "Path of the gRPC Unix socket.")
-    var socket = "/run/virthost/virthost.sock"
+    @Option(name: .long, help: "Configuration file (default: \(Virthostd.defaultConfigPath) when it exists).")
+    var config: String?
 
-    @Option(name: .customLong("socket-mode"), help: "Octal mode of the socket file.")
-    var socketMode = "0660"
+    @Option(name: .long, help: "libvirt URI to connect to (default qemu:///system).")
+    var connect: String?
 
-    @Option(name: .customLong("socket-group"), help: "Group of the socket file (name or number).")
+    @Option(name: .long, help: "Path of the gRPC Unix socket (default /run/virthost/virthost.sock).")
+    var socket: String?
+
+    @Option(name: .customLong("socket-mode"), help: "Octal mode of the socket file (default 0660).")
+    var socketMode: String?
+
+    @Option(name: .customLong("socket-group"), help: "Group of the socket file, name or number (default virthost, when it exists).")
     var socketGroup: String?
 
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
-    var logLevel = "info"
+    @Option(name: .customLong("read-only-socket"), help: "Also serve a socket on which every caller is at most a reader.")
+    var readOnlySocket: String?
 
-    @Option(name: .customLong("libvirt-threads"), help: "How many libvirt calls may block at once.")
-    var libvirtThreads = 4
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default info).")
+    var logLevel: String?
 
-    @Option(name: .customLong("shutdown-grace"), help: "Seconds in-flight calls get to finish on SIGTERM before they are cancelled.")
-    var shutdownGrace = 10
+    @Option(name: .customLong("libvirt-threads"), help: "How many libvirt calls may block at once (default 4).")
+    var libvirtThreads: Int?
 
-    func validate() throws {
-        guard Logger.Level(rawValue: logLevel) != nil else {
-            throw ValidationError("--log-level must be one of: \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+    @Option(name: .customLong("shutdown-grace"), help: "Seconds in-flight calls get to finish on SIGTERM before they are cancelled (default 10).")
+    var shutdownGrace: Int?
+
+    @Option(name: .customLong("agent-allow"), help: "Allow this raw guest-agent command (repeatable; a trailing * matches a prefix).")
+    var agentAllow: [String] = []
+
+    @Option(name: .customLong("agent-deny"), help: "Refuse this raw guest-agent command (repeatable; a trailing * matches a prefix).")
+    var agentDeny: [String] = []
+
+    @Flag(name: .customLong("check-config"), help: "Check the configuration, print the effective settings, and exit.")
+    var checkConfig = false
+
+    /// The file's settings with the flags applied on top.
+    func effectiveConfiguration() throws -> DaemonConfiguration {
+        var settings = DaemonConfiguration()
+        if let path = config ?? (FileManager.default.fileExists(atPath: Self.defaultConfigPath) ? Self.defaultConfigPath : nil) {
+            settings = try DaemonConfiguration.load(path: path)
         }
-        guard let mode = mode_t(socketMode, radix: 8), mode <= 0o777 else {
-            throw ValidationError("--socket-mode must be an octal mode like 0660")
+        if let connect { settings.agent.libvirtURI = connect }
+        if let socket { settings.agent.socketPath = socket }
+        if let socketMode {
+            guard let mode = mode_t(socketMode, radix: 8), mode <= 0o777 else {
+                throw ValidationError("--socket-mode must be an octal mode like 0660")
+            }
+            settings.agent.socketMode = mode
         }
-        _ = mode
-        guard (1...256).contains(libvirtThreads) else { throw ValidationError("--libvirt-threads must be 1-256") }
-        guard shutdownGrace >= 0 else { throw ValidationError("--shutdown-grace must not be negative") }
+        if let socketGroup {
+            settings.agent.socketGroup = socketGroup
+            settings.socketGroupExplicit = true
+        }
+        if let readOnlySocket { settings.agent.readOnlySocketPath = readOnlySocket }
+        if let logLevel {
+            guard Logger.Level(rawValue: logLevel) != nil else {
+                throw ValidationError("--log-level must be one of: \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            settings.logLevel = logLevel
+        }
+        if let libvirtThreads {
+            guard (1...256).contains(libvirtThreads) else { throw ValidationError("--libvirt-threads must be 1-256") }
+            settings.agent.libvirtThreads = libvirtThreads
+        }
+        if let shutdownGrace {
+            guard shutdownGrace >= 0 else { throw ValidationError("--shutdown-grace must not be negative") }
+            settings.shutdownGraceSeconds = shutdownGrace
+        }
+        if !agentAllow.isEmpty { settings.guestAgentPolicy.allow = agentAllow }
+        if !agentDeny.isEmpty { settings.guestAgentPolicy.deny = agentDeny }
+        if let problem = settings.guestAgentPolicy.problems().first { throw ValidationError(problem) }
+        settings.agent.agentPolicy = settings.guestAgentPolicy
+        // The default group only applies where it exists; a named one must.
+        if !settings.socketGroupExplicit {
+            settings.agent.socketGroup = getgrnam("virthost") != nil ? "virthost" : nil
+        }
+        return settings
     }
 
     func run() async throws {
-        let level = Logger.Level(rawValue: logLevel) ?? .info
+        let settings: DaemonConfiguration
+        do {
+            settings = try effectiveConfiguration()
+        } catch let invalid as DaemonConfiguration.Invalid {
+            FileHandle.standardError.write(Data("virthostd: configuration error: \(invalid)\n".utf8))
+            throw ExitCode(78)  // EX_CONFIG
+        }
+        if checkConfig {
+            let a = settings.agent
+            print("""
+                connect: \(a.libvirtURI)
+                socket: \(a.socketPath) mode \(String(a.socketMode, radix: 8)) group \(a.socketGroup ?? "-")
+                read-only socket: \(a.readOnlySocketPath ?? "-")
+                access: admin uids \(a.access.adminUIDs.sorted()) groups \(a.access.adminGroups.sorted()); \
+                operator uids \(a.access.operatorUIDs.sorted()) groups \(a.access.operatorGroups.sorted()); \
+                reader uids \(a.access.readerUIDs.sorted()) groups \(a.access.readerGroups.sorted()); default \(a.access.defaultRole)
+                limits: message \(a.limits.maxMessageBytes) B, calls \(a.limits.maxConcurrentCalls) total / \
+                \(a.limits.maxConcurrentCallsPerConnection) per connection, default deadline \(a.limits.defaultDeadlineSeconds) s
+                events: buffer \(a.eventBuffer)
+                guest agent: allow \(settings.guestAgentPolicy.allow) deny \(settings.guestAgentPolicy.deny)
+                log level: \(settings.logLevel), shutdown grace \(settings.shutdownGraceSeconds) s
+                """)
+            return
+        }
+        let level = Logger.Level(rawValue: settings.logLevel) ?? .info
         // Logs go to stderr: unbuffered, and the journal keeps them under systemd.
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -61,26 +136,22 @@ struct Virthostd: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "virthostd")
-        let agent = Agent(
-            configuration: AgentConfiguration(
-                libvirtURI: connect, socketPath: socket, socketMode: mode_t(socketMode, radix: 8) ?? 0o660,
-                socketGroup: socketGroup, libvirtThreads: libvirtThreads),
-            logger: logger)
+        let agent = Agent(configuration: settings.agent, logger: logger)
         do {
             // Fail at start, not at the first call, when libvirt is unreachable.
             try await agent.hypervisor.connect()
         } catch {
-            logger.critical("cannot connect to libvirt", metadata: ["uri": "\(connect)", "error": "\(error)"])
+            logger.critical("cannot connect to libvirt", metadata: ["uri": "\(settings.agent.libvirtURI)", "error": "\(error)"])
             throw ExitCode(2)
         }
-        var config = ServiceGroupConfiguration(
+        var group = ServiceGroupConfiguration(
             services: [.init(service: agent, successTerminationBehavior: .gracefullyShutdownGroup)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
-        config.maximumGracefulShutdownDuration = .seconds(shutdownGrace)
-        config.maximumCancellationDuration = .seconds(5)
+        group.maximumGracefulShutdownDuration = .seconds(settings.shutdownGraceSeconds)
+        group.maximumCancellationDuration = .seconds(5)
         do {
-            try await ServiceGroup(configuration: config).run()
+            try await ServiceGroup(configuration: group).run()
         } catch let refusal as SocketFile.Refusal {
             logger.critical("cannot serve", metadata: ["error": "\(refusal)"])
             throw ExitCode(1)

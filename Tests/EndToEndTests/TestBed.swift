@@ -75,7 +75,10 @@ final class AgentProcess {
     init(name: String) throws {
         socketPath = "/tmp/\(TestBed.prefix)\(name).sock"
         process.executableURL = URL(fileURLWithPath: "\(TestBed.binDir)/virthostd")
-        process.arguments = ["--connect", TestBed.uri, "--socket", socketPath, "--socket-mode", "0600", "--log-level", "warning"]
+        process.arguments = [
+            "--connect", TestBed.uri, "--socket", socketPath, "--socket-mode", "0600", "--log-level", "warning",
+            "--config", "/dev/null",
+        ]
         try process.run()
         let deadline = Date().addingTimeInterval(30)
         while !Self.answers(socketPath) {

@@ -28,13 +28,19 @@ enum AgentHarness {
     ) async throws -> T {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let path = folder + "/agent.sock"
+        let configuration = AgentConfiguration(libvirtURI: uri, socketPath: folder + "/agent.sock", socketMode: socketMode)
+        return try await withAgent(configuration: configuration, body)
+    }
+
+    /// Runs an agent with a full configuration; the client talks to its main socket.
+    static func withAgent<T: Sendable>(
+        configuration: AgentConfiguration, _ body: (VirtHostClient, String) async throws -> T
+    ) async throws -> T {
+        let path = configuration.socketPath
         let (ready, readyContinuation) = AsyncStream<Void>.makeStream()
         var logger = Logger(label: "test-agent")
         logger.logLevel = .warning
-        let agent = Agent(
-            configuration: AgentConfiguration(libvirtURI: uri, socketPath: path, socketMode: socketMode),
-            logger: logger, onReady: { _ in readyContinuation.yield() })
+        let agent = Agent(configuration: configuration, logger: logger, onReady: { _ in readyContinuation.yield() })
         // The same lifecycle as virthostd: a ServiceGroup, stopped gracefully.
         let group = ServiceGroup(services: [agent], logger: logger)
         let server = Task { try await group.run() }

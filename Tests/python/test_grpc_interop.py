@@ -43,36 +43,45 @@ def stubs():
     shutil.rmtree(out, ignore_errors=True)
 
 
+def start_agent(path, *extra):
+    """Starts virthostd on the demo host at `path`; returns the process once it answers."""
+    binary = BIN_DIR / "virthostd"
+    assert binary.exists(), f"{binary} is missing: run swift build first"
+    process = subprocess.Popen([str(binary), "--connect", DEMO_URI, "--socket", path, "--log-level", "warning",
+                                "--config", "/dev/null", *extra])
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if os.path.exists(path):
+            probe = socket.socket(socket.AF_UNIX)
+            try:
+                probe.connect(path)
+                return process
+            except OSError:
+                pass
+            finally:
+                probe.close()
+        assert process.poll() is None, "virthostd exited early"
+        time.sleep(0.05)
+    process.kill()
+    pytest.fail("virthostd did not open its socket within 30 s")
+
+
+def stop_agent(process, path):
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=20) == 0, "virthostd did not exit cleanly on SIGTERM"
+    assert not os.path.exists(path), "virthostd left its socket behind"
+
+
 @pytest.fixture(scope="session")
 def agent_socket():
     """Starts virthostd on the demo host and stops it with SIGTERM afterwards."""
-    binary = BIN_DIR / "virthostd"
-    assert binary.exists(), f"{binary} is missing: run swift build first"
     folder = tempfile.mkdtemp(prefix="vhu-py-")
     path = os.path.join(folder, "agent.sock")
-    process = subprocess.Popen([str(binary), "--connect", DEMO_URI, "--socket", path, "--socket-mode", "0600",
-                                "--log-level", "warning"])
+    process = start_agent(path, "--socket-mode", "0600")
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if os.path.exists(path):
-                probe = socket.socket(socket.AF_UNIX)
-                try:
-                    probe.connect(path)
-                    break
-                except OSError:
-                    pass
-                finally:
-                    probe.close()
-            assert process.poll() is None, "virthostd exited early"
-            time.sleep(0.05)
-        else:
-            pytest.fail("virthostd did not open its socket within 30 s")
         yield path
     finally:
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=20) == 0, "virthostd did not exit cleanly on SIGTERM"
-        assert not os.path.exists(path), "virthostd left its socket behind"
+        stop_agent(process, path)
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -135,3 +144,13 @@ def test_invalid_argument_and_unimplemented(stubs, channel):
     with pytest.raises(grpc.RpcError) as raised:
         domains.AttachDisk(stubs["domain_pb2"].AttachDiskRequest(), timeout=10)
     assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_a_second_agent_refuses_the_socket(agent_socket):
+    """Another virthostd on a socket that answers exits non-zero; the first keeps serving."""
+    binary = BIN_DIR / "virthostd"
+    second = subprocess.run([str(binary), "--connect", DEMO_URI, "--socket", agent_socket, "--config", "/dev/null"],
+                            capture_output=True, text=True, timeout=30)
+    assert second.returncode != 0
+    assert "already serving" in second.stderr
+    assert os.path.exists(agent_socket)

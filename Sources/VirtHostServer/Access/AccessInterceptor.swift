@@ -1,0 +1,152 @@
+import Foundation
+import GRPCCore
+import Logging
+import SwiftProtobuf
+
+/// Authorizes every call by the caller's role, enforces the call limits and
+/// the default deadline, and writes an audit line for every call that
+/// changes something.
+struct AccessInterceptor: ServerInterceptor {
+    let policy: AccessPolicy
+    /// The highest role this socket grants (reader on the read-only socket).
+    let socketCap: Role
+    let gate: CallGate
+    let defaultDeadline: Duration?
+    let audit: Logger
+
+    func intercept<Input: Sendable, Output: Sendable>(
+        request: StreamingServerRequest<Input>, context: ServerContext,
+        next: @Sendable (StreamingServerRequest<Input>, ServerContext) async throws -> StreamingServerResponse<Output>
+    ) async throws -> StreamingServerResponse<Output> {
+        let service = context.descriptor.service.fullyQualifiedService
+        let method = context.descriptor.method
+        guard let peer = PeerIdentity(metadata: request.metadata) else {
+            throw RPCError(code: .permissionDenied, message: "the caller's identity is unknown (no SO_PEERCRED); refused")
+        }
+        let needed = MethodRoles.requirement(service: service, method: method)
+        let role = min(policy.role(uid: peer.uid, groups: peer.groups), socketCap)
+        guard role >= needed.role else {
+            let where_ = socketCap < .admin ? " on this read-only socket" : ""
+            throw RPCError(
+                code: .permissionDenied,
+                message: "\(service.split(separator: ".").last ?? "")/\(method) needs the \(needed.role) role; "
+                    + "uid \(peer.uid) has \(role)\(where_)")
+        }
+        if let refusal = gate.enter(connection: peer.connection) {
+            throw RPCError(code: .resourceExhausted, message: refusal)
+        }
+        let started = ContinuousClock.now
+        // For calls that change something, note the object the first request
+        // message names, as it passes to the handler.
+        let object = AuditObject()
+        var request = request
+        if needed.changes {
+            request.messages = RPCAsyncSequence(wrapping: request.messages.map { message in
+                object.note(message)
+                return message
+            })
+        }
+        let record: @Sendable (String) -> Void = { [audit] outcome in
+            guard needed.changes else { return }
+            audit.notice(
+                "audit",
+                metadata: [
+                    "uid": "\(peer.uid)", "pid": "\(peer.pid)", "method": "\(service)/\(method)",
+                    "object": "\(object.name)", "outcome": "\(outcome)", "duration": "\(ContinuousClock.now - started)",
+                ])
+        }
+        var response: StreamingServerResponse<Output>
+        let wrapped = request
+        do {
+            if let defaultDeadline, !request.metadata.contains(where: { $0.key == "grpc-timeout" }) {
+                response = try await withoutActuallyEscaping(next) { next in
+                    try await Self.withDeadline(defaultDeadline) { try await next(wrapped, context) }
+                }
+            } else {
+                response = try await next(wrapped, context)
+            }
+        } catch {
+            gate.leave(connection: peer.connection)
+            record(Self.outcome(of: error))
+            throw error
+        }
+        switch response.accepted {
+        case .success(var contents):
+            // The body of a streaming response runs after this returns: count
+            // the call until it ends.
+            let producer = contents.producer
+            contents.producer = { [gate] writer in
+                do {
+                    let trailers = try await producer(writer)
+                    gate.leave(connection: peer.connection)
+                    record("OK")
+                    return trailers
+                } catch {
+                    gate.leave(connection: peer.connection)
+                    record(Self.outcome(of: error))
+                    throw error
+                }
+            }
+            response.accepted = .success(contents)
+        case .failure(let error):
+            gate.leave(connection: peer.connection)
+            record(Self.outcome(of: error))
+        }
+        return response
+    }
+
+    static func outcome(of error: any Error) -> String {
+        if let rpc = error as? RPCError { return "\(rpc.code): \(rpc.message)" }
+        if let convertible = error as? any RPCErrorConvertible { return "\(convertible.rpcErrorCode)" }
+        return "\(error)"
+    }
+
+    /// Runs `body`, failing with DEADLINE_EXCEEDED when it takes longer than
+    /// `limit`. A blocking libvirt call cannot be interrupted: cancellation
+    /// frees the caller at once (see BlockingExecutor.run), the call finishes
+    /// on its thread and its result is dropped.
+    static func withDeadline<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                throw RPCError(code: .deadlineExceeded, message: "the call took longer than the agent's default deadline of \(limit)")
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
+        }
+    }
+}
+
+/// The object a call is about, for the audit line: the names in the first
+/// request message (e.g. "web-1", or "images/disk.qcow2" for a pool and volume).
+final class AuditObject: @unchecked Sendable {
+    private let lock = NSLock()
+    private var noted: String?
+
+    var name: String { lock.withLock { noted ?? "-" } }
+
+    func note(_ message: Any) {
+        guard lock.withLock({ noted == nil }), let message = message as? any SwiftProtobuf.Message,
+            let json = try? message.jsonString(), let data = json.data(using: .utf8),
+            let object = try? JSONSerialization.jsonObject(with: data)
+        else { return }
+        var names: [String] = []
+        Self.collect(object, into: &names)
+        let text = names.isEmpty ? "-" : names.prefix(3).joined(separator: "/")
+        lock.withLock { if noted == nil { noted = String(text.prefix(200)) } }
+    }
+
+    /// String values of keys that name things, depth first, in field order.
+    private static func collect(_ value: Any, into names: inout [String]) {
+        guard let dictionary = value as? [String: Any] else { return }
+        for key in ["pool", "domain", "network", "name", "volume", "bridge", "interface", "target", "mac"] {
+            switch dictionary[key] {
+            case let text as String: names.append(text)
+            case let nested as [String: Any]: collect(nested, into: &names)
+            default: continue
+            }
+        }
+        if let header = dictionary["header"] { collect(header, into: &names) }
+    }
+}

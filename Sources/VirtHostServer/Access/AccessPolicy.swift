@@ -1,0 +1,125 @@
+import GRPCCore
+
+/// What a caller may do. Each role includes the ones below it.
+public enum Role: Int, Comparable, Sendable, CustomStringConvertible {
+    /// Nothing at all.
+    case none = 0
+    /// List, get, watch.
+    case reader = 1
+    /// Lifecycle, attach and detach, volumes, typed read-only guest-agent calls.
+    case `operator` = 2
+    /// Everything: raw XML, host plumbing, raw agent commands, exec.
+    case admin = 3
+
+    public static func < (lhs: Role, rhs: Role) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    public var description: String {
+        switch self {
+        case .none: "none"
+        case .reader: "reader"
+        case .operator: "operator"
+        case .admin: "admin"
+        }
+    }
+
+    /// Parses "none", "reader", "operator" or "admin".
+    public init?(name: String) {
+        switch name {
+        case "none": self = .none
+        case "reader": self = .reader
+        case "operator": self = .operator
+        case "admin": self = .admin
+        default: return nil
+        }
+    }
+}
+
+/// Who gets which role: uids and groups from the configuration, decided from
+/// the kernel's view of the caller (SO_PEERCRED), never from what it sends.
+public struct AccessPolicy: Sendable, Equatable {
+    public var adminUIDs: Set<UInt32>
+    public var adminGroups: Set<UInt32>
+    public var operatorUIDs: Set<UInt32>
+    public var operatorGroups: Set<UInt32>
+    public var readerUIDs: Set<UInt32>
+    public var readerGroups: Set<UInt32>
+    /// The role of a caller that matches no rule (it could open the socket).
+    public var defaultRole: Role
+
+    public init(
+        adminUIDs: Set<UInt32> = [0], adminGroups: Set<UInt32> = [], operatorUIDs: Set<UInt32> = [],
+        operatorGroups: Set<UInt32> = [], readerUIDs: Set<UInt32> = [], readerGroups: Set<UInt32> = [],
+        defaultRole: Role = .reader
+    ) {
+        self.adminUIDs = adminUIDs
+        self.adminGroups = adminGroups
+        self.operatorUIDs = operatorUIDs
+        self.operatorGroups = operatorGroups
+        self.readerUIDs = readerUIDs
+        self.readerGroups = readerGroups
+        self.defaultRole = defaultRole
+    }
+
+    /// The highest role any rule gives the caller.
+    public func role(uid: UInt32, groups: Set<UInt32>) -> Role {
+        if adminUIDs.contains(uid) || !adminGroups.isDisjoint(with: groups) { return .admin }
+        if operatorUIDs.contains(uid) || !operatorGroups.isDisjoint(with: groups) { return .operator }
+        if readerUIDs.contains(uid) || !readerGroups.isDisjoint(with: groups) { return max(.reader, defaultRole) }
+        return defaultRole
+    }
+}
+
+/// The role each RPC needs, and whether it changes something (and so is audited).
+public enum MethodRoles {
+    public struct Requirement: Sendable, Equatable {
+        public var role: Role
+        public var changes: Bool
+    }
+
+    static let readers: [String: Set<String>] = [
+        "virthost.v1.HostService": ["GetVersion", "GetNodeInfo", "GetCapabilities", "GetHealth"],
+        "virthost.v1.DomainService": ["ListDomains", "GetDomain", "GetDomainXML", "ListInterfaces", "ListDisks"],
+        "virthost.v1.NetworkService": ["ListNetworks", "GetNetwork", "GetNetworkXML", "ListDhcpLeases"],
+        "virthost.v1.HostNetworkService": ["ListLinks"],
+        "virthost.v1.StorageService": [
+            "ListPools", "GetPool", "GetPoolXML", "GetPoolCapabilities", "ListVolumes", "GetVolume", "GetVolumeXML",
+        ],
+        "virthost.v1.SnapshotService": ["ListSnapshots", "GetSnapshotXML"],
+        "virthost.v1.EventService": ["Watch"],
+    ]
+
+    /// Operator calls that only read (not audited).
+    static let operatorReads: [String: Set<String>] = [
+        "virthost.v1.GuestAgentService": [
+            "Ping", "GetInfo", "GetOSInfo", "GetHostName", "GetInterfaces", "GetFilesystems", "GetUsers", "GetTime",
+            "GetFreezeStatus",
+        ],
+        "virthost.v1.StorageService": ["DownloadVolume"],
+    ]
+
+    /// Calls that can do anything to the host or a guest.
+    static let admins: [String: Set<String>] = [
+        "virthost.v1.GuestAgentService": ["Command", "Exec", "ExecStream", "FreezeFilesystems", "ThawFilesystems"],
+        // Raw domain XML can hand host devices and files to a guest.
+        "virthost.v1.DomainService": ["DefineDomain"],
+        "virthost.v1.HostNetworkService": [
+            "CreateBridge", "DeleteBridge", "CreateTap", "DeleteTap", "AddToBridge", "RemoveFromBridge",
+        ],
+    ]
+
+    static let services: Set<String> = [
+        "virthost.v1.HostService", "virthost.v1.DomainService", "virthost.v1.NetworkService",
+        "virthost.v1.HostNetworkService", "virthost.v1.StorageService", "virthost.v1.GuestAgentService",
+        "virthost.v1.SnapshotService", "virthost.v1.EventService",
+    ]
+
+    /// What `service/method` needs; unknown methods need admin.
+    public static func requirement(service: String, method: String) -> Requirement {
+        if readers[service]?.contains(method) == true { return Requirement(role: .reader, changes: false) }
+        if operatorReads[service]?.contains(method) == true { return Requirement(role: .operator, changes: false) }
+        if admins[service]?.contains(method) == true || !services.contains(service) {
+            return Requirement(role: .admin, changes: true)
+        }
+        return Requirement(role: .operator, changes: true)
+    }
+}

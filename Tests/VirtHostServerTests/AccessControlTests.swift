@@ -1,0 +1,117 @@
+import Foundation
+import GRPCCore
+import Testing
+import VirtHostClient
+@testable import VirtHostServer
+
+/// Roles, the read-only socket, limits and deadlines.
+@Suite struct AccessControlTests {
+    @Test func rolesFollowUIDsAndGroups() {
+        let policy = AccessPolicy(
+            adminUIDs: [0], adminGroups: [10], operatorUIDs: [1000], operatorGroups: [20], readerUIDs: [2000],
+            defaultRole: .none)
+        #expect(policy.role(uid: 0, groups: []) == .admin)
+        #expect(policy.role(uid: 5, groups: [10, 99]) == .admin)
+        #expect(policy.role(uid: 1000, groups: []) == .operator)
+        #expect(policy.role(uid: 7, groups: [20]) == .operator)
+        #expect(policy.role(uid: 2000, groups: []) == .reader)
+        #expect(policy.role(uid: 65534, groups: [65534]) == Role.none)
+        #expect(AccessPolicy().role(uid: 65534, groups: [65534]) == .reader)
+    }
+
+    @Test func methodRequirements() {
+        func need(_ service: String, _ method: String) -> MethodRoles.Requirement {
+            MethodRoles.requirement(service: "virthost.v1.\(service)", method: method)
+        }
+        #expect(need("DomainService", "ListDomains") == .init(role: .reader, changes: false))
+        #expect(need("EventService", "Watch") == .init(role: .reader, changes: false))
+        #expect(need("DomainService", "StartDomain") == .init(role: .operator, changes: true))
+        #expect(need("StorageService", "CreateVolume") == .init(role: .operator, changes: true))
+        #expect(need("GuestAgentService", "Ping") == .init(role: .operator, changes: false))
+        #expect(need("GuestAgentService", "Command") == .init(role: .admin, changes: true))
+        #expect(need("GuestAgentService", "Exec") == .init(role: .admin, changes: true))
+        #expect(need("DomainService", "DefineDomain") == .init(role: .admin, changes: true))
+        #expect(need("HostNetworkService", "CreateBridge") == .init(role: .admin, changes: true))
+        #expect(MethodRoles.requirement(service: "other.Service", method: "X").role == .admin)
+    }
+
+    @Test func readOnlySocketServesReadsAndRefusesChanges() async throws {
+        let folder = try AgentHarness.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var configuration = AgentConfiguration(libvirtURI: AgentHarness.demoURI, socketPath: folder + "/rw.sock", socketMode: 0o600)
+        configuration.readOnlySocketPath = folder + "/ro.sock"
+        try await AgentHarness.withAgent(configuration: configuration) { _, _ in
+            let readOnly = try VirtHostClient(socketPath: folder + "/ro.sock")
+            defer { readOnly.close() }
+            #expect(try await readOnly.listNetworks().count == 4)
+            do {
+                _ = try await readOnly.destroyDomain("web-1")
+                Issue.record("a change went through the read-only socket")
+            } catch let error as VirtHostError {
+                #expect(error.code == .permissionDenied)
+                #expect(error.message.contains("needs the operator role"))
+                #expect(error.message.contains("read-only socket"))
+            }
+        }
+    }
+
+    @Test func concurrencyLimitAnswersResourceExhausted() async throws {
+        let folder = try AgentHarness.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var configuration = AgentConfiguration(libvirtURI: AgentHarness.demoURI, socketPath: folder + "/a.sock", socketMode: 0o600)
+        configuration.limits.maxConcurrentCalls = 2
+        try await AgentHarness.withAgent(configuration: configuration) { client, _ in
+            // Two watch streams hold both slots; nothing else runs meanwhile.
+            let watchers = (0..<2).map { _ in Task { try await client.watchEvents { _ in } } }
+            defer { watchers.forEach { $0.cancel() } }
+            try await Task.sleep(for: .milliseconds(500))
+            var refused: VirtHostError?
+            do {
+                _ = try await client.version()
+            } catch let error as VirtHostError {
+                refused = error
+            }
+            #expect(refused?.code == .resourceExhausted)
+            #expect(refused?.message.contains("maximum of 2 calls") == true)
+            // A slot frees when a stream ends.
+            watchers[0].cancel()
+            var answered = false
+            for _ in 0..<250 where !answered {
+                answered = (try? await client.version()) != nil
+                if !answered { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            #expect(answered)
+        }
+    }
+
+    @Test func oversizedMessagesAreRefused() async throws {
+        let folder = try AgentHarness.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var configuration = AgentConfiguration(libvirtURI: AgentHarness.demoURI, socketPath: folder + "/a.sock", socketMode: 0o600)
+        configuration.limits.maxMessageBytes = 64 * 1024
+        try await AgentHarness.withAgent(configuration: configuration) { client, _ in
+            let huge = "<domain>" + String(repeating: "x", count: 100_000) + "</domain>"
+            do {
+                _ = try await client.defineDomain(xml: huge)
+                Issue.record("an oversized message was accepted")
+            } catch let error as VirtHostError {
+                #expect(error.code == .resourceExhausted)
+            }
+            #expect(try await client.version().hypervisorType == "TEST")  // still serving
+        }
+    }
+
+    @Test func defaultDeadlineCutsAHandlerShort() async throws {
+        let started = ContinuousClock.now
+        do {
+            _ = try await AccessInterceptor.withDeadline(.milliseconds(100)) {
+                try await Task.sleep(for: .seconds(10))
+                return 1
+            }
+            Issue.record("the deadline did not fire")
+        } catch let error as RPCError {
+            #expect(error.code == .deadlineExceeded)
+        }
+        #expect(ContinuousClock.now - started < .seconds(2))
+    }
+}
