@@ -202,7 +202,11 @@ final class PeerHeaderHandler: ChannelInboundHandler, RemovableChannelHandler {
         trailers.add(name: "content-type", value: "application/grpc")
         trailers.add(name: "grpc-status", value: "8")  // RESOURCE_EXHAUSTED
         trailers.add(name: "grpc-message", value: message.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: " -_.,"))) ?? "")
-        context.writeAndFlush(wrapOutboundOut(.headers(.init(headers: trailers, endStream: true))), promise: nil)
+        context.write(wrapOutboundOut(.headers(.init(headers: trailers, endStream: true))), promise: nil)
+        // RFC 7540 8.1: a complete response, then RST_STREAM(NO_ERROR) to stop
+        // the client sending the rest (a plain close would say CANCEL, which
+        // clients report instead of the status).
+        context.writeAndFlush(wrapOutboundOut(.rstStream(.noError)), promise: nil)
         context.close(promise: nil)
     }
 }
