@@ -24,6 +24,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
         // SHA-256 of uploaded and downloaded volume bytes; already built for the transport's TLS stack.
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        // Metrics: swift-metrics' API, exported in Prometheus' text format by swift-prometheus 2.
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // libvirt's C API (Debian: libvirt-dev), including libvirt-qemu for the guest agent.
@@ -31,6 +34,17 @@ let package = Package(
             name: "CLibvirt",
             pkgConfig: "libvirt",
             providers: [.apt(["libvirt-dev"])]
+        ),
+        // libnl-route-3 (Debian: libnl-route-3-dev) for rtnetlink, and the TUN/TAP ioctls.
+        .systemLibrary(
+            name: "CNetlink",
+            pkgConfig: "libnl-route-3.0",
+            providers: [.apt(["libnl-route-3-dev"])]
+        ),
+        // Host links over rtnetlink: bridges, TAPs, VLANs, bonds; knows nothing about gRPC.
+        .target(
+            name: "HostNetworking",
+            dependencies: ["CNetlink"]
         ),
         // Swift binding over the C API; knows nothing about gRPC.
         .target(
@@ -46,6 +60,8 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
+        // The libvirt version of the headers a binary was compiled with; links nothing.
+        .target(name: "CLibvirtVersion"),
         // Linux structs Swift's Glibc module hides (struct ucred for SO_PEERCRED).
         .target(name: "CVirtHostSys"),
         // The services: proto <-> libvirt mapping, XML builders, error mapping.
@@ -53,6 +69,7 @@ let package = Package(
             name: "VirtHostServer",
             dependencies: [
                 "Libvirt",
+                "HostNetworking",
                 "VirtHostAPI",
                 "CVirtHostSys",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -64,6 +81,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         // Thin client library: connect to the socket, typed async calls.
@@ -82,6 +103,7 @@ let package = Package(
             name: "VirtHostCLI",
             dependencies: [
                 "VirtHostClient",
+                "CLibvirtVersion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
@@ -90,6 +112,7 @@ let package = Package(
             name: "virthostd",
             dependencies: [
                 "VirtHostServer",
+                "CLibvirtVersion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -119,7 +142,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["VirtHostClient", "Libvirt"]
+            dependencies: ["VirtHostClient", "Libvirt", "HostNetworking"]
         ),
     ]
 )

@@ -23,7 +23,7 @@ done
 command -v dpkg-query >/dev/null || die "dpkg-query not found: this script supports Debian/Ubuntu only"
 
 # Needed to build and unit-test the Swift package (CLibvirt module, XML, gRPC codegen).
-pkgs=(libvirt-dev libxml2-dev pkg-config protobuf-compiler libprotobuf-dev)
+pkgs=(libvirt-dev libxml2-dev pkg-config protobuf-compiler libprotobuf-dev libnl-route-3-dev)
 # python3-venv only matters where python3 exists but cannot make venvs (Debian splits it out).
 if command -v python3 >/dev/null && ! python3 -c 'import ensurepip' >/dev/null 2>&1; then
     pkgs+=(python3-venv)
@@ -40,7 +40,6 @@ if (( hypervisor )); then
         # (rbd, gluster pools can then be defined and reported as supported)
         parted e2fsprogs xfsprogs util-linux
         libvirt-daemon-driver-storage-rbd libvirt-daemon-driver-storage-gluster
-        libnl-route-3-dev
         # scripts/build-guest.sh: busybox for the guest, cpio+compressors for the
         # initramfs, kmod for depmod/modprobe --show-depends on the unpacked kernel
         busybox-static cpio gzip zstd xz-utils kmod

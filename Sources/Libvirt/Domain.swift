@@ -134,6 +134,15 @@ public final class Domain: @unchecked Sendable {
         _ = try check(virDomainDetachDeviceFlags(handle, xml, flags.rawValue), "virDomainDetachDeviceFlags")
     }
 
+    /// Asks for a device's removal by its alias (`virDomainDetachDeviceAlias`).
+    ///
+    /// Unlike ``detachDevice(xml:_:)`` it returns as soon as the request is
+    /// sent; a live device is gone once the guest releases it (libvirt then
+    /// emits a device-removed event and drops it from the live XML).
+    public func detachDevice(alias: String, _ flags: DeviceModifyFlags) throws {
+        _ = try check(virDomainDetachDeviceAlias(handle, alias, flags.rawValue), "virDomainDetachDeviceAlias")
+    }
+
     // MARK: Guest agent
 
     /// How long ``agentCommand(_:timeout:)`` waits (`virDomainQemuAgentCommandTimeoutValues`).

@@ -14,7 +14,7 @@ public struct VirtHostCommand: AsyncParsableCommand {
         version: ClientVersion.current,
         subcommands: [
             HostCommand.self, DomainCommand.self, NetCommand.self, PoolCommand.self, VolCommand.self,
-            IfaceCommand.self, DiskCommand.self, EventsCommand.self,
+            IfaceCommand.self, DiskCommand.self, BridgeCommand.self, TapCommand.self, LinkCommand.self, EventsCommand.self,
             AgentCommand.self, SnapshotCommand.self,
         ])
 

@@ -72,7 +72,7 @@ public final class Agent: Service, Sendable {
             DomainService(hypervisor: hypervisor),
             NetworkService(hypervisor: hypervisor),
             StorageService(hypervisor: hypervisor),
-            HostNetworkServiceStub(),
+            HostNetworkService(hypervisor: hypervisor),
             GuestAgentService(
                 hypervisor: hypervisor, policy: configuration.agentPolicy,
                 concurrentCalls: max(1, configuration.libvirtThreads - 1)),
