@@ -1,7 +1,5 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
+import LibXML
 import GRPCCore
 import HostNetworking
 import Libvirt
@@ -227,13 +225,9 @@ extension DomainService {
     static func nics(_ xml: String) throws -> [NIC] {
         try XMLReader(xml).elements("/domain/devices/interface").compactMap { element in
             guard let mac = element.childAttr("mac", "address")?.lowercased() else { return nil }
-            // libvirt matches a NIC to remove by its MAC (and type).
-            let remove = XMLElement(name: "interface")
-            remove.addAttribute(XMLNode.attribute(withName: "type", stringValue: element.attr("type") ?? "network") as! XMLNode)
-            let macElement = XMLElement(name: "mac")
-            macElement.addAttribute(XMLNode.attribute(withName: "address", stringValue: mac) as! XMLNode)
-            remove.addChild(macElement)
-            return NIC(mac: mac, alias: element.childAttr("alias", "name") ?? "", detachXML: remove.xmlString)
+            // libvirt parses the element in full (a source is required) and
+            // matches it by MAC and PCI address: hand it back as it is.
+            return NIC(mac: mac, alias: element.childAttr("alias", "name") ?? "", detachXML: element.xmlString)
         }
     }
 
