@@ -28,6 +28,12 @@ public struct AgentConfiguration: Sendable {
     public var eventBuffer: Int = 10_000
     /// Which raw guest-agent commands are forwarded.
     public var agentPolicy: AgentCommandPolicy = AgentCommandPolicy()
+    /// Where calls are counted and timed (see MetricsInterceptor); nil counts nothing.
+    public var metrics: AgentMetrics?
+    /// Listening sockets passed by the service manager, by the path they are
+    /// bound to (see SocketActivation): such a listener adopts the socket
+    /// instead of binding one, and leaves the file in place when it stops.
+    public var inheritedSockets: [String: Int32] = [:]
 
     public init(
         libvirtURI: String = "qemu:///system", socketPath: String = "/run/virthost/virthost.sock",
@@ -87,7 +93,9 @@ public final class Agent: Service, Sendable {
         if let readOnly = configuration.readOnlySocketPath {
             listeners.append((readOnly, configuration.readOnlySocketMode, .reader))
         }
-        for listener in listeners { try SocketFile.prepare(listener.path) }
+        for listener in listeners where configuration.inheritedSockets[listener.path] == nil {
+            try SocketFile.prepare(listener.path)
+        }
         let stamper = PeerCredentialStamper(maxMessageBytes: configuration.limits.maxMessageBytes)
         let gate = CallGate(limits: configuration.limits)
         let services = services()
@@ -97,18 +105,22 @@ public final class Agent: Service, Sendable {
         audit[metadataKey: "log"] = "audit"
         let servers = listeners.map { listener in
             GRPCServer(
-                transport: .http2NIOPosix(
+                transport: configuration.inheritedSockets[listener.path].map {
+                    HTTP2ServerTransport.Posix(
+                        listeningSocketDescriptor: Int($0), transportSecurity: .plaintext,
+                        config: transportConfiguration(stamper: stamper))
+                } ?? .http2NIOPosix(
                     address: .unixDomainSocket(path: listener.path), transportSecurity: .plaintext,
                     config: transportConfiguration(stamper: stamper)),
                 services: services,
-                interceptors: [
+                interceptors: (configuration.metrics.map { [MetricsInterceptor(metrics: $0)] as [any ServerInterceptor] } ?? []) + [
                     AccessInterceptor(
                         policy: configuration.access, socketCap: listener.cap, gate: gate, defaultDeadline: deadline,
                         audit: audit)
                 ])
         }
         defer {
-            for listener in listeners where unlink(listener.path) == 0 {
+            for listener in listeners where configuration.inheritedSockets[listener.path] == nil && unlink(listener.path) == 0 {
                 logger.info("removed socket", metadata: ["socket": "\(listener.path)"])
             }
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLibvirtVersion
 import Foundation
 import Libvirt
 import Logging
@@ -19,7 +20,8 @@ struct Virthostd: AsyncParsableCommand {
             /etc/virthost/virthostd.toml, when it exists); flags override it. SIGINT or \
             SIGTERM lets in-flight calls finish, then removes the socket.
             """,
-        version: "\(AgentVersion.current) (libvirt \(LibvirtRuntime.versionString(LibvirtRuntime.libraryVersion)))")
+        version: "\(AgentVersion.current) (built against libvirt \(LibvirtRuntime.versionString(UInt64(virthost_libvirt_headers_version()))), "
+            + "running libvirt \(LibvirtRuntime.versionString(LibvirtRuntime.libraryVersion)))")
 
     static let defaultConfigPath = "/etc/virthost/virthostd.toml"
 
@@ -59,6 +61,9 @@ struct Virthostd: AsyncParsableCommand {
     @Flag(name: .customLong("check-config"), help: "Check the configuration, print the effective settings, and exit.")
     var checkConfig = false
 
+    @Option(name: .customLong("metrics-address"), help: "Serve Prometheus metrics at http://ADDRESS/metrics, e.g. 127.0.0.1:9479 (default: off).")
+    var metricsAddress: String?
+
     /// The file's settings with the flags applied on top.
     func effectiveConfiguration() throws -> DaemonConfiguration {
         var settings = DaemonConfiguration()
@@ -96,6 +101,17 @@ struct Virthostd: AsyncParsableCommand {
         if !agentDeny.isEmpty { settings.guestAgentPolicy.deny = agentDeny }
         if let problem = settings.guestAgentPolicy.problems().first { throw ValidationError(problem) }
         settings.agent.agentPolicy = settings.guestAgentPolicy
+        if let metricsAddress {
+            guard metricsAddress.isEmpty || MetricsEndpoint(metricsAddress) != nil else {
+                throw ValidationError("--metrics-address: \(MetricsEndpoint.expectation)")
+            }
+            settings.metricsAddress = metricsAddress.isEmpty ? nil : MetricsEndpoint(metricsAddress)
+        }
+        if settings.metricsAddress != nil {
+            settings.agent.metrics = AgentMetrics(libvirtLibrary: LibvirtRuntime.versionString(LibvirtRuntime.libraryVersion))
+        }
+        // Sockets systemd passed (virthostd.socket) replace binding our own.
+        try SocketActivation.adopt(into: &settings.agent)
         // The default group only applies where it exists; a named one must.
         if !settings.socketGroupExplicit {
             settings.agent.socketGroup = getgrnam("virthost") != nil ? "virthost" : nil
@@ -125,6 +141,7 @@ struct Virthostd: AsyncParsableCommand {
                 events: buffer \(a.eventBuffer)
                 guest agent: allow \(settings.guestAgentPolicy.allow) deny \(settings.guestAgentPolicy.deny)
                 log level: \(settings.logLevel), shutdown grace \(settings.shutdownGraceSeconds) s
+                metrics: \(settings.metricsAddress.map { "http://\($0)/metrics" } ?? "-")
                 """)
             return
         }
@@ -144,8 +161,14 @@ struct Virthostd: AsyncParsableCommand {
             logger.critical("cannot connect to libvirt", metadata: ["uri": "\(settings.agent.libvirtURI)", "error": "\(error)"])
             throw ExitCode(2)
         }
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: agent, successTerminationBehavior: .gracefullyShutdownGroup)
+        ]
+        if let endpoint = settings.metricsAddress, let metrics = settings.agent.metrics {
+            services.append(.init(service: MetricsServer(endpoint: endpoint, metrics: metrics, hypervisor: agent.hypervisor, logger: logger)))
+        }
         var group = ServiceGroupConfiguration(
-            services: [.init(service: agent, successTerminationBehavior: .gracefullyShutdownGroup)],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         group.maximumGracefulShutdownDuration = .seconds(settings.shutdownGraceSeconds)

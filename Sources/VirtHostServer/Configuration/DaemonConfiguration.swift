@@ -15,6 +15,8 @@ public struct DaemonConfiguration: Sendable {
     public var socketGroupExplicit = false
     /// Which raw guest-agent commands are forwarded ([guest_agent] allow, deny).
     public var guestAgentPolicy = AgentCommandPolicy()
+    /// Where Prometheus metrics are served ([metrics] address); nil: nowhere.
+    public var metricsAddress: MetricsEndpoint?
 
     public init() {}
 
@@ -199,6 +201,10 @@ public struct DaemonConfiguration: Sendable {
                 config.agent.limits.defaultDeadlineSeconds = seconds
             }
             if let buffer = try int("events.buffer", 1...1_000_000) { config.agent.eventBuffer = buffer }
+            if let address = try string("metrics.address"), !address.isEmpty {
+                guard let endpoint = MetricsEndpoint(address) else { throw fail("metrics.address", MetricsEndpoint.expectation) }
+                config.metricsAddress = endpoint
+            }
 
             try readGuestAgent(into: &config)
             try refuseUnknown()
