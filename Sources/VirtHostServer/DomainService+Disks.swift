@@ -19,13 +19,25 @@ extension DomainService {
         let flags = Self.diskFlags(request.scope)
         return try await hypervisor.run { connection in
             let domain = try connection.domain(ref)
+            // A target in use: say so plainly (libvirt calls it invalid XML).
+            let active = try domain.isActive()
+            let changesLive = flags.contains(.live) || (flags.isEmpty && active)
+            let changesConfig = flags.contains(.config) || (flags.isEmpty && !active)
+            for (inactive, wanted) in [(false, changesLive), (true, changesConfig)] where wanted {
+                if try DiskXML.element(target: attach.target, inDomainXML: try domain.xml(inactive ? .inactive : [])) != nil {
+                    throw RPCError(
+                        code: .alreadyExists,
+                        message: "machine '\(domain.name)' already has a disk on target '\(attach.target)' in its "
+                            + "\(inactive ? "persistent" : "live") definition")
+                }
+            }
             var format = attach.format
             if format.isEmpty, case .volume(let poolName, let volumeName) = attach.source {
                 let (_, volume) = try connection.volume(pool: poolName, name: volumeName)
                 format = VolumeXML.diskFormat(forVolumeFormat: VolumeXML.format(try volume.xml()))
             }
             try domain.attachDevice(xml: DiskXML.xml(attach, format: format.isEmpty ? "raw" : format), flags)
-            let readLive = try flags.contains(.live) || (flags.isEmpty && domain.isActive())
+            let readLive = changesLive
             let xml = try domain.xml(readLive ? [] : .inactive)
             guard let disk = try DomainXML.disks(xml).first(where: { $0.target == attach.target }) else {
                 throw RPCError(code: .internalError, message: "libvirt attached the disk but its XML has no target '\(attach.target)'")

@@ -64,8 +64,16 @@ struct StorageService: Virthost_V1_StorageService.SimpleServiceProtocol {
             let pool = try connection.defineStoragePool(xml: xml)
             do {
                 if request.build { try pool.build(overwrite: request.overwrite) }
-                if request.start { try pool.start() }
+                if request.start {
+                    try GlusterGuard.check(poolXML: try pool.xml())
+                    try pool.start()
+                }
                 if request.autostart { try pool.setAutostart(true) }
+            } catch let error as RPCError {
+                try? pool.undefine()
+                var copy = error
+                copy.message = "pool '\(pool.name)' was defined but not started, so the definition was removed: \(error.message)"
+                throw copy
             } catch let error as LibvirtError {
                 if (try? pool.isActive()) == true { try? pool.stop() }
                 try? pool.undefine()
@@ -88,7 +96,10 @@ struct StorageService: Virthost_V1_StorageService.SimpleServiceProtocol {
     }
 
     func startPool(request: Virthost_V1_PoolRef, context: ServerContext) async throws -> Virthost_V1_Pool {
-        try await change(request) { try $0.start() }
+        try await change(request) { pool in
+            try GlusterGuard.check(poolXML: try pool.xml())
+            try pool.start()
+        }
     }
 
     func stopPool(request: Virthost_V1_PoolRef, context: ServerContext) async throws -> Virthost_V1_Pool {

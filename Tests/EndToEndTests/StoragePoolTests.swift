@@ -1,7 +1,5 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
+import LibXML
 import Libvirt
 import Testing
 import VirtHostClient
@@ -312,7 +310,14 @@ struct StoragePoolTests {
             print("end-to-end: \(kind.label) start failed in \(String(format: "%.2f", seconds)) s: \(error?.description ?? "-")")
             #expect(seconds < 35)
             #expect((error?.message.count ?? 0) > 20)
-            #expect(error?.libvirtCode != nil)
+            if kind.label == "gluster" {
+                // Refused by the agent before libvirt: a failed gluster connection
+                // crashes libvirtd about two minutes later on this host.
+                #expect(error?.code == .unavailable)
+                #expect(error?.message.contains("127.0.0.1:24007 does not answer") == true)
+            } else {
+                #expect(error?.libvirtCode != nil)
+            }
             #expect(try await client.pool(name).state == .inactive)
 
             // define + start in one call that fails leaves no definition.
