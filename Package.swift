@@ -62,6 +62,14 @@ let package = Package(
         ),
         // The libvirt version of the headers a binary was compiled with; links nothing.
         .target(name: "CLibvirtVersion"),
+        // libxml2 (Debian: libxml2-dev), and a Swift wrapper with FoundationXML's API
+        // shape: FoundationXML leaks memory on Linux.
+        .systemLibrary(
+            name: "CLibXML2",
+            pkgConfig: "libxml-2.0",
+            providers: [.apt(["libxml2-dev"])]
+        ),
+        .target(name: "LibXML", dependencies: ["CLibXML2"]),
         // Linux structs Swift's Glibc module hides (struct ucred for SO_PEERCRED).
         .target(name: "CVirtHostSys"),
         // The services: proto <-> libvirt mapping, XML builders, error mapping.
@@ -72,6 +80,7 @@ let package = Package(
                 "HostNetworking",
                 "VirtHostAPI",
                 "CVirtHostSys",
+                "LibXML",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
                 .product(name: "NIOHPACK", package: "swift-nio-http2"),
@@ -123,10 +132,11 @@ let package = Package(
             dependencies: ["VirtHostCLI"]
         ),
         .testTarget(name: "LibvirtTests", dependencies: ["Libvirt"]),
+        .testTarget(name: "LibXMLTests", dependencies: ["LibXML"]),
         .testTarget(
             name: "VirtHostServerTests",
             dependencies: [
-                "VirtHostServer", "VirtHostClient", "Libvirt",
+                "VirtHostServer", "VirtHostClient", "Libvirt", "LibXML",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -142,7 +152,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["VirtHostClient", "Libvirt", "HostNetworking"]
+            dependencies: ["VirtHostClient", "Libvirt", "HostNetworking", "LibXML"]
         ),
     ]
 )

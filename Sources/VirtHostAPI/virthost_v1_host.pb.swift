@@ -204,6 +204,14 @@ public nonisolated struct Virthost_V1_GetHealthResponse: Sendable {
   /// A human-readable word on the connection, e.g. the last error.
   public var detail: String = String()
 
+  /// The sequence number of the last event recorded (0 for none yet). A watch
+  /// with since_sequence set to it (and since_epoch to event_epoch) sees every
+  /// event from this moment on, with no race against its own start.
+  public var lastEventSequence: UInt64 = 0
+
+  /// The event stream's epoch (see Event.epoch).
+  public var eventEpoch: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   /// SERVING when the agent can reach libvirt.
@@ -556,7 +564,7 @@ nonisolated extension Virthost_V1_GetHealthRequest: SwiftProtobuf.Message, Swift
 
 nonisolated extension Virthost_V1_GetHealthResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".GetHealthResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}status\0\u{3}libvirt_connected\0\u{1}uri\0\u{3}started_at\0\u{1}reconnects\0\u{1}detail\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}status\0\u{3}libvirt_connected\0\u{1}uri\0\u{3}started_at\0\u{1}reconnects\0\u{1}detail\0\u{3}last_event_sequence\0\u{3}event_epoch\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -570,6 +578,8 @@ nonisolated extension Virthost_V1_GetHealthResponse: SwiftProtobuf.Message, Swif
       case 4: try { try decoder.decodeSingularMessageField(value: &self._startedAt) }()
       case 5: try { try decoder.decodeSingularUInt32Field(value: &self.reconnects) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.detail) }()
+      case 7: try { try decoder.decodeSingularUInt64Field(value: &self.lastEventSequence) }()
+      case 8: try { try decoder.decodeSingularUInt64Field(value: &self.eventEpoch) }()
       default: break
       }
     }
@@ -598,6 +608,12 @@ nonisolated extension Virthost_V1_GetHealthResponse: SwiftProtobuf.Message, Swif
     if !self.detail.isEmpty {
       try visitor.visitSingularStringField(value: self.detail, fieldNumber: 6)
     }
+    if self.lastEventSequence != 0 {
+      try visitor.visitSingularUInt64Field(value: self.lastEventSequence, fieldNumber: 7)
+    }
+    if self.eventEpoch != 0 {
+      try visitor.visitSingularUInt64Field(value: self.eventEpoch, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -608,6 +624,8 @@ nonisolated extension Virthost_V1_GetHealthResponse: SwiftProtobuf.Message, Swif
     if lhs._startedAt != rhs._startedAt {return false}
     if lhs.reconnects != rhs.reconnects {return false}
     if lhs.detail != rhs.detail {return false}
+    if lhs.lastEventSequence != rhs.lastEventSequence {return false}
+    if lhs.eventEpoch != rhs.eventEpoch {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,7 +1,5 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
+import LibXML
 import GRPCCore
 import Libvirt
 import SwiftProtobuf
@@ -88,6 +86,8 @@ struct HostService: Virthost_V1_HostService.SimpleServiceProtocol {
         response.startedAt = Google_Protobuf_Timestamp(date: hypervisor.startedAt)
         response.reconnects = UInt32(state.reconnects)
         response.detail = reachable ? "connected" : state.lastError
+        response.lastEventSequence = hypervisor.events.upcomingSequence - 1
+        response.eventEpoch = hypervisor.events.epoch
         return response
     }
 }

@@ -1,7 +1,5 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
+import LibXML
 import VirtHostAPI
 
 /// Reads the facts a network listing shows out of a `<network>` document.

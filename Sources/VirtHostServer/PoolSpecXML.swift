@@ -1,7 +1,5 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
+import LibXML
 import GRPCCore
 import VirtHostAPI
 
@@ -301,7 +299,7 @@ enum PoolSpecXML {
 
 // Builders for the storage XML files (named apart from other areas' helpers).
 extension XMLElement {
-    /// Sets an attribute (escaped by FoundationXML).
+    /// Sets an attribute (escaped by libxml2 when written).
     func storageAttr(_ name: String, _ value: String) {
         addAttribute(XMLNode.attribute(withName: name, stringValue: value) as! XMLNode)
     }

@@ -1,9 +1,6 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
-
-/// Small helpers for reading libvirt's XML with FoundationXML and XPath.
+import LibXML
+/// Small helpers for reading libvirt's XML with XPath (LibXML, over libxml2).
 struct XMLReader {
     let document: XMLDocument
 

@@ -31,8 +31,12 @@ struct EventsAndRestartTests {
         let client = agent.client
         try await TestGuest.with { guest in
             let first = Collected()
-            let watcher = Task { try await client.watchEvents(kinds: [.domain, .network, .agent]) { first.add($0) } }
-            try await Task.sleep(for: .milliseconds(300))
+            let now = try await client.health()
+            let watcher = Task {
+                try await client.watchEvents(
+                    kinds: [.domain, .network, .agent], since: now.lastEventSequence, sinceEpoch: now.eventEpoch
+                ) { first.add($0) }
+            }
 
             // A network stopped and started again.
             let network = try guest.connection.lookupNetwork(name: guest.networkName)
@@ -81,10 +85,11 @@ struct EventsAndRestartTests {
         defer { if agent.process.isRunning { agent.process.terminate() } }
         let client = agent.client
         let events = Collected()
-        let watcher = Task { try await client.watchEvents { events.add($0) } }
+        let now = try await client.health()
+        let watcher = Task {
+            try await client.watchEvents(since: now.lastEventSequence, sinceEpoch: now.eventEpoch) { events.add($0) }
+        }
         defer { watcher.cancel() }
-        _ = try await client.listNetworks()
-        try await Task.sleep(for: .milliseconds(300))
 
         // Kill libvirtd while calls keep coming.
         let kill = Process()

@@ -23,11 +23,14 @@ import VirtHostClient
     @Test func domainAndNetworkLifecycleArriveInOrderAndResume() async throws {
         try await AgentHarness.withAgent { client, _ in
             let collected = Collected()
+            // Start from the agent's current position: nothing after it is missed,
+            // however late the watch call arrives.
+            let now = try await client.health()
             let watcher = Task {
-                try await client.watchEvents(kinds: [.domain, .network]) { collected.add($0) }
+                try await client.watchEvents(
+                    kinds: [.domain, .network], since: now.lastEventSequence, sinceEpoch: now.eventEpoch
+                ) { collected.add($0) }
             }
-            // Let the watch call reach the agent before anything happens.
-            try await Task.sleep(for: .milliseconds(200))
             _ = try await client.defineDomain(xml: """
                 <domain type='test'><name>ev-vm</name><memory>65536</memory><os><type>hvm</type></os></domain>
                 """)
@@ -60,8 +63,12 @@ import VirtHostClient
     @Test func nameFilterAndBadKinds() async throws {
         try await AgentHarness.withAgent { client, _ in
             let collected = Collected()
-            let watcher = Task { try await client.watchEvents(name: "ev-two") { collected.add($0) } }
-            try await Task.sleep(for: .milliseconds(200))
+            let now = try await client.health()
+            let watcher = Task {
+                try await client.watchEvents(name: "ev-two", since: now.lastEventSequence, sinceEpoch: now.eventEpoch) {
+                    collected.add($0)
+                }
+            }
             for name in ["ev-one", "ev-two"] {
                 _ = try await client.defineDomain(xml: """
                     <domain type='test'><name>\(name)</name><memory>65536</memory><os><type>hvm</type></os></domain>
