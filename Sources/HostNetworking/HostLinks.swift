@@ -478,3 +478,58 @@ public enum HostLinks {
         if write(fd, bytes, bytes.count) < 0 { throw HostNetworkError.errno(Glibc.errno, "writing '\(value)' to \(path)") }
     }
 }
+
+/// An address block the host already uses: an interface address or a route.
+public struct HostSubnet: Sendable, Equatable {
+    /// The interface it is on.
+    public var interface: String
+    /// 4 or 16 address bytes.
+    public var address: [UInt8]
+    public var prefix: Int
+    /// "address" for an interface address, "route" for a routing table entry.
+    public var source: String
+}
+
+extension HostLinks {
+    /// The host's IPv4 and IPv6 interface addresses with their prefixes
+    /// (link-local IPv6 left out: every interface has one), and its IPv4
+    /// routes other than the default: the subnets a new network must not take.
+    public static func subnets() -> [HostSubnet] {
+        var result: [HostSubnet] = []
+        var list: UnsafeMutablePointer<ifaddrs>?
+        if getifaddrs(&list) == 0, let list {
+            defer { freeifaddrs(list) }
+            var cursor: UnsafeMutablePointer<ifaddrs>? = list
+            while let entry = cursor?.pointee {
+                cursor = entry.ifa_next
+                guard let address = entry.ifa_addr, let netmask = entry.ifa_netmask else { continue }
+                let name = String(cString: entry.ifa_name)
+                switch Int32(address.pointee.sa_family) {
+                case AF_INET:
+                    let bytes = address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { withUnsafeBytes(of: $0.pointee.sin_addr) { Array($0) } }
+                    let mask = netmask.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { withUnsafeBytes(of: $0.pointee.sin_addr) { Array($0) } }
+                    result.append(HostSubnet(interface: name, address: bytes, prefix: mask.reduce(0) { $0 + $1.nonzeroBitCount }, source: "address"))
+                case AF_INET6:
+                    let bytes = address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { withUnsafeBytes(of: $0.pointee.sin6_addr) { Array($0) } }
+                    let mask = netmask.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { withUnsafeBytes(of: $0.pointee.sin6_addr) { Array($0) } }
+                    if bytes[0] == 0xfe, bytes[1] & 0xc0 == 0x80 { continue }  // fe80::/10
+                    result.append(HostSubnet(interface: name, address: bytes, prefix: mask.reduce(0) { $0 + $1.nonzeroBitCount }, source: "address"))
+                default:
+                    continue
+                }
+            }
+        }
+        // /proc/net/route: Iface Destination Gateway Flags RefCnt Use Metric Mask ..., addresses little-endian hex.
+        if let table = try? String(contentsOfFile: "/proc/net/route", encoding: .utf8) {
+            for line in table.split(separator: "\n").dropFirst() {
+                let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+                guard fields.count >= 8, let destination = UInt32(fields[1], radix: 16), let mask = UInt32(fields[7], radix: 16),
+                    mask != 0
+                else { continue }
+                let bytes = withUnsafeBytes(of: destination.littleEndian) { Array($0) }
+                result.append(HostSubnet(interface: String(fields[0]), address: bytes, prefix: mask.nonzeroBitCount, source: "route"))
+            }
+        }
+        return result
+    }
+}

@@ -16,7 +16,7 @@ struct BridgeCommand: AsyncParsableCommand {
             if options.json { return try Output.json(bridges) }
             var table = Table("Bridge", "State", "MAC", "MTU", "Interfaces")
             for b in bridges {
-                table.add(b.name, b.adminUp ? b.state : "down", b.mac, String(b.mtu), b.ports.isEmpty ? "-" : b.ports.joined(separator: ","))
+                table.add(b.name, b.stateLabel, b.mac, String(b.mtu), b.ports.isEmpty ? "-" : b.ports.joined(separator: ","))
             }
             Output.line(table.render())
         }

@@ -18,7 +18,7 @@ struct LinkCommand: AsyncParsableCommand {
             var table = Table("Index", "Name", "Kind", "State", "MTU", "Master", "MAC")
             for l in links {
                 table.add(
-                    String(l.index), l.name, l.kind, l.adminUp ? l.state : "down", String(l.mtu), l.master.isEmpty ? "-" : l.master,
+                    String(l.index), l.name, l.kind, l.stateLabel, String(l.mtu), l.master.isEmpty ? "-" : l.master,
                     l.mac.isEmpty ? "-" : l.mac)
             }
             Output.line(table.render())
@@ -67,6 +67,19 @@ struct LinkCommand: AsyncParsableCommand {
             try await options.withClient { try await $0.deleteLink(name) }
             if options.json { return try Output.json(Virthost_V1_Empty()) }
             Output.line("Link '\(name)' deleted")
+        }
+    }
+}
+
+extension Virthost_V1_Link {
+    /// What `ip -br link` would say: down (administratively), up, or
+    /// no-carrier (up, but nothing on the other end: an unused TAP, a bridge without live ports).
+    var stateLabel: String {
+        guard adminUp else { return "down" }
+        switch state {
+        case "up", "unknown", "": return "up"
+        case "down", "lowerlayerdown": return "no-carrier"
+        default: return state
         }
     }
 }

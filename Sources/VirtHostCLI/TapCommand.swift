@@ -16,7 +16,7 @@ struct TapCommand: AsyncParsableCommand {
             var table = Table("Name", "State", "Persistent", "Multi-queue", "Owner", "Group", "Bridge", "MAC")
             for t in taps {
                 table.add(
-                    t.name, t.adminUp ? t.state : "down", Format.yesNo(t.tap.persistent), Format.yesNo(t.tap.multiQueue),
+                    t.name, t.stateLabel, Format.yesNo(t.tap.persistent), Format.yesNo(t.tap.multiQueue),
                     t.tap.hasOwnerUid ? String(t.tap.ownerUid) : "-", t.tap.hasOwnerGid ? String(t.tap.ownerGid) : "-",
                     t.master.isEmpty ? "-" : t.master, t.mac)
             }

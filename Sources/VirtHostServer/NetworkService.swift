@@ -297,6 +297,17 @@ struct NetworkService: Virthost_V1_NetworkService.SimpleServiceProtocol {
                 }
             }
         }
+        // libvirt refuses these only at start, as an internal error ("Network is already in use").
+        if hostChecks {
+            for used in HostLinks.subnets() {
+                let theirs = IPBlock(address: IPAddress(bytes: used.address), prefix: used.prefix)
+                if let mine = blocks.first(where: { $0.overlaps(theirs) }) {
+                    throw RPCError(
+                        code: .failedPrecondition,
+                        message: "subnet \(mine.subnet) overlaps \(theirs.subnet) of the host's interface \(used.interface) (\(used.source == "route" ? "a route" : "address \(theirs.address)"))")
+                }
+            }
+        }
         if hostChecks, !bridgeName.isEmpty, let link = try HostNetworkService.hostLink(bridgeName) {
             throw RPCError(
                 code: .alreadyExists,

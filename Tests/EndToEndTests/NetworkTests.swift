@@ -353,6 +353,10 @@ struct NetworkTests {
             #expect(overlap?.message.contains("overlaps 10.231.9.0/24 of network '\(first.name)'") == true)
             let wider = await NetTest.error { _ = try await client.defineNetwork(isolated(scratch.network("wid"), "10.231.0.1", prefix: 16)) }
             #expect(wider?.code == .failedPrecondition)
+            // A subnet the host itself uses (libvirt would only notice at start).
+            let hostOverlap = await NetTest.error { _ = try await client.defineNetwork(isolated(scratch.network("lo"), "127.231.0.1")) }
+            #expect(hostOverlap?.code == .failedPrecondition)
+            #expect(hostOverlap?.message.contains("overlaps 127.0.0.0/8 of the host's interface lo") == true)
 
             // An invalid MAC, in a spec and in a DHCP update.
             var badMAC = isolated(scratch.network("mac"), "10.231.11.1")
