@@ -46,6 +46,9 @@ extension StorageService {
 
         var hasher = SHA256()
         var received: UInt64 = 0
+        // One libvirt send in flight while the next message is read and
+        // hashed: the order is kept, the stream is never used by two threads.
+        var inFlight: Task<Void, any Error>?
         do {
             while let message = try await messages.next() {
                 guard case .chunk(let data)? = message.part else {
@@ -60,8 +63,13 @@ extension StorageService {
                     throw RPCError.invalid("the client sent more than the \(header.length) bytes its header announced")
                 }
                 hasher.update(data: data)
-                try await hypervisor.run { _ in try data.withUnsafeBytes { try transfer.stream.send($0) } }
+                try await inFlight?.value
+                inFlight = Task { [hypervisor] in
+                    try await hypervisor.run { _ in try data.withUnsafeBytes { try transfer.stream.send($0) } }
+                }
             }
+            try await inFlight?.value
+            inFlight = nil
             guard received == header.length else {
                 throw RPCError.invalid("the upload ended after \(received) of the \(header.length) bytes its header announced")
             }
@@ -78,6 +86,7 @@ extension StorageService {
             }
             return response
         } catch {
+            _ = try? await inFlight?.value
             let outcome = (try? await hypervisor.executor.run { transfer.cancel() }) ?? "the upload was aborted"
             throw Self.uploadFailure(error, received: received, header: header, outcome: outcome)
         }
