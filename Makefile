@@ -7,9 +7,11 @@ SWIFT ?= swift
 PYTHON_ENV := .cache/python
 DEBUG_BIN = $(shell $(SWIFT) build --show-bin-path)
 RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path)
+VERSION = $(shell sed -n 's/.*static let current = "\(.*\)".*/\1/p' Sources/VirtHostServer/AgentVersion.swift)
+DEB = dist/virthost_$(VERSION)_$(shell dpkg --print-architecture).deb
 
 .PHONY: all build release run test test-swift test-python deps deps-hypervisor libvirtd guest \
-        generate clean-test-host clean help
+        generate clean-test-host clean help deb
 
 all: build
 
@@ -17,6 +19,7 @@ help:
 	@echo "make run              build release and serve the demo host (no libvirtd needed)"
 	@echo "make test             install what is missing, start libvirtd, run every test"
 	@echo "make build            debug build"
+	@echo "make deb              build $(DEB) (static release binaries, units, man pages)"
 	@echo "make generate         regenerate Sources/VirtHostAPI from proto/"
 	@echo "make clean-test-host  remove what a crashed test run left behind (prefix vht-)"
 
@@ -32,6 +35,11 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
+# The Debian package: release binaries with the Swift runtime linked in, the
+# systemd units, the configuration, man pages and completions.
+deb: deps
+	@scripts/build-deb.sh
+
 # Serve libvirt's in-process test driver loaded with packaging/demo/host.xml.
 run: release
 	@scripts/run-demo.sh "$(RELEASE_BIN)"
@@ -44,14 +52,15 @@ guest: deps-hypervisor
 
 $(PYTHON_ENV)/.ready: Makefile
 	@python3 -m venv $(PYTHON_ENV)
-	@$(PYTHON_ENV)/bin/pip install -q --disable-pip-version-check grpcio grpcio-tools grpcio-status pytest
+	@$(PYTHON_ENV)/bin/pip install -q --disable-pip-version-check grpcio grpcio-tools grpcio-status pytest pyyaml
 	@touch $@
 
 # Every test: the binding, the services over a socket, the CLI, the real
 # hypervisor (libvirtd + a TCG guest), and a Python grpcio client.
 test: deps-hypervisor libvirtd guest $(PYTHON_ENV)/.ready
 	$(SWIFT) build --build-tests
-	$(MAKE) --no-print-directory test-swift test-python
+	$(MAKE) --no-print-directory deb
+	$(MAKE) --no-print-directory test-swift test-python VIRTHOST_DEB="$(CURDIR)/$(DEB)"
 
 # Unit and socket tests in parallel; end-to-end suites one at a time, since
 # each boots TCG guests on a 2-core machine.
@@ -61,7 +70,7 @@ test-swift:
 		$(SWIFT) test --skip-build --filter EndToEndTests --no-parallel
 
 test-python: $(PYTHON_ENV)/.ready
-	VIRTHOST_BIN_DIR="$(DEBUG_BIN)" $(PYTHON_ENV)/bin/python -m pytest -q Tests/python
+	VIRTHOST_BIN_DIR="$(DEBUG_BIN)" VIRTHOST_DEB="$(VIRTHOST_DEB)" $(PYTHON_ENV)/bin/python -m pytest -q Tests/python
 
 generate:
 	@scripts/generate.sh

@@ -24,6 +24,8 @@ command -v dpkg-query >/dev/null || die "dpkg-query not found: this script suppo
 
 # Needed to build and unit-test the Swift package (CLibvirt module, XML, gRPC codegen).
 pkgs=(libvirt-dev libxml2-dev pkg-config protobuf-compiler libprotobuf-dev libnl-route-3-dev)
+# make deb: dpkg-deb, dpkg-shlibdeps and dpkg-parsechangelog; strip and readelf.
+pkgs+=(dpkg-dev binutils)
 # python3-venv only matters where python3 exists but cannot make venvs (Debian splits it out).
 if command -v python3 >/dev/null && ! python3 -c 'import ensurepip' >/dev/null 2>&1; then
     pkgs+=(python3-venv)
@@ -45,6 +47,9 @@ if (( hypervisor )); then
         busybox-static cpio gzip zstd xz-utils kmod
         # scripts/boot-guest-smoke.sh builds/parses guest-agent JSON
         jq
+        # package tests: systemd-analyze verify, systemd-socket-activate,
+        # systemd-sysusers/-tmpfiles for the postinst, man to render pages
+        systemd man-db
     )
 fi
 

@@ -153,7 +153,8 @@ struct Virthostd: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "virthostd")
-        let agent = Agent(configuration: settings.agent, logger: logger)
+        // Under systemd (Type=notify), READY=1 once every socket accepts calls.
+        let agent = Agent(configuration: settings.agent, logger: logger, onReady: { _ in SystemdNotify.ready() })
         do {
             // Fail at start, not at the first call, when libvirt is unreachable.
             try await agent.hypervisor.connect()
