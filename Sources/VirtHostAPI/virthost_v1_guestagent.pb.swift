@@ -423,7 +423,9 @@ public nonisolated struct Virthost_V1_ExecRequest: Sendable {
   /// "NAME=value" entries; they replace the agent's environment.
   public var env: [String] = []
 
-  /// Bytes fed to the program's standard input (at most 1 MiB).
+  /// Bytes fed to the program's standard input (at most 64 KiB: it travels
+  /// base64 in one agent command, and much larger commands reached qemu-ga
+  /// 7.2 damaged now and then in tests here).
   public var stdin: Data = Data()
 
   /// Seconds to wait for the exit; 0 takes the call's deadline (with

@@ -206,7 +206,7 @@ struct AgentCommand: AsyncParsableCommand {
         @OptionGroup var wait: TimeoutOption
         @Option(name: .customLong("env"), help: "NAME=value for the program's environment (repeatable).")
         var env: [String] = []
-        @Option(help: "A file whose bytes go to the program's standard input, or - for this one's.")
+        @Option(help: "A file whose bytes (at most 64 KiB) go to the program's standard input, or - for this one's.")
         var stdin: String?
         @Argument(parsing: .postTerminator, help: "The program and its arguments, after --.")
         var command: [String] = []

@@ -86,7 +86,7 @@ extension VirtHostClient {
     /// - Parameters:
     ///   - program: a path, or a name the guest's PATH finds.
     ///   - env: `NAME=value` entries (they replace the agent's environment).
-    ///   - stdin: bytes fed to the program's standard input.
+    ///   - stdin: bytes fed to the program's standard input (at most 64 KiB).
     public func exec(
         domain: String, program: String, arguments: [String] = [], env: [String] = [], stdin: Data = Data(),
         timeout: Duration? = nil
