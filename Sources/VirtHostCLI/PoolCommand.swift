@@ -80,10 +80,10 @@ struct PoolCommand: AsyncParsableCommand {
         var sourceDevices: [String] = []
         @Option(help: "Source format: fs (ext4, xfs, ...), netfs (nfs, cifs, glusterfs), disk (dos, gpt).") var format: String?
         @Option(help: "Remote host (netfs, iscsi, gluster); an address such as 127.0.0.1.") var host: String?
-        @Option(name: .customLong("source-path"), help: "Export path (netfs) or folder in the volume (gluster).")
+        @Option(name: .customLong("source-path"), help: "Export path (netfs), folder in the volume (gluster), target IQN (iscsi).")
         var sourcePath: String?
         @Option(help: "TCP port (iscsi).") var port: UInt32?
-        @Option(help: "Target IQN (iscsi).") var iqn: String?
+        @Option(help: "Target IQN (iscsi; same as --source-path).") var iqn: String?
         @Option(help: "Initiator IQN (iscsi).") var initiator: String?
         @Option(help: "Volume group (logical).") var vg: String?
         @Option(help: "SCSI host adapter, e.g. host0 (scsi).") var adapter: String?
@@ -195,11 +195,16 @@ struct PoolCommand: AsyncParsableCommand {
                     $0.devices = sourceDevices
                 }
             case "iscsi":
-                try allow("--host", "--port", "--iqn", "--initiator")
+                // libvirt keeps the target IQN as the source device's path, so
+                // --source-path names it too.
+                try allow("--host", "--port", "--iqn", "--source-path", "--initiator")
+                if let iqn, let sourcePath, iqn != sourcePath {
+                    throw ValidationError("--iqn and --source-path both name the target IQN; give one")
+                }
                 spec.iscsi = .with {
                     $0.host = host ?? ""
                     $0.port = port ?? 0
-                    $0.targetIqn = iqn ?? ""
+                    $0.targetIqn = iqn ?? sourcePath ?? ""
                     $0.initiatorIqn = initiator ?? ""
                 }
             case "scsi":

@@ -105,8 +105,17 @@ struct DiskHotplugTests {
                 let disk = try await client.attachDisk(domain: guest.name, source: .path(file), target: "sdb", bus: "sata")
                 #expect(disk.bus == "sata" && disk.target == "sdb")
                 #expect(try await client.listDisks(domain: guest.name, inactive: true).map(\.target) == ["sdb"])
+                let scsi = try await client.attachDisk(domain: guest.name, source: .path(file), target: "sdc", bus: "scsi", config: true)
+                #expect(scsi.bus == "scsi")
+                let defined = try await client.listDisks(domain: guest.name, inactive: true)
+                #expect(defined.map(\.target) == ["sdb", "sdc"])
+                #expect(defined.allSatisfy { $0.sourcePath == file && $0.format == "raw" })
+                // libvirt adds the SCSI controller the disk needs.
+                let xml = try await client.domainXML(guest.name, inactive: true)
+                #expect(xml.contains("<controller type='scsi'"))
                 let detached = try await client.detachDisk(domain: guest.name, target: "sdb")
                 #expect(detached.completed)
+                #expect(try await client.detachDisk(domain: guest.name, target: "sdc", config: true).completed)
                 #expect(try await client.listDisks(domain: guest.name, inactive: true).isEmpty)
                 // Live on a machine that is not running: libvirt's wrong-state error.
                 await expectFailure(.failedPrecondition, "a live attach to a stopped machine") {

@@ -55,6 +55,11 @@ import Testing
         #expect(iscsi.host == "127.0.0.1" && iscsi.port == 3260 && iscsi.targetIqn.hasSuffix(":storage"))
         command = try #require(
             try VirtHostCommand.parseAsRoot([
+                "pool", "define", "n", "--type", "iscsi", "--host", "127.0.0.1", "--source-path", "iqn.2024-01.org.example:t",
+            ]) as? PoolCommand.Define)
+        #expect(try command.makeSpec().iscsi.targetIqn == "iqn.2024-01.org.example:t")
+        command = try #require(
+            try VirtHostCommand.parseAsRoot([
                 "pool", "define", "r", "--type", "rbd", "--monitors", "127.0.0.1:6789,127.0.0.2", "--rbd-pool", "vms",
             ]) as? PoolCommand.Define)
         #expect(try command.makeSpec().rbd.monitors == ["127.0.0.1:6789", "127.0.0.2"])
