@@ -32,11 +32,16 @@ struct NICHotplugTests {
                 print("end-to-end: \(guest.name) agent-ready \(String(format: "%.1f", boot)) s after start")
                 #expect(try guest.guestMACs().contains(guest.mac))
 
-                // 1. A virtio NIC on a second network, live only, with a generated MAC.
+                // 1. A virtio NIC on a second network (isolated, with DHCP), live only, with a generated MAC.
                 let network = try await client.defineNetwork(.with {
                     $0.name = scratch.network("hp")
                     $0.bridgeName = scratch.libvirtBridge("h")
                     $0.isolated = .init()
+                    $0.ips = [.with {
+                        $0.address = "10.231.40.1"
+                        $0.prefix = 24
+                        $0.dhcpRanges = [.with { $0.start = "10.231.40.100"; $0.end = "10.231.40.150" }]
+                    }]
                 }, start: true)
                 let (nic, attachSeconds) = try await NetTest.timed {
                     try await client.attachInterface(domain: guest.name, type: .network, source: network.name, scope: .live)
@@ -49,6 +54,19 @@ struct NICHotplugTests {
                 let seen = try await NetTest.waitUntil(timeout: 20) { ((try? guest.guestMACs()) ?? []).contains(nic.mac) }
                 print("end-to-end: attach live NIC \(nic.mac): call \(Self.ms(attachSeconds)), in the guest after \(seen.map(Self.ms) ?? "never")")
                 #expect(seen != nil, "the guest never showed \(nic.mac)")
+
+                // A real DHCP lease: the guest asks the network's dnsmasq (no traffic leaves the host).
+                let ifname = try #require(try guest.guestInterface(mac: nic.mac))
+                let dhcp = try await guest.exec("ip link set \(ifname) up && udhcpc -i \(ifname) -n -q -t 10 -T 1 -x hostname:vhtg -s /bin/true")
+                #expect(dhcp.code == 0, "udhcpc: \(dhcp.output)")
+                let leases = try await client.dhcpLeases(network: network.name)
+                let lease = try #require(leases.first { $0.mac == nic.mac }, "leases: \(leases)")
+                print("end-to-end: DHCP lease \(lease.ip)/\(lease.prefix) for \(lease.mac) (\(lease.hostname)) on \(lease.interface)")
+                #expect(lease.ip.hasPrefix("10.231.40.") && lease.prefix == 24)
+                #expect(lease.interface == network.bridge)
+                #expect(lease.hostname == "vhtg")
+                #expect(lease.expiresAt.date > Date())
+                #expect(try await client.dhcpLeases(network: network.name, mac: "52:54:00:ff:ff:fe").isEmpty)
 
                 let (detached, detachSeconds) = try await NetTest.timed {
                     try await client.detachInterface(domain: guest.name, mac: nic.mac, scope: .live)

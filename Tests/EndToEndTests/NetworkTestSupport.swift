@@ -142,3 +142,37 @@ extension TestGuest {
         return try await waitForAgent()
     }
 }
+
+extension TestGuest {
+    /// Runs `/bin/sh -c command` in the guest through its agent; returns the
+    /// exit code and standard output.
+    func exec(_ command: String, timeout: TimeInterval = 30) async throws -> (code: Int, output: String) {
+        let domain = try connection.lookupDomain(name: name)
+        let request: [String: Any] = [
+            "execute": "guest-exec",
+            "arguments": ["path": "/bin/sh", "arg": ["-c", command], "capture-output": true],
+        ]
+        let text = String(decoding: try JSONSerialization.data(withJSONObject: request), as: UTF8.self)
+        let started = try JSONSerialization.jsonObject(with: Data(try domain.agentCommand(text, timeout: .seconds(5)).utf8)) as? [String: Any]
+        guard let pid = (started?["return"] as? [String: Any])?["pid"] as? Int else { throw TestBedError("guest-exec gave no pid") }
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let reply = try domain.agentCommand(#"{"execute":"guest-exec-status","arguments":{"pid":\#(pid)}}"#, timeout: .seconds(5))
+            let status = (try JSONSerialization.jsonObject(with: Data(reply.utf8)) as? [String: Any])?["return"] as? [String: Any]
+            if status?["exited"] as? Bool == true {
+                let output = (status?["out-data"] as? String).flatMap { Data(base64Encoded: $0) }.map { String(decoding: $0, as: UTF8.self) } ?? ""
+                return (status?["exitcode"] as? Int ?? -1, output)
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw TestBedError("guest command did not finish within \(Int(timeout)) s: \(command)")
+    }
+
+    /// The guest's name for the NIC with `mac` (its agent reports both).
+    func guestInterface(mac: String) throws -> String? {
+        let domain = try connection.lookupDomain(name: name)
+        let reply = try domain.agentCommand(#"{"execute":"guest-network-get-interfaces"}"#, timeout: .seconds(5))
+        let interfaces = (try JSONSerialization.jsonObject(with: Data(reply.utf8)) as? [String: Any])?["return"] as? [[String: Any]] ?? []
+        return interfaces.first { ($0["hardware-address"] as? String)?.lowercased() == mac }?["name"] as? String
+    }
+}
