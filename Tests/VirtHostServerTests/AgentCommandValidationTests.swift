@@ -17,6 +17,8 @@ import VirtHostClient
         #expect(corpus.count >= 200)
         #expect(Set(corpus.map(\.bytes)).count == corpus.count, "corpus entries are not distinct")
         let kinds = Set(corpus.map(\.kind))
+        let counts = Dictionary(grouping: corpus, by: \.kind).mapValues(\.count)
+        print("malformed corpus: \(corpus.count) commands; " + counts.keys.sorted().map { "\($0) \(counts[$0]!)" }.joined(separator: ", "))
         for kind in ["not JSON", "array", "other JSON kind", "missing execute", "non-string execute", "bad name",
                      "bad arguments", "extra member", "duplicate key", "huge", "deeply nested", "invalid UTF-8",
                      "bad escape", "truncated"] {
