@@ -48,8 +48,9 @@ if (( hypervisor )); then
         # scripts/boot-guest-smoke.sh builds/parses guest-agent JSON
         jq
         # package tests: systemd-analyze verify, systemd-socket-activate,
-        # systemd-sysusers/-tmpfiles for the postinst, man to render pages
-        systemd man-db
+        # systemd-sysusers/-tmpfiles for the postinst, man to render pages,
+        # strace to check the unit's system call and socket filters
+        systemd man-db strace
     )
 fi
 

@@ -21,6 +21,7 @@ import signal
 import socket
 import stat
 import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -82,28 +83,42 @@ def answers(path):
 
 
 class Daemons:
-    """Processes started by the tests; all stopped at the end."""
+    """Processes started by the tests; all stopped at the end. Their output
+    goes to a file, so a child that outlives them cannot block a read."""
 
     def __init__(self):
         self.processes = []
+        self.others = []
 
     def start(self, command, **kwargs):
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+        log = tempfile.TemporaryFile("w+")
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, text=True, **kwargs)
+        process.log = log
         self.processes.append(process)
         return process
 
-    def stop(self, process, timeout=30):
+    def adopt(self, pid):
+        """Also stops `pid` at the end (a process one of ours started)."""
+        self.others.append(pid)
+
+    def stop(self, process, timeout=30, pid=None):
+        """SIGTERM to `pid` (default: the process itself); returns its exit code and output."""
         if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
+            os.kill(pid or process.pid, signal.SIGTERM)
             try:
                 process.wait(timeout)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        stdout, stderr = process.communicate()
-        return process.returncode, stdout + stderr
+        process.log.seek(0)
+        return process.returncode, process.log.read()
 
     def stop_all(self):
+        for pid in self.others:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         for process in self.processes:
             if process.poll() is None:
                 process.kill()
@@ -139,12 +154,18 @@ def package(daemons):
             os.unlink(SOCKET)
 
 
+def output(process):
+    """What a process started by Daemons printed so far."""
+    process.log.seek(0)
+    return process.log.read()
+
+
 def wait_for_notify(listener, process, timeout=30):
     """Waits for sd_notify's READY=1 from the daemon; fails if it exits first."""
     deadline = time.monotonic() + timeout
     listener.settimeout(0.2)
     while time.monotonic() < deadline:
-        assert process.poll() is None, f"virthostd exited {process.returncode}: {process.communicate()}"
+        assert process.poll() is None, f"virthostd exited {process.returncode}: {output(process)}"
         try:
             message = listener.recv(4096).decode()
         except socket.timeout:
@@ -333,6 +354,73 @@ def test_installed_daemon_serves_the_installed_cli(package, daemons, tmp_path):
     code, log = daemons.stop(daemon)
     assert code == 0, log
     assert not os.path.exists(SOCKET), "the socket file stayed after SIGTERM"
+
+
+def unit_setting(name):
+    """The values of a setting of the installed virthostd.service."""
+    text = pathlib.Path("/lib/systemd/system/virthostd.service").read_text()
+    return " ".join(re.findall(rf"^{name}=(.*)$", text, re.M)).split()
+
+
+def syscall_groups():
+    """systemd's system call groups, each expanded to plain names."""
+    groups, current = {}, None
+    for line in run("systemd-analyze", "syscall-filter").stdout.splitlines():
+        entry = line.strip()
+        if not entry or entry.startswith("#"):
+            continue
+        if line.startswith("@"):
+            current = groups.setdefault(entry, [])
+        elif current is not None:
+            current.append(entry)
+
+    def expand(name):
+        names = set()
+        for entry in groups.get(name, []):
+            names |= expand(entry) if entry.startswith("@") else {entry}
+        return names
+    return expand
+
+
+def test_the_unit_filters_allow_what_the_daemon_does(package, daemons, tmp_path):
+    """PID 1 is not systemd here, so SystemCallFilter= and RestrictAddressFamilies=
+    cannot be enforced: trace the installed daemon through its start, calls of
+    each kind, a bridge, metrics, an event stream and SIGTERM, and check every
+    system call and socket family it used is one the unit allows."""
+    trace = tmp_path / "trace"
+    port = free_port()
+    environment = {k: v for k, v in os.environ.items() if k != "VIRTHOST_SOCKET"}
+    daemon = daemons.start(["strace", "-f", "-qq", "-o", str(trace), "/usr/bin/virthostd",
+                            "--metrics-address", f"127.0.0.1:{port}"], env=environment)
+    deadline = time.monotonic() + 30
+    while not answers(SOCKET) and time.monotonic() < deadline:
+        assert daemon.poll() is None, output(daemon)
+        time.sleep(0.1)
+    # strace runs the daemon as its child: signals go to the daemon.
+    children = pathlib.Path(f"/proc/{daemon.pid}/task/{daemon.pid}/children").read_text().split()
+    assert len(children) == 1, children
+    traced = int(children[0])
+    daemons.adopt(traced)
+    bridge = f"vht-{secrets.token_hex(3)}-b"
+    try:
+        for command in (["host", "info"], ["domain", "list"], ["net", "list"], ["pool", "list"], ["link", "list"],
+                        ["bridge", "add", bridge, "--stp"], ["bridge", "del", bridge]):
+            run("/usr/bin/virthost", *command, env=environment)
+        run("timeout", "2", "/usr/bin/virthost", "events", env=environment, check=False)
+        metrics(port)
+    finally:
+        run("ip", "link", "delete", bridge, check=False)
+    code, log = daemons.stop(daemon, pid=traced)
+    assert code == 0, log
+    calls = re.findall(r"^\d+\s+([a-z_0-9]+)\(", trace.read_text(), re.M)
+    assert len(calls) > 1000, "strace saw too little"
+    expand = syscall_groups()
+    allowed = set()
+    for entry in unit_setting("SystemCallFilter"):
+        allowed |= expand(entry) if entry.startswith("@") else {entry}
+    assert sorted(set(calls) - allowed) == []
+    families = set(re.findall(r"\bsocket\((AF_[A-Z0-9]+)", trace.read_text()))
+    assert families and families <= set(unit_setting("RestrictAddressFamilies")), families
 
 
 def test_socket_activation(package, daemons):
