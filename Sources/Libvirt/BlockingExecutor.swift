@@ -8,7 +8,9 @@ import Foundation
 /// it was set.
 public final class BlockingExecutor: @unchecked Sendable {
     private let condition = NSCondition()
-    private var jobs: [() -> Void] = []
+    /// Queued jobs from `head` on; taken slots are nil so their captures are
+    /// released at once.
+    private var jobs: [(() -> Void)?] = []
     private var head = 0
     private var stopped = false
 
@@ -69,13 +71,18 @@ public final class BlockingExecutor: @unchecked Sendable {
                 return
             }
             let job = jobs[head]
+            jobs[head] = nil
             head += 1
             if head == jobs.count {
                 jobs.removeAll(keepingCapacity: true)
                 head = 0
+            } else if head >= 64 && head * 2 >= jobs.count {
+                // Under steady load the queue may never drain: compact it.
+                jobs.removeFirst(head)
+                head = 0
             }
             condition.unlock()
-            job()
+            job?()
         }
     }
 }

@@ -31,6 +31,7 @@ enum DomainXML {
             nic.mac = (element.childAttr("mac", "address") ?? "").lowercased()
             nic.model = element.childAttr("model", "type") ?? ""
             nic.targetDev = element.childAttr("target", "dev") ?? ""
+            nic.portgroup = source?.attr("portgroup") ?? ""
             return nic
         }
     }

@@ -40,7 +40,9 @@ import VirtHostClient
                     group.addTask {
                         for i in 0..<(total / callers) {
                             // A mix: the cheapest call, a list, a lookup that fails.
-                            switch i % 3 {
+                            // VHSOAK_KIND=version|list|missing isolates one (for profiling).
+                            let kind = ProcessInfo.processInfo.environment["VHSOAK_KIND"]
+                            switch kind == "version" ? 0 : kind == "list" ? 1 : kind == "missing" ? 2 : i % 3 {
                             case 0: _ = try await client.version()
                             case 1: _ = try await client.listNetworks()
                             default: _ = try? await client.domain("no-such-vm")
@@ -55,11 +57,12 @@ import VirtHostClient
         try await calls(10_000)
         let before = Self.rssKiB(process.processIdentifier)
         let started = ContinuousClock.now
-        try await calls(100_000)
+        let total = Int(ProcessInfo.processInfo.environment["VHSOAK_CALLS"] ?? "") ?? 100_000
+        try await calls(total)
         let elapsed = ContinuousClock.now - started
         let after = Self.rssKiB(process.processIdentifier)
         for client in clients { await client.shutdown() }
-        print("soak: 100,000 calls in \(elapsed), RSS \(before) KiB -> \(after) KiB")
+        print("soak: \(total) calls in \(elapsed), RSS \(before) KiB -> \(after) KiB")
         #expect(before > 0)
         #expect(Double(after) <= Double(before) * 1.10, "RSS grew from \(before) KiB to \(after) KiB")
         process.terminate()

@@ -1,6 +1,8 @@
 import Foundation
 import GRPCCore
 import Logging
+import NIOCore
+import NIOPosix
 import SwiftProtobuf
 
 /// Authorizes every call by the caller's role, enforces the call limits and
@@ -56,11 +58,16 @@ struct AccessInterceptor: ServerInterceptor {
                 ])
         }
         var response: StreamingServerResponse<Output>
-        let wrapped = request
+        var wrapped = request
         do {
             if let defaultDeadline, !request.metadata.contains(where: { $0.key == "grpc-timeout" }) {
+                // Tell the handler too, as a client's deadline would (the guest
+                // agent bridge turns it into libvirt's timeout).
+                let milliseconds = min(defaultDeadline.components.seconds * 1000 + defaultDeadline.components.attoseconds / 1_000_000_000_000_000, 99_999_999)
+                wrapped.metadata.addString("\(milliseconds)m", forKey: "grpc-timeout")
+                let request = wrapped
                 response = try await withoutActuallyEscaping(next) { next in
-                    try await Self.withDeadline(defaultDeadline) { try await next(wrapped, context) }
+                    try await Self.withDeadline(defaultDeadline) { try await next(request, context) }
                 }
             } else {
                 response = try await next(wrapped, context)
@@ -105,12 +112,29 @@ struct AccessInterceptor: ServerInterceptor {
     /// `limit`. A blocking libvirt call cannot be interrupted: cancellation
     /// frees the caller at once (see BlockingExecutor.run), the call finishes
     /// on its thread and its result is dropped.
+    ///
+    /// The timer is a NIO scheduled task, cancelled (and freed) as soon as the
+    /// body ends. A `Task.sleep` timer would do, but a cancelled sleep stays
+    /// queued in the dispatch timer list until its deadline: at 1,000 calls a
+    /// second with a 120 s default that held ~120,000 timers and tens of MB.
     static func withDeadline<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T.self) { group in
+        let (expired, expire) = AsyncStream<Void>.makeStream()
+        let nanoseconds = limit.components.seconds * 1_000_000_000 + limit.components.attoseconds / 1_000_000_000
+        let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: .nanoseconds(nanoseconds)) {
+            expire.yield()
+            expire.finish()
+        }
+        defer {
+            timer.cancel()
+            expire.finish()
+        }
+        return try await withThrowingTaskGroup(of: T.self) { group in
             group.addTask { try await body() }
             group.addTask {
-                try await Task.sleep(for: limit)
-                throw RPCError(code: .deadlineExceeded, message: "the call took longer than the agent's default deadline of \(limit)")
+                for await _ in expired {
+                    throw RPCError(code: .deadlineExceeded, message: "the call took longer than the agent's default deadline of \(limit)")
+                }
+                throw CancellationError()  // the body finished first
             }
             defer { group.cancelAll() }
             return try await group.next()!

@@ -104,6 +104,7 @@ public enum MethodRoles {
         "virthost.v1.DomainService": ["DefineDomain"],
         "virthost.v1.HostNetworkService": [
             "CreateBridge", "DeleteBridge", "CreateTap", "DeleteTap", "AddToBridge", "RemoveFromBridge",
+            "CreateVlan", "CreateBond", "DeleteLink",
         ],
     ]
 
