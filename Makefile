@@ -11,7 +11,7 @@ VERSION = $(shell sed -n 's/.*static let current = "\(.*\)".*/\1/p' Sources/Virt
 DEB = dist/virthost_$(VERSION)_$(shell dpkg --print-architecture).deb
 
 .PHONY: all build release run test test-swift test-python deps deps-hypervisor libvirtd guest \
-        generate clean-test-host clean help deb
+        generate clean-test-host clean help deb bench
 
 all: build
 
@@ -21,6 +21,7 @@ help:
 	@echo "make build            debug build"
 	@echo "make deb              build $(DEB) (static release binaries, units, man pages)"
 	@echo "make generate         regenerate Sources/VirtHostAPI from proto/"
+	@echo "make bench            libvirt in-process vs the agent vs virsh vs a raw socket (BENCH_ARGS=...)"
 	@echo "make clean-test-host  remove what a crashed test run left behind (prefix vht-)"
 
 deps:
@@ -71,6 +72,16 @@ test-swift:
 
 test-python: $(PYTHON_ENV)/.ready
 	VIRTHOST_BIN_DIR="$(DEBUG_BIN)" VIRTHOST_DEB="$(VIRTHOST_DEB)" $(PYTHON_ENV)/bin/python -m pytest -q Tests/python
+
+# The benchmark (BENCHMARKS.md): release build, test:///default, then
+# qemu:///system when libvirtd answers. Extra flags: make bench BENCH_ARGS="--calls 20000".
+bench: deps
+	$(SWIFT) build -c release --product virthostd
+	$(SWIFT) build -c release --product virthost-bench
+	"$(RELEASE_BIN)/virthost-bench" --connect test:///default $(BENCH_ARGS)
+	@if virsh -q -c qemu:///system version >/dev/null 2>&1; then \
+		echo; "$(RELEASE_BIN)/virthost-bench" --connect qemu:///system $(BENCH_ARGS); \
+	else echo "make bench: qemu:///system does not answer (make libvirtd), skipped"; fi
 
 generate:
 	@scripts/generate.sh

@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .executable(name: "virthostd", targets: ["virthostd"]),
         .executable(name: "virthost", targets: ["virthost"]),
+        .executable(name: "virthost-bench", targets: ["virthost-bench"]),
         .library(name: "VirtHostClient", targets: ["VirtHostClient"]),
         .library(name: "Libvirt", targets: ["Libvirt"]),
     ],
@@ -27,6 +28,8 @@ let package = Package(
         // Metrics: swift-metrics' API, exported in Prometheus' text format by swift-prometheus 2.
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // Latency histograms for virthost-bench.
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", exact: "0.2.0"),
     ],
     targets: [
         // libvirt's C API (Debian: libvirt-dev), including libvirt-qemu for the guest agent.
@@ -130,6 +133,15 @@ let package = Package(
         .executableTarget(
             name: "virthost",
             dependencies: ["VirtHostCLI"]
+        ),
+        // The benchmark: libvirt in-process, the agent, virsh and a raw socket side by side.
+        .executableTarget(
+            name: "virthost-bench",
+            dependencies: [
+                "Libvirt",
+                "VirtHostClient",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
         ),
         .testTarget(name: "LibvirtTests", dependencies: ["Libvirt"]),
         .testTarget(name: "LibXMLTests", dependencies: ["LibXML"]),
