@@ -141,6 +141,8 @@ let package = Package(
                 "Libvirt",
                 "VirtHostClient",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .testTarget(name: "LibvirtTests", dependencies: ["Libvirt"]),

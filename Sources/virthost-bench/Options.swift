@@ -19,10 +19,13 @@ struct Options: Sendable {
         .deletingLastPathComponent().path
     /// Which paths to measure: a (libvirt in-process), b (agent), c (virsh), d (raw echo).
     var paths: Set<Character> = ["a", "b", "c", "d"]
+    /// Run this process's Swift tasks on NIO's event loops (a client-side tuning lever).
+    var nioExecutor = false
 
     static let usage = """
         usage: virthost-bench [--connect URI] [--calls N] [--virsh-calls N] [--concurrency 1,8,64]
                               [--domain NAME] [--agent-domain NAME] [--soak N] [--bin-dir DIR] [--paths abcd]
+                              [--nio-executor]
 
         Measures one libvirt URI four ways, side by side: (a) libvirt's C API in-process,
         (b) virthostd through VirtHostClient over a Unix socket (a virthostd child is started
@@ -59,6 +62,7 @@ struct Options: Sendable {
             case "--soak": options.soak = try int(flag)
             case "--bin-dir": options.binDir = try value(flag)
             case "--paths": options.paths = Set(try value(flag))
+            case "--nio-executor": options.nioExecutor = true
             case "-h", "--help": print(usage); exit(0)
             default: throw BenchError("unknown option \(flag)\n\(usage)")
             }

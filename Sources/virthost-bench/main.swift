@@ -1,5 +1,7 @@
 import Foundation
 import Libvirt
+import NIOCore
+import NIOPosix
 import VirtHostClient
 
 // virthost-bench: see Options.usage. Everything runs against this machine's own sockets.
@@ -10,6 +12,9 @@ do {
 } catch {
     FileHandle.standardError.write(Data("virthost-bench: \(error)\n".utf8))
     exit(2)
+}
+if options.nioExecutor && !NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor() {
+    FileHandle.standardError.write(Data("virthost-bench: could not install NIO as the global executor\n".utf8))
 }
 
 func libvirtdPID(_ uri: String) -> Int32? {
@@ -27,7 +32,7 @@ func run() async throws {
     let kernel = (try? String(contentsOfFile: "/proc/sys/kernel/osrelease", encoding: .utf8))?
         .trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
     let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
-    print("virthost-bench: \(o.uri), \(o.calls) calls per measurement (virsh \(o.virshCalls)), callers \(o.concurrency.map(String.init).joined(separator: ","))")
+    print("virthost-bench: \(o.uri), \(o.calls) calls per measurement (virsh \(o.virshCalls)), callers \(o.concurrency.map(String.init).joined(separator: ","))\(o.nioExecutor ? ", client tasks on NIO" : "")")
     print("machine: \(ProcessInfo.processInfo.activeProcessorCount) CPUs, Linux \(kernel), load \(load)")
     print("domain for XML: \(domain ?? "none"); agent ping: \(o.agentDomain ?? "no --agent-domain")")
 
