@@ -260,8 +260,9 @@ struct NetworkService: Virthost_V1_NetworkService.SimpleServiceProtocol {
 
     /// The Network message with its definition read back as a spec.
     static func message(_ network: Libvirt.Network) throws -> Virthost_V1_Network {
-        var message = try Virthost_V1_Network(network)
-        message.spec = try NetworkSpecXML.spec(fromXML: try network.xml())
+        let xml = try network.xml()
+        var message = try Virthost_V1_Network(network, xml: xml)
+        message.spec = try NetworkSpecXML.spec(fromXML: xml)
         return message
     }
 

@@ -25,14 +25,16 @@ extension Virthost_V1_Domain {
 }
 
 extension Virthost_V1_Network {
-    init(_ network: Libvirt.Network) throws {
+    /// - Parameter xml: the network's XML when the caller already read it
+    ///   (one libvirt round trip fewer).
+    init(_ network: Libvirt.Network, xml: String? = nil) throws {
         self.init()
         name = network.name
         uuid = try network.uuid()
         active = try network.isActive()
         persistent = try network.isPersistent()
         autostart = (try? network.autostart()) ?? false
-        let summary = try NetworkXML.summary(try network.xml())
+        let summary = try NetworkXML.summary(try xml ?? network.xml())
         bridge = summary.bridge
         forwardMode = summary.forwardMode
         addresses = summary.addresses
