@@ -46,10 +46,39 @@ public final class HypervisorConnection: @unchecked Sendable {
     /// become gRPC errors that carry libvirt's code.
     public func run<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
         do {
-            return try await executor.run { [self] in try body(try self.current()) }
+            return try await executor.run { [self] in
+                let connection = try self.current()
+                do {
+                    return try body(connection)
+                } catch let error as LibvirtError where Self.mayBeConnectionFailure(error) {
+                    try self.checkAfterFailure(connection, error)
+                    throw error
+                }
+            }
         } catch let error as LibvirtError {
             throw ErrorMapping.rpcError(error)
         }
+    }
+
+    /// Errors a dead connection produces (a dying daemon can also leave
+    /// VIR_ERR_INTERNAL_ERROR, "cause unknown", and keep isAlive true).
+    static func mayBeConnectionFailure(_ error: LibvirtError) -> Bool {
+        [1, 5, 6, 38, 39].contains(error.code)  // INTERNAL, NO_CONNECT, INVALID_CONN, SYSTEM_ERROR, RPC
+    }
+
+    /// After a suspicious failure, probes the connection on the same thread:
+    /// when the probe fails too, the connection is dropped (a background task
+    /// reconnects) and the caller gets UNAVAILABLE.
+    private func checkAfterFailure(_ connection: Connection, _ error: LibvirtError) throws {
+        guard (try? connection.libVersion()) == nil else { return }
+        lock.withLock {
+            guard self.connection === connection else { return }
+            dropLocked(reason: "a call failed and the connection does not answer: \(error.message)")
+            scheduleReconnectLocked()
+        }
+        throw LibvirtError(
+            code: 5, domain: error.domain,  // VIR_ERR_NO_CONNECT: the client sees UNAVAILABLE
+            message: "the connection to libvirt at \(uri) was lost (\(error.message)); the agent is reconnecting")
     }
 
     /// Opens the connection now, so a bad URI stops the daemon at start.
