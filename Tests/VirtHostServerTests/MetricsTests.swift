@@ -74,7 +74,13 @@ import VirtHostServer
                 try await Task.sleep(for: .milliseconds(100))
             }
             #expect(after == 0)
-            let samples = Exposition(try HTTP.get(port: port, path: "/metrics").body)
+            // The watcher count drops when the subscription ends, a moment
+            // before the stream's producer returns and the call is timed.
+            var samples = Exposition(try HTTP.get(port: port, path: "/metrics").body)
+            for _ in 0..<50 where samples["virthost_calls_in_flight", [:]] != 0 {
+                try await Task.sleep(for: .milliseconds(100))
+                samples = Exposition(try HTTP.get(port: port, path: "/metrics").body)
+            }
             #expect(samples["virthost_calls_total", ["service": "virthost.v1.EventService", "method": "Watch"]] == 1)
             // Timed until the stream ended.
             #expect(samples["virthost_call_duration_seconds_count", ["service": "virthost.v1.EventService", "method": "Watch"]] == 1)
