@@ -97,7 +97,9 @@ public nonisolated struct Virthost_V1_AgentCommandRequest: Sendable {
   /// duplicate keys; anything else is INVALID_ARGUMENT before libvirt sees it.
   public var command: String = String()
 
-  /// Seconds; 0 takes the call's deadline (or libvirt's default without one).
+  /// Seconds; 0 takes the call's deadline (a call sent without one has the
+  /// agent's default deadline, [limits] default_deadline_seconds, 120 s; libvirt's
+  /// default wait only when that is 0).
   /// With both, the shorter wins. Only used in AGENT_TIMEOUT_MODE_DEADLINE.
   public var timeoutSeconds: UInt32 = 0
 
@@ -428,8 +430,9 @@ public nonisolated struct Virthost_V1_ExecRequest: Sendable {
   /// 7.2 damaged now and then in tests here).
   public var stdin: Data = Data()
 
-  /// Seconds to wait for the exit; 0 takes the call's deadline (with
-  /// neither, it waits until the program exits). When the wait ends first,
+  /// Seconds to wait for the exit; 0 takes the call's deadline (a call
+  /// sent without one has the agent's default deadline, 120 s; with that
+  /// set to 0 too, it waits until the program exits). When the wait ends first,
   /// the reply has exited = false and the program keeps running.
   public var timeoutSeconds: UInt32 = 0
 

@@ -35,9 +35,12 @@ struct GuestAgentTests {
             #expect(try commands(viaLibvirt) == (version, names))
             #expect(names.isSuperset(of: ["guest-ping", "guest-exec", "guest-exec-status", "guest-fsfreeze-freeze"]))
 
-            // The wait libvirt was given follows the deadline, rounded up.
+            // The wait libvirt was given follows the deadline, rounded up; a
+            // call without one has the agent's default deadline (120 s).
             let defaultWait = try await client.agentCommandResponse(domain: guest.name, json: ping)
-            #expect(defaultWait.timeoutMode == .default && defaultWait.timeoutSeconds == 0)
+            #expect(defaultWait.timeoutMode == .deadline && defaultWait.timeoutSeconds == 120)
+            let libvirtDefault = try await client.agentCommandResponse(domain: guest.name, json: ping, mode: .default)
+            #expect(libvirtDefault.timeoutMode == .default && libvirtDefault.timeoutSeconds == 0)
             let rounded = try await client.agentCommandResponse(domain: guest.name, json: ping, timeout: .milliseconds(2500))
             #expect(rounded.timeoutMode == .deadline && rounded.timeoutSeconds == 3)
             let blocking = try await client.agentCommandResponse(domain: guest.name, json: ping, mode: .block)
