@@ -51,6 +51,9 @@ if (( hypervisor )); then
         # systemd-sysusers/-tmpfiles for the postinst, man to render pages,
         # strace to check the unit's system call and socket filters
         systemd man-db strace
+        # Tests/ttrpc-go: containerd's Go ttrpc client built offline in GOPATH
+        # mode, its message types generated with gogoprotobuf's protoc plugins
+        golang-go golang-github-containerd-ttrpc-dev gogoprotobuf
     )
 fi
 
