@@ -75,6 +75,17 @@ let package = Package(
         .target(name: "LibXML", dependencies: ["CLibXML2"]),
         // Linux structs Swift's Glibc module hides (struct ucred for SO_PEERCRED).
         .target(name: "CVirtHostSys"),
+        // containerd's ttrpc framing as grpc-swift transports (server and client):
+        // the same services on a leaner wire; knows nothing about libvirt.
+        .target(
+            name: "TTRPC",
+            dependencies: [
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // The services: proto <-> libvirt mapping, XML builders, error mapping.
         .target(
             name: "VirtHostServer",
@@ -84,6 +95,7 @@ let package = Package(
                 "VirtHostAPI",
                 "CVirtHostSys",
                 "LibXML",
+                "TTRPC",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
                 .product(name: "NIOHPACK", package: "swift-nio-http2"),
@@ -104,6 +116,7 @@ let package = Package(
             name: "VirtHostClient",
             dependencies: [
                 "VirtHostAPI",
+                "TTRPC",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),

@@ -16,35 +16,41 @@ import GRPCNIOTransportHTTP2Posix
 /// calls this wrapper does not cover.
 public final class VirtHostClient: Sendable {
     /// The socket used when none is given: `$VIRTHOST_SOCKET`, else `/run/virthost/virthost.sock`.
-    public static var defaultSocketPath: String {
+    public static var defaultSocketPath: String { defaultSocketPath(for: .grpc) }
+
+    /// The socket used when none is given for a wire: `$VIRTHOST_SOCKET`,
+    /// else `/run/virthost/virthost.sock` for gRPC and
+    /// `/run/virthost/virthost-ttrpc.sock` for ttrpc.
+    public static func defaultSocketPath(for wire: VirtHostWire) -> String {
         if let path = ProcessInfo.processInfo.environment["VIRTHOST_SOCKET"], !path.isEmpty { return path }
-        return "/run/virthost/virthost.sock"
+        return wire == .ttrpc ? "/run/virthost/virthost-ttrpc.sock" : "/run/virthost/virthost.sock"
     }
 
     /// The socket this client talks to.
     public let socketPath: String
-    let grpc: GRPCClient<HTTP2ClientTransport.Posix>
+    /// The wire it speaks on that socket.
+    public let wire: VirtHostWire
+    let grpc: GRPCClient<VirtHostTransport>
     private let connections: Task<Void, Never>
 
-    public let hosts: Virthost_V1_HostService.Client<HTTP2ClientTransport.Posix>
-    public let domains: Virthost_V1_DomainService.Client<HTTP2ClientTransport.Posix>
-    public let networks: Virthost_V1_NetworkService.Client<HTTP2ClientTransport.Posix>
-    public let hostNetworks: Virthost_V1_HostNetworkService.Client<HTTP2ClientTransport.Posix>
-    public let storage: Virthost_V1_StorageService.Client<HTTP2ClientTransport.Posix>
-    public let agents: Virthost_V1_GuestAgentService.Client<HTTP2ClientTransport.Posix>
-    public let snapshots: Virthost_V1_SnapshotService.Client<HTTP2ClientTransport.Posix>
-    public let events: Virthost_V1_EventService.Client<HTTP2ClientTransport.Posix>
+    public let hosts: Virthost_V1_HostService.Client<VirtHostTransport>
+    public let domains: Virthost_V1_DomainService.Client<VirtHostTransport>
+    public let networks: Virthost_V1_NetworkService.Client<VirtHostTransport>
+    public let hostNetworks: Virthost_V1_HostNetworkService.Client<VirtHostTransport>
+    public let storage: Virthost_V1_StorageService.Client<VirtHostTransport>
+    public let agents: Virthost_V1_GuestAgentService.Client<VirtHostTransport>
+    public let snapshots: Virthost_V1_SnapshotService.Client<VirtHostTransport>
+    public let events: Virthost_V1_EventService.Client<VirtHostTransport>
 
-    /// Creates a client for the agent at `socketPath`. Nothing is sent until the first call.
-    public init(socketPath: String = VirtHostClient.defaultSocketPath) throws {
+    /// Creates a client for the agent at `socketPath`, speaking `wire`
+    /// (gRPC unless `$VIRTHOST_TRANSPORT` says `ttrpc`): the main socket
+    /// speaks gRPC, the agent's `--ttrpc-socket` ttrpc. Nothing is sent
+    /// until the first call.
+    public init(socketPath: String? = nil, wire: VirtHostWire = .default) throws {
+        let socketPath = socketPath ?? Self.defaultSocketPath(for: wire)
         self.socketPath = socketPath
-        // No flush coalescing on a local socket: it delays each write up to
-        // 100 us to batch them, which only adds latency here (BENCHMARKS.md).
-        var config = HTTP2ClientTransport.Posix.Config.defaults
-        config.connection.flushCoalescing = nil
-        let transport = try HTTP2ClientTransport.Posix(
-            target: .unixDomainSocket(path: socketPath), transportSecurity: .plaintext, config: config)
-        let grpc = GRPCClient(transport: transport)
+        self.wire = wire
+        let grpc = GRPCClient(transport: try VirtHostTransport(path: socketPath, wire: wire))
         self.grpc = grpc
         connections = Task { try? await grpc.runConnections() }
         hosts = .init(wrapping: grpc)

@@ -76,6 +76,10 @@ public struct VirtHostError: Error, Sendable, CustomStringConvertible {
     public static func wrap(_ error: any Error) -> VirtHostError {
         switch error {
         case let error as VirtHostError: return error
+        case let error as RPCError where error.code == .unavailable && error.message.hasPrefix("cannot reach the ttrpc socket"):
+            return VirtHostError(
+                code: .unavailable,
+                message: "\(error.message). Is virthostd running with --ttrpc-socket, and is the socket path right?")
         case let error as RPCError where error.code == .unavailable && error.message.contains("establish a connection"):
             return VirtHostError(
                 code: .unavailable, message: "\(error.message) Is virthostd running, and is the socket path right?")

@@ -3,6 +3,7 @@ import GRPCCore
 import GRPCNIOTransportHTTP2Posix
 import Logging
 import ServiceLifecycle
+import TTRPC
 
 /// What the agent serves, where, and for which libvirt.
 public struct AgentConfiguration: Sendable {
@@ -24,6 +25,10 @@ public struct AgentConfiguration: Sendable {
     public var readOnlySocketPath: String?
     /// Mode of the read-only socket file.
     public var readOnlySocketMode: mode_t = 0o666
+    /// An optional socket speaking containerd's ttrpc instead of HTTP/2
+    /// gRPC: the same services, access control, limits and audit, with the
+    /// main socket's mode and group.
+    public var ttrpcSocketPath: String?
     /// How many past events are kept for watchers that resume.
     public var eventBuffer: Int = 10_000
     /// Which raw guest-agent commands are forwarded.
@@ -103,7 +108,13 @@ public final class Agent: Service, Sendable {
             ? Duration.milliseconds(Int64(configuration.limits.defaultDeadlineSeconds * 1000)) : nil
         var audit = logger
         audit[metadataKey: "log"] = "audit"
-        let servers = listeners.map { listener in
+        let interceptors = { (cap: Role) -> [any ServerInterceptor] in
+            (self.configuration.metrics.map { [MetricsInterceptor(metrics: $0)] as [any ServerInterceptor] } ?? []) + [
+                AccessInterceptor(
+                    policy: self.configuration.access, socketCap: cap, gate: gate, defaultDeadline: deadline, audit: audit)
+            ]
+        }
+        var servers: [any Listener] = listeners.map { listener in
             GRPCServer(
                 transport: configuration.inheritedSockets[listener.path].map {
                     HTTP2ServerTransport.Posix(
@@ -113,11 +124,22 @@ public final class Agent: Service, Sendable {
                     address: .unixDomainSocket(path: listener.path), transportSecurity: .plaintext,
                     config: transportConfiguration(stamper: stamper)),
                 services: services,
-                interceptors: (configuration.metrics.map { [MetricsInterceptor(metrics: $0)] as [any ServerInterceptor] } ?? []) + [
-                    AccessInterceptor(
-                        policy: configuration.access, socketCap: listener.cap, gate: gate, defaultDeadline: deadline,
-                        audit: audit)
-                ])
+                interceptors: interceptors(listener.cap))
+        }
+        if let path = configuration.ttrpcSocketPath {
+            if configuration.inheritedSockets[path] == nil { try SocketFile.prepare(path) }
+            var config = TTRPCServerTransport.Config()
+            config.maxFrameBytes = min(TTRPCFrame.maxDataLength, configuration.limits.maxMessageBytes + 4096)
+            config.reservedMetadataPrefix = PeerIdentity.prefix
+            config.connectionMetadata = { channel in stamper.identify(channel).map { $0.metadata } }
+            let address: TTRPCServerTransport.Address = configuration.inheritedSockets[path].map {
+                .listeningSocket($0, path: path)
+            } ?? .unixDomainSocket(path: path)
+            let transport = TTRPCServerTransport(address: address, config: config)
+            servers.append(TTRPCListener(
+                server: GRPCServer(transport: transport, services: services, interceptors: interceptors(.admin)),
+                transport: transport))
+            listeners.append((path, configuration.socketMode, .admin))
         }
         defer {
             for listener in listeners where configuration.inheritedSockets[listener.path] == nil && unlink(listener.path) == 0 {
@@ -137,7 +159,7 @@ public final class Agent: Service, Sendable {
                 }
             }
             for (server, listener) in zip(servers, listeners) {
-                guard try await server.listeningAddress != nil else { return }
+                guard try await server.listening() else { return }
                 do {
                     try SocketFile.applyPermissions(listener.path, mode: listener.mode, group: configuration.socketGroup)
                 } catch {
@@ -147,7 +169,7 @@ public final class Agent: Service, Sendable {
                 logger.info(
                     "serving",
                     metadata: [
-                        "socket": "\(listener.path)", "libvirt": "\(configuration.libvirtURI)",
+                        "socket": "\(listener.path)", "libvirt": "\(configuration.libvirtURI)", "protocol": "\(server.protocolName)",
                         "mode": "\(String(listener.mode, radix: 8))", "access": "\(listener.cap == .admin ? "full" : "read-only")",
                     ])
             }
@@ -172,4 +194,32 @@ public final class Agent: Service, Sendable {
         config.connection.flushCoalescing = nil
         return config
     }
+}
+
+/// One listening server of the agent, whatever its wire protocol.
+protocol Listener: Sendable {
+    func serve() async throws
+    func beginGracefulShutdown()
+    /// Waits until it accepts connections; false when it stopped before.
+    func listening() async throws -> Bool
+    var protocolName: String { get }
+}
+
+extension GRPCServer: Listener where Transport == HTTP2ServerTransport.Posix {
+    func listening() async throws -> Bool { try await listeningAddress != nil }
+    var protocolName: String { "grpc" }
+}
+
+/// The ttrpc socket: a GRPCServer over the ttrpc transport.
+struct TTRPCListener: Listener {
+    let server: GRPCServer<TTRPCServerTransport>
+    let transport: TTRPCServerTransport
+
+    func serve() async throws { try await server.serve() }
+    func beginGracefulShutdown() { server.beginGracefulShutdown() }
+    func listening() async throws -> Bool {
+        try await transport.listening()
+        return true
+    }
+    var protocolName: String { "ttrpc" }
 }

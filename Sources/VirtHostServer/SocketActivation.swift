@@ -21,6 +21,7 @@ public enum SocketActivation {
     public static func adopt(into configuration: inout AgentConfiguration) throws {
         let passed = try passedUnixSockets()
         let listeners = [configuration.socketPath] + (configuration.readOnlySocketPath.map { [$0] } ?? [])
+            + (configuration.ttrpcSocketPath.map { [$0] } ?? [])
         for (path, descriptor) in passed {
             guard listeners.contains(path) else {
                 throw DaemonConfiguration.Invalid(

@@ -41,7 +41,7 @@ func run() async throws {
     if o.paths.contains("b") {
         let a = try AgentProcess(binDir: o.binDir, uri: o.uri)
         agent = a
-        let c = try VirtHostClient(socketPath: a.socketPath)
+        let c = try VirtHostClient(socketPath: a.socketPath, wire: .grpc)
         client = c
         try await a.waitReady(c)
     }

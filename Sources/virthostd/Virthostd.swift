@@ -43,6 +43,9 @@ struct Virthostd: AsyncParsableCommand {
     @Option(name: .customLong("read-only-socket"), help: "Also serve a socket on which every caller is at most a reader.")
     var readOnlySocket: String?
 
+    @Option(name: .customLong("ttrpc-socket"), help: "Also serve the same services over containerd's ttrpc on this socket (main socket's mode and group).")
+    var ttrpcSocket: String?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default info).")
     var logLevel: String?
 
@@ -83,6 +86,7 @@ struct Virthostd: AsyncParsableCommand {
             settings.socketGroupExplicit = true
         }
         if let readOnlySocket { settings.agent.readOnlySocketPath = readOnlySocket }
+        if let ttrpcSocket { settings.agent.ttrpcSocketPath = ttrpcSocket.isEmpty ? nil : ttrpcSocket }
         if let logLevel {
             guard Logger.Level(rawValue: logLevel) != nil else {
                 throw ValidationError("--log-level must be one of: \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -133,6 +137,7 @@ struct Virthostd: AsyncParsableCommand {
                 connect: \(a.libvirtURI)
                 socket: \(a.socketPath) mode \(String(a.socketMode, radix: 8)) group \(a.socketGroup ?? "-")
                 read-only socket: \(a.readOnlySocketPath ?? "-")
+                ttrpc socket: \(a.ttrpcSocketPath ?? "-")
                 access: admin uids \(a.access.adminUIDs.sorted()) groups \(a.access.adminGroups.sorted()); \
                 operator uids \(a.access.operatorUIDs.sorted()) groups \(a.access.operatorGroups.sorted()); \
                 reader uids \(a.access.readerUIDs.sorted()) groups \(a.access.readerGroups.sorted()); default \(a.access.defaultRole)

@@ -82,7 +82,7 @@ final class FlaggedAgentProcess {
             }
             Thread.sleep(forTimeInterval: 0.05)
         }
-        client = try VirtHostClient(socketPath: socketPath)
+        client = try VirtHostClient(socketPath: socketPath, wire: .grpc)
     }
 
     deinit { if process.isRunning { process.terminate() } }

@@ -89,7 +89,7 @@ final class AgentProcess {
             }
             Thread.sleep(forTimeInterval: 0.05)
         }
-        client = try VirtHostClient(socketPath: socketPath)
+        client = try VirtHostClient(socketPath: socketPath, wire: .grpc)
     }
 
     /// SIGTERM, then the exit status.

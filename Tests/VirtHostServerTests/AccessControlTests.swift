@@ -41,7 +41,7 @@ import VirtHostClient
         var configuration = AgentConfiguration(libvirtURI: AgentHarness.demoURI, socketPath: folder + "/rw.sock", socketMode: 0o600)
         configuration.readOnlySocketPath = folder + "/ro.sock"
         try await AgentHarness.withAgent(configuration: configuration) { _, _ in
-            let readOnly = try VirtHostClient(socketPath: folder + "/ro.sock")
+            let readOnly = try VirtHostClient(socketPath: folder + "/ro.sock", wire: .grpc)
             defer { readOnly.close() }
             #expect(try await readOnly.listNetworks().count == 4)
             do {

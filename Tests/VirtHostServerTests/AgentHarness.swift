@@ -32,11 +32,18 @@ enum AgentHarness {
         return try await withAgent(configuration: configuration, body)
     }
 
-    /// Runs an agent with a full configuration; the client talks to its main socket.
+    /// Runs an agent with a full configuration; the client talks to its main
+    /// socket, or with `VIRTHOST_TRANSPORT=ttrpc` to a ttrpc socket the agent
+    /// serves next to it (so any suite can run over either wire).
     static func withAgent<T: Sendable>(
         configuration: AgentConfiguration, _ body: (VirtHostClient, String) async throws -> T
     ) async throws -> T {
+        var configuration = configuration
         let path = configuration.socketPath
+        let wire = VirtHostWire.default
+        if wire == .ttrpc && configuration.ttrpcSocketPath == nil {
+            configuration.ttrpcSocketPath = path + ".ttrpc"
+        }
         let (ready, readyContinuation) = AsyncStream<Void>.makeStream()
         var logger = Logger(label: "test-agent")
         logger.logLevel = .warning
@@ -46,7 +53,7 @@ enum AgentHarness {
         let server = Task { try await group.run() }
         var iterator = ready.makeAsyncIterator()
         _ = await iterator.next()
-        let client = try VirtHostClient(socketPath: path)
+        let client = try VirtHostClient(socketPath: wire == .ttrpc ? configuration.ttrpcSocketPath : path, wire: wire)
         let result: Result<T, any Error>
         do {
             result = .success(try await body(client, path))

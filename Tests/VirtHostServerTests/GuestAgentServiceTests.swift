@@ -359,20 +359,6 @@ enum GuestAgentHarness {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         var configuration = AgentConfiguration(libvirtURI: AgentHarness.demoURI, socketPath: folder + "/agent.sock", socketMode: 0o600)
         configuration.agentPolicy = policy
-        let (ready, continuation) = AsyncStream<Void>.makeStream()
-        var logger = Logger(label: "guest-agent-test")
-        logger.logLevel = .warning
-        let agent = Agent(configuration: configuration, logger: logger, onReady: { _ in continuation.yield() })
-        let group = ServiceGroup(services: [agent], logger: logger)
-        let server = Task { try await group.run() }
-        var iterator = ready.makeAsyncIterator()
-        _ = await iterator.next()
-        let client = try VirtHostClient(socketPath: configuration.socketPath)
-        var failure: (any Error)?
-        do { try await body(client) } catch { failure = error }
-        await client.shutdown()
-        await group.triggerGracefulShutdown()
-        try await server.value
-        if let failure { throw failure }
+        try await AgentHarness.withAgent(configuration: configuration) { client, _ in try await body(client) }
     }
 }

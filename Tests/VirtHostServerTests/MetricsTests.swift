@@ -167,7 +167,7 @@ import VirtHostServer
             if value < 0 { agentReady = true } else { port = value }
             if agentReady && port > 0 { break }
         }
-        let client = try VirtHostClient(socketPath: configuration.socketPath)
+        let client = try VirtHostClient(socketPath: configuration.socketPath, wire: .grpc)
         let result: Result<Void, any Error>
         do {
             try await body(client, port)

@@ -33,7 +33,7 @@ import VirtHostClient
         for _ in 0..<300 where !FileManager.default.fileExists(atPath: socket) { try await Task.sleep(for: .milliseconds(50)) }
 
         let callers = 8
-        let clients = try (0..<callers).map { _ in try VirtHostClient(socketPath: socket) }
+        let clients = try (0..<callers).map { _ in try VirtHostClient(socketPath: socket, wire: .grpc) }
         func calls(_ total: Int) async throws {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for client in clients {

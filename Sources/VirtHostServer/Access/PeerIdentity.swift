@@ -52,6 +52,17 @@ public struct PeerIdentity: Sendable, Equatable, CustomStringConvertible {
         self.connection = connection
     }
 
+    /// The identity as the metadata every request of the connection carries.
+    var metadata: Metadata {
+        var metadata = Metadata()
+        metadata.addString(String(uid), forKey: Self.uidKey)
+        metadata.addString(String(gid), forKey: Self.gidKey)
+        metadata.addString(String(pid), forKey: Self.pidKey)
+        metadata.addString(groups.sorted().map(String.init).joined(separator: ","), forKey: Self.groupsKey)
+        metadata.addString(String(connection), forKey: Self.connectionKey)
+        return metadata
+    }
+
     /// Supplementary groups of a process, from /proc/PID/status.
     static func supplementaryGroups(pid: Int32) -> Set<UInt32> {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return [] }
@@ -82,6 +93,12 @@ final class PeerCredentialStamper: @unchecked Sendable {
     }
 
     private func accepted(_ channel: any Channel) -> EventLoopFuture<Void> {
+        identify(channel).map { _ in }
+    }
+
+    /// Reads a connection's SO_PEERCRED, numbers the connection, and keeps
+    /// the identity until the channel closes.
+    func identify(_ channel: any Channel) -> EventLoopFuture<PeerIdentity> {
         guard let provider = channel as? any SocketOptionProvider else {
             return channel.eventLoop.makeFailedFuture(PeerCredentialError.notASocket)
         }
@@ -89,15 +106,18 @@ final class PeerCredentialStamper: @unchecked Sendable {
         let name = SocketOptionName(SO_PEERCRED)
         return provider.unsafeGetSocketOption(level: level, name: name).map { [self] (credentials: virthost_ucred) in
             let key = ObjectIdentifier(channel)
-            lock.withLock {
+            let peer = lock.withLock {
                 var groups = PeerIdentity.supplementaryGroups(pid: credentials.pid)
                 groups.insert(credentials.gid)
-                peers[key] = PeerIdentity(
+                let peer = PeerIdentity(
                     uid: credentials.uid, gid: credentials.gid, pid: credentials.pid, groups: groups,
                     connection: nextConnection)
+                peers[key] = peer
                 nextConnection += 1
+                return peer
             }
             channel.closeFuture.whenComplete { [self] _ in lock.withLock { _ = peers.removeValue(forKey: key) } }
+            return peer
         }
     }
 

@@ -178,6 +178,7 @@ public struct DaemonConfiguration: Sendable {
             }
             if let path = try string("socket.read_only_path") { config.agent.readOnlySocketPath = path.isEmpty ? nil : path }
             if let mode = try mode("socket.read_only_mode") { config.agent.readOnlySocketMode = mode }
+            if let path = try string("socket.ttrpc_path") { config.agent.ttrpcSocketPath = path.isEmpty ? nil : path }
 
             if let ids = try uids("access.admin_uids") { config.agent.access.adminUIDs = ids }
             if let ids = try gids("access.admin_groups") { config.agent.access.adminGroups = ids }

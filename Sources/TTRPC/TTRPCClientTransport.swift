@@ -1,0 +1,438 @@
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2Posix
+import NIOCore
+import NIOPosix
+
+/// A grpc-swift `ClientTransport` speaking containerd's ttrpc over a Unix
+/// socket, so generated gRPC clients call a ttrpc server unchanged.
+///
+/// ttrpc's Request frame must say up front whether the call streams (its
+/// flags), which grpc-swift's transports are not told; the transport takes
+/// that from ``methodKinds`` (every method not listed is unary).
+///
+/// Unary calls share one connection. Each streaming call gets a connection
+/// of its own: ttrpc has no way to cancel a stream, so a stream the caller
+/// leaves early is ended by closing its connection, which the server sees
+/// as a cancellation, without disturbing other calls. A client stream that
+/// fails is ended the same way, so the server never takes a half-sent
+/// upload as complete.
+public final class TTRPCClientTransport: ClientTransport, Sendable {
+    public typealias Bytes = GRPCNIOTransportBytes
+
+    /// How a method streams.
+    public enum MethodKind: Sendable {
+        case unary, serverStreaming, clientStreaming
+    }
+
+    /// The socket.
+    public let path: String
+    /// Streaming methods by `service/method` (e.g. `virthost.v1.EventService/Watch`).
+    public let methodKinds: [String: MethodKind]
+    private let group: any EventLoopGroup
+    private let shared: SharedConnection
+    private let shutdown = ShutdownSignal()
+
+    public init(
+        path: String, methodKinds: [String: MethodKind] = [:],
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) {
+        self.path = path
+        self.methodKinds = methodKinds
+        self.group = group
+        shared = SharedConnection(path: path, group: group)
+    }
+
+    public var retryThrottle: RetryThrottle? { nil }
+
+    /// A connect failure in a few words ("No such file or directory").
+    static func describe(_ error: any Error) -> String {
+        if let io = error as? IOError { return String(cString: strerror(io.errnoCode)) }
+        return "\(error)"
+    }
+
+    public func config(forMethod descriptor: MethodDescriptor) -> MethodConfig? { nil }
+
+    /// Connections are made on demand; this returns once shutdown begins.
+    public func connect() async throws {
+        await shutdown.wait()
+    }
+
+    public func beginGracefulShutdown() {
+        shutdown.signal()
+        shared.closeWhenIdle()
+    }
+
+    public func withStream<T: Sendable>(
+        descriptor: MethodDescriptor, options: CallOptions,
+        _ closure: (RPCStream<Inbound, Outbound>, ClientContext) async throws -> T
+    ) async throws -> T {
+        guard !shutdown.isSignalled else {
+            throw RPCError(code: .unavailable, message: "the client is shutting down")
+        }
+        let kind = methodKinds["\(descriptor.service.fullyQualifiedService)/\(descriptor.method)"] ?? .unary
+        let connection: TTRPCClientConnection
+        do {
+            connection = kind == .unary
+                ? try await shared.get()
+                : try await TTRPCClientConnection.connect(path: path, group: group)
+        } catch {
+            throw RPCError(code: .unavailable, message: "cannot reach the ttrpc socket \(path): \(Self.describe(error))", cause: error)
+        }
+        let (parts, continuation) = AsyncThrowingStream<RPCResponsePart<Bytes>, any Error>.makeStream()
+        guard let id = connection.open(continuation) else {
+            throw RPCError(code: .unavailable, message: "the connection to \(path) closed")
+        }
+        let writer = TTRPCRequestWriter(connection: connection, id: id, descriptor: descriptor, kind: kind)
+        let stream = RPCStream(
+            descriptor: descriptor, inbound: RPCAsyncSequence<RPCResponsePart<Bytes>, any Error>(wrapping: parts),
+            outbound: RPCWriter<RPCRequestPart<Bytes>>.Closable(wrapping: writer))
+        let context = ClientContext(descriptor: descriptor, remotePeer: "unix:\(path)", localPeer: "unix:")
+        defer {
+            let finished = connection.close(stream: id)
+            if kind != .unary {
+                connection.channel.close(promise: nil)
+            } else if !finished && writer.failedMidStream {
+                connection.channel.close(promise: nil)
+            }
+        }
+        return try await closure(stream, context)
+    }
+}
+
+/// Writes a call's request parts as ttrpc frames.
+final class TTRPCRequestWriter: ClosableRPCWriterProtocol, @unchecked Sendable {
+    typealias Element = RPCRequestPart<GRPCNIOTransportBytes>
+    private let connection: TTRPCClientConnection
+    private let id: UInt32
+    private let descriptor: MethodDescriptor
+    private let kind: TTRPCClientTransport.MethodKind
+    private let lock = NSLock()
+    private var metadata: [(key: String, value: String)] = []
+    private var timeoutNano: Int64 = 0
+    private var requestSent = false
+    private var closed = false
+    private(set) var failedMidStream = false
+
+    init(connection: TTRPCClientConnection, id: UInt32, descriptor: MethodDescriptor, kind: TTRPCClientTransport.MethodKind) {
+        self.connection = connection
+        self.id = id
+        self.descriptor = descriptor
+        self.kind = kind
+    }
+
+    func write(_ element: Element) async throws {
+        switch element {
+        case .metadata(let metadata):
+            var pairs: [(key: String, value: String)] = []
+            var timeout: Int64 = 0
+            for (key, value) in metadata {
+                guard case .string(let text) = value else { continue }  // ttrpc metadata is text
+                if key == "grpc-timeout" {
+                    timeout = Self.nanoseconds(grpcTimeout: text) ?? 0
+                } else {
+                    pairs.append((key, text))
+                }
+            }
+            lock.withLock {
+                self.metadata = pairs
+                timeoutNano = timeout
+            }
+        case .message(let bytes):
+            if kind == .clientStreaming {
+                try sendRequestIfNeeded(payload: nil)
+                var frame = ByteBuffer()
+                TTRPCFrame.encode(streamID: id, kind: .data, into: &frame) { out in
+                    bytes.withUnsafeBytes { _ = out.writeBytes($0) }
+                }
+                try await connection.channel.writeAndFlush(frame).get()
+            } else {
+                guard lock.withLock({ !requestSent }) else {
+                    throw RPCError(code: .internalError, message: "\(descriptor) takes one request message over ttrpc")
+                }
+                try sendRequestIfNeeded(payload: bytes)
+            }
+        }
+    }
+
+    func write(contentsOf elements: some Sequence<Element>) async throws {
+        for element in elements { try await write(element) }
+    }
+
+    func finish() async {
+        try? sendRequestIfNeeded(payload: nil)
+        let close = lock.withLock {
+            defer { closed = true }
+            return kind == .clientStreaming && !closed
+        }
+        if close {
+            var frame = ByteBuffer()
+            TTRPCFrame(streamID: id, kind: .data, flags: [.remoteClosed, .noData]).encode(into: &frame)
+            connection.channel.writeAndFlush(frame, promise: nil)
+        }
+    }
+
+    func finish(throwing error: any Error) async {
+        // ttrpc cannot reset one stream: a client stream cut off is ended
+        // by closing its connection (see TTRPCClientTransport).
+        lock.withLock {
+            failedMidStream = true
+            closed = true
+        }
+        if kind == .clientStreaming { connection.channel.close(promise: nil) }
+    }
+
+    private func sendRequestIfNeeded(payload: GRPCNIOTransportBytes?) throws {
+        let (send, metadata, timeout) = lock.withLock {
+            defer { requestSent = true }
+            return (!requestSent, self.metadata, timeoutNano)
+        }
+        guard send else { return }
+        var request = TTRPCRequest()
+        request.service = descriptor.service.fullyQualifiedService
+        request.method = descriptor.method
+        request.timeoutNano = timeout
+        request.metadata = metadata
+        if let payload {
+            request.payload = payload.withUnsafeBytes { ByteBuffer(bytes: $0) }
+        }
+        let flags: TTRPCFrame.Flags
+        switch kind {
+        case .unary: flags = []
+        case .serverStreaming: flags = .remoteClosed
+        case .clientStreaming: flags = .remoteOpen
+        }
+        var frame = ByteBuffer()
+        frame.reserveCapacity(TTRPCFrame.headerSize + 64 + request.payload.readableBytes)
+        TTRPCFrame.encode(streamID: id, kind: .request, flags: flags, into: &frame) { request.encode(into: &$0) }
+        guard frame.readableBytes - TTRPCFrame.headerSize <= TTRPCFrame.maxDataLength else {
+            throw RPCError(
+                code: .resourceExhausted,
+                message: "the request of \(frame.readableBytes) bytes is over ttrpc's limit of \(TTRPCFrame.maxDataLength) bytes")
+        }
+        connection.channel.writeAndFlush(frame, promise: nil)
+    }
+
+    /// Parses a `grpc-timeout` value into nanoseconds.
+    static func nanoseconds(grpcTimeout text: String) -> Int64? {
+        guard let unit = text.last, let amount = Int64(text.dropLast()) else { return nil }
+        let scale: Int64
+        switch unit {
+        case "n": scale = 1
+        case "u": scale = 1_000
+        case "m": scale = 1_000_000
+        case "S": scale = 1_000_000_000
+        case "M": scale = 60_000_000_000
+        case "H": scale = 3_600_000_000_000
+        default: return nil
+        }
+        return amount.multipliedReportingOverflow(by: scale).overflow ? Int64.max : amount * scale
+    }
+}
+
+/// The connection unary calls share, made on first use and again after it closes.
+final class SharedConnection: @unchecked Sendable {
+    private let path: String
+    private let group: any EventLoopGroup
+    private let lock = NSLock()
+    private var current: EventLoopFuture<TTRPCClientConnection>?
+    private var closing = false
+
+    init(path: String, group: any EventLoopGroup) {
+        self.path = path
+        self.group = group
+    }
+
+    func get() async throws -> TTRPCClientConnection {
+        let future: EventLoopFuture<TTRPCClientConnection> = lock.withLock {
+            if let current { return current }
+            let made = TTRPCClientConnection.connectFuture(path: path, group: group)
+            current = made
+            return made
+        }
+        do {
+            let connection = try await future.get()
+            if connection.channel.isActive { return connection }
+        } catch {
+            lock.withLock { if current === future { current = nil } }
+            throw error
+        }
+        // It closed since: make a new one.
+        lock.withLock { if current === future { current = nil } }
+        return try await get()
+    }
+
+    func closeWhenIdle() {
+        let future = lock.withLock { current }
+        future?.whenSuccess { $0.closeWhenIdle() }
+    }
+}
+
+/// One ttrpc connection of a client: hands out stream ids and routes the
+/// server's frames to the calls.
+final class TTRPCClientConnection: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = TTRPCFrameEvent
+    typealias Part = RPCResponsePart<GRPCNIOTransportBytes>
+
+    let channel: any Channel
+    private let lock = NSLock()
+    private var nextID: UInt32 = 1
+    private var calls: [UInt32: Call] = [:]
+    private var open = true
+    private var closeWhenDone = false
+    /// Whether the server ever sent a frame (to tell a wrong socket from a dropped one).
+    private var answered = false
+
+    private struct Call {
+        var continuation: AsyncThrowingStream<Part, any Error>.Continuation
+        var sawMetadata = false
+    }
+
+    init(channel: any Channel) { self.channel = channel }
+
+    static func connectFuture(path: String, group: any EventLoopGroup) -> EventLoopFuture<TTRPCClientConnection> {
+        ClientBootstrap(group: group)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(TTRPCFrameDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(TTRPCClientConnection(channel: channel))
+                }
+            }
+            .connect(unixDomainSocketPath: path)
+            .flatMap { channel in channel.pipeline.handler(type: TTRPCClientConnection.self) }
+    }
+
+    static func connect(path: String, group: any EventLoopGroup) async throws -> TTRPCClientConnection {
+        try await connectFuture(path: path, group: group).get()
+    }
+
+    /// Registers a call; its stream id, or nil when the connection is gone.
+    func open(_ continuation: AsyncThrowingStream<Part, any Error>.Continuation) -> UInt32? {
+        lock.withLock {
+            guard open, nextID < UInt32.max - 2 else { return nil }
+            let id = nextID
+            nextID += 2
+            calls[id] = Call(continuation: continuation)
+            return id
+        }
+    }
+
+    /// Forgets a call; whether it had its final frame.
+    func close(stream id: UInt32) -> Bool {
+        let (call, idle) = lock.withLock {
+            let call = calls.removeValue(forKey: id)
+            return (call, closeWhenDone && calls.isEmpty)
+        }
+        call?.continuation.finish(throwing: RPCError(code: .cancelled, message: "the call ended"))
+        if idle { channel.close(promise: nil) }
+        return call == nil
+    }
+
+    func closeWhenIdle() {
+        let idle = lock.withLock {
+            closeWhenDone = true
+            return calls.isEmpty
+        }
+        if idle { channel.close(promise: nil) }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard case .frame(let frame) = unwrapInboundIn(data) else { return }
+        lock.withLock { answered = true }
+        switch frame.kind {
+        case .response:
+            guard let call = take(frame.streamID) else { return }
+            do {
+                let response = try TTRPCResponse(decoding: frame.data)
+                if response.status.code == 0 {
+                    if !call.sawMetadata { call.continuation.yield(.metadata([:])) }
+                    call.continuation.yield(.message(GRPCNIOTransportBytes(response.payload.readableBytesView)))
+                    call.continuation.yield(.status(Status(code: .ok, message: ""), [:]))
+                } else {
+                    var trailers = Metadata()
+                    if let encoded = response.status.encoded {
+                        trailers.addBinary(Array(encoded.readableBytesView), forKey: "grpc-status-details-bin")
+                    }
+                    call.continuation.yield(
+                        .status(Status(code: Status.Code(ttrpc: response.status.code), message: response.status.message), trailers))
+                }
+                call.continuation.finish()
+            } catch {
+                call.continuation.finish(
+                    throwing: RPCError(code: .internalError, message: "the agent's ttrpc response is not valid: \(error)"))
+            }
+        case .data:
+            let last = frame.flags.contains(.remoteClosed)
+            let call: Call? = lock.withLock {
+                guard var call = calls[frame.streamID] else { return nil }
+                let before = call
+                call.sawMetadata = true
+                if last { calls.removeValue(forKey: frame.streamID) } else { calls[frame.streamID] = call }
+                return before
+            }
+            guard let call else { return }
+            if !call.sawMetadata { call.continuation.yield(.metadata([:])) }
+            if !frame.flags.contains(.noData) {
+                call.continuation.yield(.message(GRPCNIOTransportBytes(frame.data.readableBytesView)))
+            }
+            if last {
+                call.continuation.yield(.status(Status(code: .ok, message: ""), [:]))
+                call.continuation.finish()
+            }
+        case .request, nil:
+            break
+        }
+    }
+
+    private func take(_ id: UInt32) -> Call? {
+        lock.withLock { calls.removeValue(forKey: id) }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        let (calls, answered) = lock.withLock {
+            open = false
+            defer { self.calls.removeAll() }
+            return (Array(self.calls.values), self.answered)
+        }
+        let message = answered
+            ? "the server closed the ttrpc connection"
+            : "the server closed the connection without a ttrpc answer (is this a ttrpc socket? virthostd's main socket speaks gRPC)"
+        for call in calls {
+            call.continuation.finish(throwing: RPCError(code: .unavailable, message: message))
+        }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+}
+
+/// Set once, awaited by ``TTRPCClientTransport/connect()``.
+final class ShutdownSignal: @unchecked Sendable {
+    private let lock = NSLock()
+    private var signalled = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    var isSignalled: Bool { lock.withLock { signalled } }
+
+    func signal() {
+        let waiters = lock.withLock {
+            signalled = true
+            defer { self.waiters.removeAll() }
+            return self.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    func wait() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = lock.withLock {
+                if signalled { return true }
+                waiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+}

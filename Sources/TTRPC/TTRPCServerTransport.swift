@@ -1,0 +1,179 @@
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2Posix
+import NIOCore
+import NIOPosix
+
+/// A grpc-swift `ServerTransport` that speaks containerd's ttrpc on a Unix
+/// socket, so a `GRPCServer` serves the same services, interceptors and
+/// all, to ttrpc clients (containerd shims, Kata agents, Go and Rust
+/// programs using `github.com/containerd/ttrpc`).
+///
+/// Mapping onto gRPC's model:
+/// - a Request frame opens a stream; service and method name the gRPC
+///   method (`virthost.v1.HostService` + `GetVersion`); its metadata become
+///   the request metadata, `timeout_nano` the `grpc-timeout` deadline;
+/// - flags 0 (unary): exactly one Response frame, with the status and the
+///   one reply message;
+/// - flag remote-closed (server streaming): each reply message is a Data
+///   frame; success ends with an empty Data frame flagged remote-closed and
+///   no-data, failure with a Response frame carrying the status;
+/// - flag remote-open (client streaming): request messages follow as Data
+///   frames, the last one flagged remote-closed; one Response frame answers.
+///
+/// Statuses are `google.rpc.Status`; a handler's `grpc-status-details-bin`
+/// trailer is passed on as the status itself, details and all.
+/// Protocol errors follow containerd's server: a frame over 4 MiB is skipped
+/// and answered RESOURCE_EXHAUSTED, a reused, decreasing or even stream id
+/// or an undecodable Request INVALID_ARGUMENT; unknown message types are
+/// ignored; the connection stays up.
+public final class TTRPCServerTransport: ServerTransport, Sendable {
+    public typealias Bytes = GRPCNIOTransportBytes
+
+    /// Where to listen.
+    public enum Address: Sendable {
+        /// Bind a Unix socket at this path.
+        case unixDomainSocket(path: String)
+        /// Adopt a listening socket already bound (socket activation).
+        case listeningSocket(Int32, path: String)
+
+        var path: String {
+            switch self {
+            case .unixDomainSocket(let path), .listeningSocket(_, let path): return path
+            }
+        }
+    }
+
+    public struct Config: Sendable {
+        /// The largest frame accepted; the protocol's limit is 4 MiB.
+        public var maxFrameBytes: Int = TTRPCFrame.maxDataLength
+        /// Metadata added to every request of a connection (e.g. the
+        /// caller's kernel identity), computed once per accepted connection.
+        public var connectionMetadata: (@Sendable (any Channel) -> EventLoopFuture<Metadata>)?
+        /// Metadata keys with this prefix a client sends are dropped (the
+        /// server's own, stamped by ``connectionMetadata``).
+        public var reservedMetadataPrefix: String?
+
+        public init() {}
+    }
+
+    private let address: Address
+    private let config: Config
+    private let group: any EventLoopGroup
+    private let state = ListenerState()
+    private let ready: EventLoopPromise<Void>
+
+    public init(address: Address, config: Config = Config(), group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+        self.address = address
+        self.config = config
+        self.group = group
+        ready = group.next().makePromise()
+    }
+
+    /// Returns once the socket accepts connections; throws when binding failed.
+    public func listening() async throws {
+        try await ready.futureResult.get()
+    }
+
+    public func listen(
+        streamHandler: @escaping @Sendable (RPCStream<Inbound, Outbound>, ServerContext) async -> Void
+    ) async throws {
+        let config = self.config
+        let state = self.state
+        let localPeer = "unix:\(address.path)"
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelInitializer { channel in
+                let stamp = config.connectionMetadata?(channel) ?? channel.eventLoop.makeSucceededFuture(Metadata())
+                return stamp.flatMapThrowing { metadata in
+                    let connection = TTRPCServerConnection(
+                        channel: channel, localPeer: localPeer, stamped: metadata, config: config, listener: state,
+                        streamHandler: streamHandler)
+                    guard state.add(connection) else { throw ChannelError.ioOnClosedChannel }
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(TTRPCFrameDecoder(maxDataLength: config.maxFrameBytes)))
+                    try channel.pipeline.syncOperations.addHandler(connection)
+                }
+            }
+        let server: any Channel
+        do {
+            switch address {
+            case .unixDomainSocket(let path):
+                server = try await bootstrap.bind(unixDomainSocketPath: path).get()
+            case .listeningSocket(let descriptor, _):
+                server = try await bootstrap.withBoundSocket(descriptor).get()
+            }
+        } catch {
+            ready.fail(error)
+            throw error
+        }
+        state.listening(server)
+        ready.succeed()
+        try? await server.closeFuture.get()
+        // Accepting stopped: let the connections finish what they run.
+        await state.drained()
+    }
+
+    public func beginGracefulShutdown() {
+        state.beginShutdown()
+    }
+}
+
+/// The listening channel and the open connections, for graceful shutdown.
+final class ListenerState: @unchecked Sendable {
+    private let lock = NSLock()
+    private var server: (any Channel)?
+    private var connections: [ObjectIdentifier: TTRPCServerConnection] = [:]
+    private var shuttingDown = false
+    private var waiter: CheckedContinuation<Void, Never>?
+
+    func listening(_ channel: any Channel) {
+        let close = lock.withLock {
+            server = channel
+            return shuttingDown
+        }
+        if close { channel.close(promise: nil) }
+    }
+
+    func add(_ connection: TTRPCServerConnection) -> Bool {
+        lock.withLock {
+            guard !shuttingDown else { return false }
+            connections[ObjectIdentifier(connection)] = connection
+            return true
+        }
+    }
+
+    func remove(_ connection: TTRPCServerConnection) {
+        let waiter: CheckedContinuation<Void, Never>? = lock.withLock {
+            connections.removeValue(forKey: ObjectIdentifier(connection))
+            guard connections.isEmpty, shuttingDown else { return nil }
+            defer { self.waiter = nil }
+            return self.waiter
+        }
+        waiter?.resume()
+    }
+
+    func beginShutdown() {
+        let (server, open) = lock.withLock {
+            shuttingDown = true
+            return (self.server, Array(connections.values))
+        }
+        server?.close(promise: nil)
+        for connection in open { connection.drain() }
+    }
+
+    /// Drains every connection and waits until all have closed.
+    func drained() async {
+        beginShutdown()
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = lock.withLock {
+                shuttingDown = true
+                if connections.isEmpty { return true }
+                waiter = continuation
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+}
