@@ -33,8 +33,12 @@ def agent():
     try:
         yield {"process": process, "ttrpc": ttrpc_path}
     finally:
-        stop_ttrpc_agent(process, grpc_path, ttrpc_path)
-        shutil.rmtree(folder, ignore_errors=True)
+        try:
+            stop_ttrpc_agent(process, grpc_path, ttrpc_path)
+        finally:
+            if process.poll() is None:
+                process.kill()
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

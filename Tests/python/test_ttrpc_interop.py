@@ -77,8 +77,12 @@ def agent():
     try:
         yield {"process": process, "grpc": grpc_path, "ttrpc": ttrpc_path, "folder": folder}
     finally:
-        stop_ttrpc_agent(process, grpc_path, ttrpc_path)
-        shutil.rmtree(folder, ignore_errors=True)
+        try:
+            stop_ttrpc_agent(process, grpc_path, ttrpc_path)
+        finally:
+            if process.poll() is None:
+                process.kill()
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
