@@ -163,7 +163,9 @@ let package = Package(
         .testTarget(
             name: "VirtHostServerTests",
             dependencies: [
-                "VirtHostServer", "VirtHostClient", "Libvirt", "LibXML",
+                "VirtHostServer", "VirtHostClient", "Libvirt", "LibXML", "TTRPC",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]

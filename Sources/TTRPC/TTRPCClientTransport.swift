@@ -129,7 +129,7 @@ final class TTRPCRequestWriter: ClosableRPCWriterProtocol, @unchecked Sendable {
             for (key, value) in metadata {
                 guard case .string(let text) = value else { continue }  // ttrpc metadata is text
                 if key == "grpc-timeout" {
-                    timeout = Self.nanoseconds(grpcTimeout: text) ?? 0
+                    timeout = TTRPCTimeouts.nanoseconds(grpcTimeout: text) ?? 0
                 } else {
                     pairs.append((key, text))
                 }
@@ -211,22 +211,6 @@ final class TTRPCRequestWriter: ClosableRPCWriterProtocol, @unchecked Sendable {
                 message: "the request of \(frame.readableBytes) bytes is over ttrpc's limit of \(TTRPCFrame.maxDataLength) bytes")
         }
         connection.channel.writeAndFlush(frame, promise: nil)
-    }
-
-    /// Parses a `grpc-timeout` value into nanoseconds.
-    static func nanoseconds(grpcTimeout text: String) -> Int64? {
-        guard let unit = text.last, let amount = Int64(text.dropLast()) else { return nil }
-        let scale: Int64
-        switch unit {
-        case "n": scale = 1
-        case "u": scale = 1_000
-        case "m": scale = 1_000_000
-        case "S": scale = 1_000_000_000
-        case "M": scale = 60_000_000_000
-        case "H": scale = 3_600_000_000_000
-        default: return nil
-        }
-        return amount.multipliedReportingOverflow(by: scale).overflow ? Int64.max : amount * scale
     }
 }
 

@@ -124,10 +124,15 @@ final class TTRPCServerConnection: ChannelInboundHandler, @unchecked Sendable {
         }
         metadata.add(contentsOf: stamped)
         if request.timeoutNano > 0 {
-            metadata.replaceOrAddString(Self.grpcTimeout(nanoseconds: request.timeoutNano), forKey: "grpc-timeout")
+            metadata.replaceOrAddString(TTRPCTimeouts.grpcTimeout(nanoseconds: request.timeoutNano), forKey: "grpc-timeout")
         }
-        let stream = TTRPCServerStream(id: id, mode: mode, channel: channel)
+        let loop = channel.eventLoop
+        let stream = TTRPCServerStream(id: id, mode: mode, channel: channel) { [weak self] in
+            loop.preconditionInEventLoop()
+            self?.streams.removeValue(forKey: id)
+        }
         streams[id] = stream
+        if request.timeoutNano > 0 { stream.expire(after: request.timeoutNano) }
         let inbound: RPCAsyncSequence<RPCRequestPart<Bytes>, any Error>
         if mode == .clientStreaming {
             inbound = RPCAsyncSequence(wrapping: stream.openInbound(metadata: metadata))
@@ -140,7 +145,7 @@ final class TTRPCServerConnection: ChannelInboundHandler, @unchecked Sendable {
         let rpc = RPCStream(
             descriptor: descriptor, inbound: inbound,
             outbound: RPCWriter<RPCResponsePart<Bytes>>.Closable(wrapping: TTRPCResponseWriter(stream: stream)))
-        let (handler, localPeer, remotePeer, loop) = (streamHandler, localPeer, remotePeer, channel.eventLoop)
+        let (handler, localPeer, remotePeer) = (streamHandler, localPeer, remotePeer)
         stream.start {
             await withServerContextRPCCancellationHandle { handle in
                 stream.attach(handle)
@@ -169,16 +174,6 @@ final class TTRPCServerConnection: ChannelInboundHandler, @unchecked Sendable {
         channel.writeAndFlush(
             TTRPCServerStream.responseFrame(id: id, status: TTRPCStatus(code: Int32(code.rawValue), message: message)),
             promise: nil)
-    }
-
-    /// A `grpc-timeout` value (at most eight digits and a unit), rounded up.
-    static func grpcTimeout(nanoseconds: Int64) -> String {
-        var value = nanoseconds
-        for (unit, next) in [("n", 1000), ("u", 1000), ("m", 1000), ("S", 60), ("M", 60)] as [(String, Int64)] {
-            if value < 100_000_000 { return "\(value)\(unit)" }
-            value = (value + next - 1) / next
-        }
-        return "\(min(value, 99_999_999))H"
     }
 }
 

@@ -14,11 +14,16 @@ final class TTRPCServerStream: @unchecked Sendable {
     let id: UInt32
     let mode: Mode
     private let channel: any Channel
+    /// Run on the event loop right before the final frame is written, so
+    /// that a frame the client sends after seeing it finds the stream closed.
+    private let onFinish: @Sendable () -> Void
 
     private let lock = NSLock()
     private var handle: ServerContext.RPCCancellationHandle?
     private var task: Task<Void, Never>?
     private var cancelled = false
+    /// Ends the call when the client's timeout_nano runs out.
+    private var deadline: Scheduled<Void>?
     /// The final frame (Response, or Data flagged remote-closed) is written.
     private var finished = false
     /// A unary call's one reply message.
@@ -32,10 +37,11 @@ final class TTRPCServerStream: @unchecked Sendable {
     static let highWater = 16
     static let lowWater = 4
 
-    init(id: UInt32, mode: Mode, channel: any Channel) {
+    init(id: UInt32, mode: Mode, channel: any Channel, onFinish: @escaping @Sendable () -> Void) {
         self.id = id
         self.mode = mode
         self.channel = channel
+        self.onFinish = onFinish
     }
 
     // MARK: Life cycle
@@ -55,6 +61,24 @@ final class TTRPCServerStream: @unchecked Sendable {
             return cancelled
         }
         if cancel { handle.cancel() }
+    }
+
+    /// Answers DEADLINE_EXCEEDED after `nanoseconds` unless the call ended
+    /// first, and stops the handler: the client's deadline, kept by the
+    /// server since ttrpc clients cannot cancel a stream.
+    func expire(after nanoseconds: Int64) {
+        let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) { [self] in
+            finish(
+                Self.responseFrame(
+                    id: id,
+                    status: TTRPCStatus(
+                        code: Int32(Status.Code.deadlineExceeded.rawValue),
+                        message: "the call's deadline (timeout_nano \(nanoseconds)) passed")))
+            let (handle, task) = lock.withLock { (self.handle, self.task) }
+            handle?.cancel()
+            task?.cancel()
+        }
+        lock.withLock { deadline = timer }
     }
 
     /// The connection closed: nothing can be answered; stop the handler.
@@ -188,11 +212,22 @@ final class TTRPCServerStream: @unchecked Sendable {
 
     /// Writes the final frame, once.
     private func finish(_ frame: ByteBuffer) {
-        let first = lock.withLock {
+        let (first, deadline) = lock.withLock {
             defer { finished = true }
-            return !finished
+            return (!finished, self.deadline)
         }
-        if first { channel.writeAndFlush(frame, promise: nil) }
+        guard first else { return }
+        deadline?.cancel()
+        let (channel, onFinish) = (self.channel, self.onFinish)
+        if channel.eventLoop.inEventLoop {
+            onFinish()
+            channel.writeAndFlush(frame, promise: nil)
+        } else {
+            channel.eventLoop.execute {
+                onFinish()
+                channel.writeAndFlush(frame, promise: nil)
+            }
+        }
     }
 
     // MARK: Frames

@@ -1,0 +1,351 @@
+import Foundation
+import GRPCCore
+import NIOCore
+import SwiftProtobuf
+import TTRPC
+import Testing
+import VirtHostClient
+@testable import VirtHostServer
+
+/// The ttrpc wire: frames and messages, then the agent's ttrpc socket as a
+/// raw client sees it (the Go client and the frame corpus are in
+/// Tests/python; every server suite also runs over ttrpc with
+/// VIRTHOST_TRANSPORT=ttrpc).
+@Suite struct TTRPCTests {
+    // MARK: Frames and messages
+
+    @Test func framesSplitAnywhereDecodeTheSame() throws {
+        var stream = ByteBuffer()
+        let frames = [
+            TTRPCFrame(streamID: 1, kind: .request, data: ByteBuffer(string: "hello")),
+            TTRPCFrame(streamID: 3, kind: .data, flags: [.remoteClosed, .noData]),
+            TTRPCFrame(streamID: 5, type: 0x7f, flags: .init(rawValue: 0x80), data: ByteBuffer(repeating: 9, count: 300)),
+        ]
+        for frame in frames { frame.encode(into: &stream) }
+        let bytes = Array(stream.readableBytesView)
+        for cut in 0...bytes.count {
+            var decoder = TTRPCFrameDecoder()
+            var buffer = ByteBuffer(bytes: bytes[..<cut])
+            var seen: [TTRPCFrameEvent] = []
+            while let event = decoder.next(&buffer) { seen.append(event) }
+            buffer.discardReadBytes()
+            buffer.writeBytes(bytes[cut...])
+            while let event = decoder.next(&buffer) { seen.append(event) }
+            #expect(seen == frames.map { .frame($0) }, "cut at \(cut)")
+        }
+    }
+
+    @Test func anOversizedFrameIsReportedSkippedAndTheNextOneDecodes() {
+        var decoder = TTRPCFrameDecoder(maxDataLength: 16)
+        var buffer = ByteBuffer()
+        buffer.writeMultipleIntegers(UInt32(40), UInt32(7), UInt8(1), UInt8(0))
+        buffer.writeBytes([UInt8](repeating: 0xAA, count: 40))
+        TTRPCFrame(streamID: 9, kind: .request, data: ByteBuffer(string: "ok")).encode(into: &buffer)
+        #expect(decoder.next(&buffer) == .oversized(streamID: 7, type: 1, length: 40))
+        #expect(decoder.next(&buffer) == .frame(TTRPCFrame(streamID: 9, kind: .request, data: ByteBuffer(string: "ok"))))
+        #expect(decoder.next(&buffer) == nil)
+        // A length with the reserved first byte set is simply oversized.
+        var reserved = ByteBuffer(bytes: [0x01, 0, 0, 0, 0, 0, 0, 1, 1, 0])
+        #expect(decoder.next(&reserved) == .oversized(streamID: 1, type: 1, length: 1 << 24))
+    }
+
+    @Test func requestsRoundTripAndSkipUnknownFields() throws {
+        var request = TTRPCRequest()
+        request.service = "virthost.v1.HostService"
+        request.method = "GetVersion"
+        request.payload = ByteBuffer(bytes: [1, 2, 3])
+        request.timeoutNano = 1_500_000_000
+        request.metadata = [("a", "1"), ("b", "two"), ("a", "3")]
+        var buffer = ByteBuffer()
+        request.encode(into: &buffer)
+        // A later version's field 15 (varint) and 16 (bytes) are skipped.
+        buffer.writeBytes([15 << 3, 42, 0x82, 0x01, 0x02, 0, 0])
+        #expect(try TTRPCRequest(decoding: buffer) == request)
+    }
+
+    @Test func malformedMessagesAreErrorsNotCrashes() {
+        let cases: [[UInt8]] = [
+            [0x0a, 0x05, 0x61],  // a string running past the end
+            [0x0a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01],  // a huge length
+            [0x20, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01],  // an 11-byte varint
+            [0x0a, 0x02, 0xc3, 0x28],  // invalid UTF-8 in a string
+            [0x00, 0x01],  // field number 0
+            [0x0b],  // a group
+            [0x2a, 0x03, 0x0a, 0x05, 0x61],  // a metadata pair running past its end
+        ]
+        for bytes in cases {
+            #expect(throws: TTRPCDecodingError.self, "\(bytes)") { try TTRPCRequest(decoding: ByteBuffer(bytes: bytes)) }
+        }
+    }
+
+    @Test func statusDetailsPassThroughUnchanged() throws {
+        var status = Google_Protobuf_Any()
+        status.typeURL = "type.googleapis.com/google.rpc.ErrorInfo"
+        status.value = Data([1, 2, 3])
+        var encoded = ByteBuffer()
+        ProtobufWriterForTests.status(code: 5, message: "no network 'x'", details: try status.serializedBytes(), into: &encoded)
+        let response = TTRPCResponse(status: try TTRPCStatus(decoding: encoded))
+        var frame = ByteBuffer()
+        response.encode(into: &frame)
+        let decoded = try TTRPCResponse(decoding: frame)
+        #expect(decoded.status.code == 5 && decoded.status.message == "no network 'x'")
+        #expect(decoded.status.encoded.map { Array($0.readableBytesView) } == Array(encoded.readableBytesView))
+    }
+
+    @Test func deadlinesConvertBothWays() {
+        #expect(TTRPCServerConnectionTestHook.grpcTimeout(nanoseconds: 250) == "250n")
+        #expect(TTRPCServerConnectionTestHook.grpcTimeout(nanoseconds: 2_500_000_000) == "2500000u")
+        #expect(TTRPCServerConnectionTestHook.grpcTimeout(nanoseconds: 3_600_000_000_000) == "3600000m")
+        #expect(TTRPCServerConnectionTestHook.grpcTimeout(nanoseconds: Int64.max).hasSuffix("H"))
+        #expect(TTRPCServerConnectionTestHook.nanoseconds(grpcTimeout: "2500m") == 2_500_000_000)
+        #expect(TTRPCServerConnectionTestHook.nanoseconds(grpcTimeout: "7S") == 7_000_000_000)
+        #expect(TTRPCServerConnectionTestHook.nanoseconds(grpcTimeout: "x") == nil)
+    }
+
+    /// ttrpc's request frame says whether a call streams; the client's table
+    /// of streaming methods must match the contract.
+    @Test func theClientKnowsEveryStreamingMethodOfTheContract() throws {
+        let data = try Data(contentsOf: AgentHarness.repoRoot.appendingPathComponent("proto/virthost.protoset"))
+        let set = try Google_Protobuf_FileDescriptorSet(serializedBytes: data)
+        var streaming: [String: TTRPCClientTransport.MethodKind] = [:]
+        var methods = 0
+        for file in set.file where file.package == "virthost.v1" {
+            for service in file.service {
+                for method in service.method {
+                    methods += 1
+                    #expect(!(method.clientStreaming && method.serverStreaming), "\(method.name) streams both ways")
+                    let key = "virthost.v1.\(service.name)/\(method.name)"
+                    if method.serverStreaming { streaming[key] = .serverStreaming }
+                    if method.clientStreaming { streaming[key] = .clientStreaming }
+                }
+            }
+        }
+        #expect(methods > 50)
+        #expect(streaming == VirtHostTransport.ttrpcMethodKinds)
+    }
+
+    // MARK: The agent's ttrpc socket, raw
+
+    @Test func rawUnaryCallsAndProtocolErrors() async throws {
+        try await Self.withTTRPCAgent { socket, _ in try await offThePool {
+            let raw = try RawTTRPC(path: socket)
+            // A plain unary call.
+            let version = try raw.call(id: 1, "virthost.v1.HostService", "GetVersion", Virthost_V1_GetVersionRequest())
+            #expect(version.status.code == 0)
+            let reply = try Virthost_V1_GetVersionResponse(serializedBytes: Array(version.payload.readableBytesView))
+            #expect(reply.agentVersion == AgentVersion.current)
+            // A libvirt error keeps its details (ErrorInfo in the status).
+            let missing = try raw.call(
+                id: 3, "virthost.v1.NetworkService", "GetNetwork", Virthost_V1_NetworkRef.with { $0.name = "nope" })
+            #expect(missing.status.code == Int32(RPCError.Code.notFound.rawValue))
+            #expect(missing.status.message.contains("nope"))
+            #expect(missing.status.encoded.map { String(decoding: $0.readableBytesView, as: UTF8.self).contains("libvirt.org") } == true)
+            // Reused, decreasing and even stream ids, unknown methods, garbage.
+            #expect(try raw.call(id: 3, "virthost.v1.HostService", "GetVersion", Virthost_V1_GetVersionRequest()).status.code == 3)
+            #expect(try raw.call(id: 6, "virthost.v1.HostService", "GetVersion", Virthost_V1_GetVersionRequest()).status.code == 3)
+            #expect(try raw.call(id: 7, "virthost.v1.HostService", "Nope", Virthost_V1_GetVersionRequest()).status.code == 12)
+            #expect(try raw.call(id: 9, "", "", Virthost_V1_GetVersionRequest()).status.code == 3)
+            try raw.send(TTRPCFrame(streamID: 11, kind: .request, data: ByteBuffer(bytes: [0x0a, 0x40, 0x41])))
+            #expect(try raw.response().status.code == 3)
+            // Data on a stream that is not open; a client's Response and an
+            // unknown type are ignored.
+            try raw.send(TTRPCFrame(streamID: 13, kind: .data, data: ByteBuffer(string: "x")))
+            #expect(try raw.response().status.code == 3)
+            try raw.send(TTRPCFrame(streamID: 15, kind: .response))
+            try raw.send(TTRPCFrame(streamID: 17, type: 9))
+            // An oversized frame: answered, skipped, and the connection goes on.
+            var big = ByteBuffer()
+            big.writeMultipleIntegers(UInt32(5 << 20), UInt32(19), UInt8(1), UInt8(0))
+            try raw.write(big)
+            try raw.write(ByteBuffer(repeating: 0, count: 5 << 20))
+            let refused = try raw.response()
+            #expect(refused.streamID == 19 && refused.status.code == 8)
+            #expect(try raw.call(id: 21, "virthost.v1.HostService", "GetVersion", Virthost_V1_GetVersionRequest()).status.code == 0)
+        } }
+    }
+
+    @Test func deadlinesFromTimeoutNanoAndStreamsOverRawFrames() async throws {
+        try await Self.withTTRPCAgent { socket, _ in
+            let raw = try RawTTRPC(path: socket)
+            // Watch as a server stream with a 300 ms deadline: it ends DEADLINE_EXCEEDED.
+            try await offThePool {
+            let started = ContinuousClock.now
+            try raw.request(id: 1, "virthost.v1.EventService", "Watch", Virthost_V1_WatchRequest(), flags: .remoteClosed, timeoutNano: 300_000_000)
+            var frame = try raw.frame(timeout: .seconds(5))
+            while frame.kind == .data { frame = try raw.frame(timeout: .seconds(5)) }
+            let ended = try TTRPCResponse(decoding: frame.data)
+            #expect(ended.status.code == Int32(RPCError.Code.deadlineExceeded.rawValue))
+            #expect(ContinuousClock.now - started >= .milliseconds(290))
+            // Called as unary, a streaming method says how to call it.
+            try raw.request(id: 3, "virthost.v1.EventService", "Watch", Virthost_V1_WatchRequest(), flags: [], timeoutNano: 0)
+            }
+            let network = try VirtHostClient(socketPath: socket, wire: .ttrpc)
+            defer { network.close() }
+            _ = try await network.stopNetwork("demo-nat")
+            _ = try await network.startNetwork("demo-nat")
+            let unary = try await offThePool { try raw.response() }
+            #expect(unary.streamID == 3 && unary.status.code == Int32(RPCError.Code.unimplemented.rawValue))
+            #expect(unary.status.message.contains("streams its reply"))
+        }
+    }
+
+    @Test func identityCannotBeSpoofedWithMetadata() async throws {
+        let folder = try AgentHarness.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var configuration = AgentConfiguration(libvirtURI: AgentHarness.demoURI, socketPath: folder + "/a.sock", socketMode: 0o600)
+        configuration.ttrpcSocketPath = folder + "/t.sock"
+        // This process (uid 0 in CI, or whoever runs the tests) is a reader; uid 4242 would be admin.
+        configuration.access = AccessPolicy(adminUIDs: [4242], defaultRole: .reader)
+        try await AgentHarness.withAgent(configuration: configuration) { _, _ in try await offThePool {
+            let raw = try RawTTRPC(path: folder + "/t.sock")
+            let spoofed: [(key: String, value: String)] = [
+                ("virthost-peer-uid", "4242"), ("Virthost-Peer-Groups", "0"), ("virthost-peer-connection", "1"),
+            ]
+            let reply = try raw.call(
+                id: 1, "virthost.v1.NetworkService", "StopNetwork", Virthost_V1_NetworkRef.with { $0.name = "demo-nat" },
+                metadata: spoofed)
+            #expect(reply.status.code == Int32(RPCError.Code.permissionDenied.rawValue))
+            #expect(reply.status.message.contains("needs the operator role"))
+            let read = try raw.call(id: 3, "virthost.v1.NetworkService", "ListNetworks", Virthost_V1_ListNetworksRequest())
+            #expect(read.status.code == 0)
+        } }
+    }
+
+    @Test func gracefulShutdownEndsStreamsAndRemovesTheSocket() async throws {
+        let folder = try AgentHarness.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var configuration = AgentConfiguration(libvirtURI: AgentHarness.demoURI, socketPath: folder + "/a.sock", socketMode: 0o600)
+        configuration.ttrpcSocketPath = folder + "/t.sock"
+        let watching = try await AgentHarness.withAgent(configuration: configuration) { _, _ in
+            let client = try VirtHostClient(socketPath: folder + "/t.sock", wire: .ttrpc)
+            #expect(FileManager.default.fileExists(atPath: folder + "/t.sock"))
+            #expect(try await client.listNetworks().count == 4)
+            // A watcher keeps running until the agent stops.
+            return Task {
+                defer { client.close() }
+                try? await client.watchEvents { _ in }
+                return ContinuousClock.now
+            }
+        }
+        let ended = await watching.value
+        #expect(ContinuousClock.now - ended < .seconds(5))
+        #expect(!FileManager.default.fileExists(atPath: folder + "/t.sock"))
+    }
+
+    /// An agent on the demo host serving ttrpc; the body gets the ttrpc socket.
+    static func withTTRPCAgent(_ body: (String, VirtHostClient) async throws -> Void) async throws {
+        let folder = try AgentHarness.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var configuration = AgentConfiguration(libvirtURI: AgentHarness.demoURI, socketPath: folder + "/a.sock", socketMode: 0o600)
+        configuration.ttrpcSocketPath = folder + "/t.sock"
+        try await AgentHarness.withAgent(configuration: configuration) { client, _ in try await body(folder + "/t.sock", client) }
+    }
+}
+
+/// Runs blocking socket I/O on a thread of its own: on the cooperative pool
+/// (two threads here) it would starve the in-process agent it talks to.
+func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
+}
+
+/// The internal conversions, reached from here.
+enum TTRPCServerConnectionTestHook {
+    static func grpcTimeout(nanoseconds: Int64) -> String { TTRPCTimeouts.grpcTimeout(nanoseconds: nanoseconds) }
+    static func nanoseconds(grpcTimeout: String) -> Int64? { TTRPCTimeouts.nanoseconds(grpcTimeout: grpcTimeout) }
+}
+
+enum ProtobufWriterForTests {
+    /// A google.rpc.Status with one detail.
+    static func status(code: Int32, message: String, details: [UInt8], into buffer: inout ByteBuffer) {
+        buffer.writeBytes([0x08, UInt8(code)])
+        buffer.writeBytes([0x12, UInt8(message.utf8.count)])
+        buffer.writeString(message)
+        buffer.writeBytes([0x1a, UInt8(details.count)])
+        buffer.writeBytes(details)
+    }
+}
+
+/// A blocking ttrpc client on a plain socket, for frames no library would send.
+final class RawTTRPC: @unchecked Sendable {
+    let fd: Int32
+    private var pending = ByteBuffer()
+    private var decoder = TTRPCFrameDecoder()
+
+    init(path: String) throws {
+        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: Array(path.utf8) + [0])
+        }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard connected == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+    }
+
+    deinit { close(fd) }
+
+    func write(_ buffer: ByteBuffer) throws {
+        var bytes = Array(buffer.readableBytesView)[...]
+        while !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            guard written > 0 else { throw POSIXError(.EPIPE) }
+            bytes = bytes.dropFirst(written)
+        }
+    }
+
+    func send(_ frame: TTRPCFrame) throws {
+        var buffer = ByteBuffer()
+        frame.encode(into: &buffer)
+        try write(buffer)
+    }
+
+    func request(
+        id: UInt32, _ service: String, _ method: String, _ message: some SwiftProtobuf.Message,
+        flags: TTRPCFrame.Flags = [], timeoutNano: Int64 = 0, metadata: [(key: String, value: String)] = []
+    ) throws {
+        var request = TTRPCRequest()
+        request.service = service
+        request.method = method
+        request.payload = ByteBuffer(bytes: try message.serializedBytes() as [UInt8])
+        request.timeoutNano = timeoutNano
+        request.metadata = metadata
+        var data = ByteBuffer()
+        request.encode(into: &data)
+        try send(TTRPCFrame(streamID: id, kind: .request, flags: flags, data: data))
+    }
+
+    func call(
+        id: UInt32, _ service: String, _ method: String, _ message: some SwiftProtobuf.Message,
+        metadata: [(key: String, value: String)] = []
+    ) throws -> (streamID: UInt32, status: TTRPCStatus, payload: ByteBuffer) {
+        try request(id: id, service, method, message, metadata: metadata)
+        return try response()
+    }
+
+    /// The next Response frame, decoded.
+    func response() throws -> (streamID: UInt32, status: TTRPCStatus, payload: ByteBuffer) {
+        let frame = try frame(timeout: .seconds(10))
+        #expect(frame.kind == .response)
+        let response = try TTRPCResponse(decoding: frame.data)
+        return (frame.streamID, response.status, response.payload)
+    }
+
+    func frame(timeout: Duration) throws -> TTRPCFrame {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            if case .frame(let frame)? = decoder.next(&pending) { return frame }
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let left = deadline - ContinuousClock.now
+            guard left > .zero, poll(&poller, 1, Int32(left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1)) > 0
+            else { throw POSIXError(.ETIMEDOUT) }
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            let count = read(fd, &chunk, chunk.count)
+            guard count > 0 else { throw POSIXError(.ECONNRESET) }
+            pending.writeBytes(chunk[..<count])
+        }
+    }
+}
