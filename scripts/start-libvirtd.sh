@@ -20,6 +20,20 @@ die() { echo "start-libvirtd: $*" >&2; exit 1; }
 # `timeout` because a wedged daemon can accept the socket and never answer.
 answers() { timeout 10 virsh -q -c "$URI" version >/dev/null 2>&1; }
 
+# Starts a daemon with nothing inherited but stdin, stdout and stderr.
+# `libvirtd -d` and `virtlogd -d` keep every descriptor they inherit for their
+# whole life: a lock taken around this script (flock /tmp/vh-libvirtd.lock, a
+# test run) would stay held by the daemon, and a test's sockets stay open.
+daemon() {
+    (
+        for fd in /proc/$BASHPID/fd/*; do
+            fd=${fd##*/}
+            (( fd > 2 )) && eval "exec $fd>&-" 2>/dev/null
+        done
+        exec "$@"
+    )
+}
+
 for b in virsh libvirtd virtlogd; do
     command -v "$b" >/dev/null || die "$b not found; run: scripts/host-deps.sh --hypervisor"
 done
@@ -64,14 +78,14 @@ mkdir -p /run/libvirt /var/log/libvirt
 # virtlogd first: libvirtd hands qemu's stdout/stderr (and <log> files) to it,
 # and a domain start fails without it.
 if ! pgrep -x virtlogd >/dev/null; then
-    LIBVIRT_LOG_OUTPUTS="3:file:/var/log/libvirt/virtlogd.log" virtlogd -d \
+    daemon env LIBVIRT_LOG_OUTPUTS="3:file:/var/log/libvirt/virtlogd.log" virtlogd -d \
         || die "virtlogd -d failed (see /var/log/libvirt/virtlogd.log)"
 fi
 
 # A libvirtd that runs but does not answer yet is probably still starting:
 # wait for it rather than start a second one (which would fail on its pidfile).
 if ! pgrep -x libvirtd >/dev/null; then
-    LIBVIRT_LOG_OUTPUTS="3:file:$LOG" libvirtd -d || die "libvirtd -d failed (see $LOG)"
+    daemon env LIBVIRT_LOG_OUTPUTS="3:file:$LOG" libvirtd -d || die "libvirtd -d failed (see $LOG)"
 fi
 
 deadline=$((SECONDS + WAIT))
