@@ -80,21 +80,19 @@ public final class TTRPCClientTransport: ClientTransport, Sendable {
             throw RPCError(code: .unavailable, message: "cannot reach the ttrpc socket \(path): \(Self.describe(error))", cause: error)
         }
         let (parts, continuation) = AsyncThrowingStream<RPCResponsePart<Bytes>, any Error>.makeStream()
-        guard let id = connection.open(continuation) else {
+        guard let call = connection.register(continuation) else {
             throw RPCError(code: .unavailable, message: "the connection to \(path) closed")
         }
-        let writer = TTRPCRequestWriter(connection: connection, id: id, descriptor: descriptor, kind: kind)
+        let writer = TTRPCRequestWriter(connection: connection, call: call, descriptor: descriptor, kind: kind)
         let stream = RPCStream(
             descriptor: descriptor, inbound: RPCAsyncSequence<RPCResponsePart<Bytes>, any Error>(wrapping: parts),
             outbound: RPCWriter<RPCRequestPart<Bytes>>.Closable(wrapping: writer))
         let context = ClientContext(descriptor: descriptor, remotePeer: "unix:\(path)", localPeer: "unix:")
         defer {
-            let finished = connection.close(stream: id)
-            if kind != .unary {
-                connection.channel.close(promise: nil)
-            } else if !finished && writer.failedMidStream {
-                connection.channel.close(promise: nil)
-            }
+            connection.forget(call)
+            // A stream's own connection goes with it: for the server, that
+            // cancels a stream the caller left early.
+            if kind != .unary { connection.channel.close(promise: nil) }
         }
         return try await closure(stream, context)
     }
@@ -104,7 +102,7 @@ public final class TTRPCClientTransport: ClientTransport, Sendable {
 final class TTRPCRequestWriter: ClosableRPCWriterProtocol, @unchecked Sendable {
     typealias Element = RPCRequestPart<GRPCNIOTransportBytes>
     private let connection: TTRPCClientConnection
-    private let id: UInt32
+    private let call: TTRPCClientCall
     private let descriptor: MethodDescriptor
     private let kind: TTRPCClientTransport.MethodKind
     private let lock = NSLock()
@@ -112,11 +110,13 @@ final class TTRPCRequestWriter: ClosableRPCWriterProtocol, @unchecked Sendable {
     private var timeoutNano: Int64 = 0
     private var requestSent = false
     private var closed = false
-    private(set) var failedMidStream = false
 
-    init(connection: TTRPCClientConnection, id: UInt32, descriptor: MethodDescriptor, kind: TTRPCClientTransport.MethodKind) {
+    init(
+        connection: TTRPCClientConnection, call: TTRPCClientCall, descriptor: MethodDescriptor,
+        kind: TTRPCClientTransport.MethodKind
+    ) {
         self.connection = connection
-        self.id = id
+        self.call = call
         self.descriptor = descriptor
         self.kind = kind
     }
@@ -141,11 +141,12 @@ final class TTRPCRequestWriter: ClosableRPCWriterProtocol, @unchecked Sendable {
         case .message(let bytes):
             if kind == .clientStreaming {
                 try sendRequestIfNeeded(payload: nil)
-                var frame = ByteBuffer()
-                TTRPCFrame.encode(streamID: id, kind: .data, into: &frame) { out in
-                    bytes.withUnsafeBytes { _ = out.writeBytes($0) }
-                }
-                try await connection.channel.writeAndFlush(frame).get()
+                // Waiting for the write gives backpressure to a fast sender.
+                try await connection.send(call) { id, out in
+                    TTRPCFrame.encode(streamID: id, kind: .data, into: &out) { out in
+                        bytes.withUnsafeBytes { _ = out.writeBytes($0) }
+                    }
+                }.get()
             } else {
                 guard lock.withLock({ !requestSent }) else {
                     throw RPCError(code: .internalError, message: "\(descriptor) takes one request message over ttrpc")
@@ -166,19 +167,16 @@ final class TTRPCRequestWriter: ClosableRPCWriterProtocol, @unchecked Sendable {
             return kind == .clientStreaming && !closed
         }
         if close {
-            var frame = ByteBuffer()
-            TTRPCFrame(streamID: id, kind: .data, flags: [.remoteClosed, .noData]).encode(into: &frame)
-            connection.channel.writeAndFlush(frame, promise: nil)
+            _ = connection.send(call) { id, out in
+                TTRPCFrame(streamID: id, kind: .data, flags: [.remoteClosed, .noData]).encode(into: &out)
+            }
         }
     }
 
     func finish(throwing error: any Error) async {
         // ttrpc cannot reset one stream: a client stream cut off is ended
         // by closing its connection (see TTRPCClientTransport).
-        lock.withLock {
-            failedMidStream = true
-            closed = true
-        }
+        lock.withLock { closed = true }
         if kind == .clientStreaming { connection.channel.close(promise: nil) }
     }
 
@@ -202,15 +200,20 @@ final class TTRPCRequestWriter: ClosableRPCWriterProtocol, @unchecked Sendable {
         case .serverStreaming: flags = .remoteClosed
         case .clientStreaming: flags = .remoteOpen
         }
-        var frame = ByteBuffer()
-        frame.reserveCapacity(TTRPCFrame.headerSize + 64 + request.payload.readableBytes)
-        TTRPCFrame.encode(streamID: id, kind: .request, flags: flags, into: &frame) { request.encode(into: &$0) }
-        guard frame.readableBytes - TTRPCFrame.headerSize <= TTRPCFrame.maxDataLength else {
+        var data = ByteBuffer()
+        data.reserveCapacity(64 + request.payload.readableBytes)
+        request.encode(into: &data)
+        guard data.readableBytes <= TTRPCFrame.maxDataLength else {
             throw RPCError(
                 code: .resourceExhausted,
-                message: "the request of \(frame.readableBytes) bytes is over ttrpc's limit of \(TTRPCFrame.maxDataLength) bytes")
+                message: "the request of \(data.readableBytes) bytes is over ttrpc's limit of \(TTRPCFrame.maxDataLength) bytes")
         }
-        connection.channel.writeAndFlush(frame, promise: nil)
+        // The stream id is taken on the event loop as the frame is written,
+        // so ids reach the server in increasing order, as ttrpc requires.
+        let requestData = data
+        _ = connection.send(call, opening: true) { id, out in
+            TTRPCFrame(streamID: id, kind: .request, flags: flags, data: requestData).encode(into: &out)
+        }
     }
 }
 
@@ -252,25 +255,37 @@ final class SharedConnection: @unchecked Sendable {
     }
 }
 
-/// One ttrpc connection of a client: hands out stream ids and routes the
-/// server's frames to the calls.
+/// One call on a client connection: where its response parts go, and the
+/// stream id it gets when its request is written.
+final class TTRPCClientCall: @unchecked Sendable {
+    let continuation: AsyncThrowingStream<RPCResponsePart<GRPCNIOTransportBytes>, any Error>.Continuation
+    // Event-loop state.
+    var id: UInt32 = 0
+    var sawMetadata = false
+    var forgotten = false
+
+    init(_ continuation: AsyncThrowingStream<RPCResponsePart<GRPCNIOTransportBytes>, any Error>.Continuation) {
+        self.continuation = continuation
+    }
+}
+
+/// One ttrpc connection of a client: numbers the streams as their requests
+/// are written and routes the server's frames to the calls. Its state lives
+/// on the channel's event loop.
 final class TTRPCClientConnection: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = TTRPCFrameEvent
-    typealias Part = RPCResponsePart<GRPCNIOTransportBytes>
 
     let channel: any Channel
-    private let lock = NSLock()
+    // Event-loop state, except `open` and `registered`, under `lock`.
     private var nextID: UInt32 = 1
-    private var calls: [UInt32: Call] = [:]
+    private var calls: [UInt32: TTRPCClientCall] = [:]
+    private let lock = NSLock()
     private var open = true
+    private var registered = 0
     private var closeWhenDone = false
     /// Whether the server ever sent a frame (to tell a wrong socket from a dropped one).
     private var answered = false
-
-    private struct Call {
-        var continuation: AsyncThrowingStream<Part, any Error>.Continuation
-        var sawMetadata = false
-    }
+    private var waiting: [ObjectIdentifier: TTRPCClientCall] = [:]
 
     init(channel: any Channel) { self.channel = channel }
 
@@ -290,42 +305,70 @@ final class TTRPCClientConnection: ChannelInboundHandler, @unchecked Sendable {
         try await connectFuture(path: path, group: group).get()
     }
 
-    /// Registers a call; its stream id, or nil when the connection is gone.
-    func open(_ continuation: AsyncThrowingStream<Part, any Error>.Continuation) -> UInt32? {
-        lock.withLock {
-            guard open, nextID < UInt32.max - 2 else { return nil }
-            let id = nextID
-            nextID += 2
-            calls[id] = Call(continuation: continuation)
-            return id
+    /// A new call; nil when the connection is gone.
+    func register(_ continuation: AsyncThrowingStream<RPCResponsePart<GRPCNIOTransportBytes>, any Error>.Continuation)
+        -> TTRPCClientCall?
+    {
+        let call = TTRPCClientCall(continuation)
+        return lock.withLock {
+            guard open else { return nil }
+            registered += 1
+            waiting[ObjectIdentifier(call)] = call
+            return call
         }
     }
 
-    /// Forgets a call; whether it had its final frame.
-    func close(stream id: UInt32) -> Bool {
-        let (call, idle) = lock.withLock {
-            let call = calls.removeValue(forKey: id)
-            return (call, closeWhenDone && calls.isEmpty)
+    /// Writes a frame of `call`, built with its stream id on the event loop;
+    /// `opening` gives the call its id first (its Request frame).
+    func send(
+        _ call: TTRPCClientCall, opening: Bool = false, _ build: @escaping @Sendable (UInt32, inout ByteBuffer) -> Void
+    ) -> EventLoopFuture<Void> {
+        let loop = channel.eventLoop
+        return loop.flatSubmit { [self] in
+            if opening {
+                guard !call.forgotten, nextID < UInt32.max - 2 else {
+                    return loop.makeFailedFuture(RPCError(code: .unavailable, message: "the ttrpc connection is out of stream ids"))
+                }
+                call.id = nextID
+                nextID += 2
+                calls[call.id] = call
+            }
+            guard call.id != 0 else { return loop.makeFailedFuture(ChannelError.ioOnClosedChannel) }
+            var buffer = channel.allocator.buffer(capacity: 256)
+            build(call.id, &buffer)
+            return channel.writeAndFlush(buffer)
         }
-        call?.continuation.finish(throwing: RPCError(code: .cancelled, message: "the call ended"))
+    }
+
+    /// The caller is done with a call: late frames for it are dropped.
+    func forget(_ call: TTRPCClientCall) {
+        let idle = lock.withLock {
+            if waiting.removeValue(forKey: ObjectIdentifier(call)) != nil { registered -= 1 }
+            return closeWhenDone && registered == 0
+        }
+        channel.eventLoop.execute { [self] in
+            call.forgotten = true
+            if call.id != 0, calls[call.id] === call { calls.removeValue(forKey: call.id) }
+        }
+        call.continuation.finish(throwing: RPCError(code: .cancelled, message: "the call ended"))
         if idle { channel.close(promise: nil) }
-        return call == nil
     }
 
     func closeWhenIdle() {
         let idle = lock.withLock {
             closeWhenDone = true
-            return calls.isEmpty
+            return registered == 0
         }
         if idle { channel.close(promise: nil) }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard case .frame(let frame) = unwrapInboundIn(data) else { return }
-        lock.withLock { answered = true }
+        answered = true
+        guard let call = calls[frame.streamID] else { return }
         switch frame.kind {
         case .response:
-            guard let call = take(frame.streamID) else { return }
+            calls.removeValue(forKey: frame.streamID)
             do {
                 let response = try TTRPCResponse(decoding: frame.data)
                 if response.status.code == 0 {
@@ -343,23 +386,18 @@ final class TTRPCClientConnection: ChannelInboundHandler, @unchecked Sendable {
                 call.continuation.finish()
             } catch {
                 call.continuation.finish(
-                    throwing: RPCError(code: .internalError, message: "the agent's ttrpc response is not valid: \(error)"))
+                    throwing: RPCError(code: .internalError, message: "the server's ttrpc response is not valid: \(error)"))
             }
         case .data:
-            let last = frame.flags.contains(.remoteClosed)
-            let call: Call? = lock.withLock {
-                guard var call = calls[frame.streamID] else { return nil }
-                let before = call
+            if !call.sawMetadata {
                 call.sawMetadata = true
-                if last { calls.removeValue(forKey: frame.streamID) } else { calls[frame.streamID] = call }
-                return before
+                call.continuation.yield(.metadata([:]))
             }
-            guard let call else { return }
-            if !call.sawMetadata { call.continuation.yield(.metadata([:])) }
             if !frame.flags.contains(.noData) {
                 call.continuation.yield(.message(GRPCNIOTransportBytes(frame.data.readableBytesView)))
             }
-            if last {
+            if frame.flags.contains(.remoteClosed) {
+                calls.removeValue(forKey: frame.streamID)
                 call.continuation.yield(.status(Status(code: .ok, message: ""), [:]))
                 call.continuation.finish()
             }
@@ -368,20 +406,16 @@ final class TTRPCClientConnection: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
-    private func take(_ id: UInt32) -> Call? {
-        lock.withLock { calls.removeValue(forKey: id) }
-    }
-
     func channelInactive(context: ChannelHandlerContext) {
-        let (calls, answered) = lock.withLock {
+        let waiting = lock.withLock {
             open = false
-            defer { self.calls.removeAll() }
-            return (Array(self.calls.values), self.answered)
+            return Array(self.waiting.values)
         }
+        calls.removeAll()
         let message = answered
             ? "the server closed the ttrpc connection"
             : "the server closed the connection without a ttrpc answer (is this a ttrpc socket? virthostd's main socket speaks gRPC)"
-        for call in calls {
+        for call in waiting {
             call.continuation.finish(throwing: RPCError(code: .unavailable, message: message))
         }
         context.fireChannelInactive()

@@ -13,8 +13,10 @@ enum Operation: String, CaseIterable, Sendable {
 
 // MARK: (a) libvirt's C API in-process
 
-/// The same libvirt calls the agent's handler makes for each operation where that is
-/// one call; `host version` makes the four the agent's GetVersion makes.
+/// The libvirt calls the agent's handler makes for each operation: `host version`
+/// the four of GetVersion; `list networks` ListNetworks' list plus, per network,
+/// its UUID, active, persistent and autostart flags and its XML (the same
+/// information the agent returns).
 func directBody(_ op: Operation, _ connection: Connection, domain: String?, agentDomain: String?) -> Body? {
     switch op {
     case .version:
@@ -24,7 +26,16 @@ func directBody(_ op: Operation, _ connection: Connection, domain: String?, agen
             _ = try connection.hypervisorVersion()
             _ = try? connection.hostname()
         }
-    case .networks: return .sync { _ = try connection.listNetworks() }
+    case .networks:
+        return .sync {
+            for network in try connection.listNetworks() {
+                _ = try network.uuid()
+                _ = try network.isActive()
+                _ = try network.isPersistent()
+                _ = try? network.autostart()
+                _ = try network.xml()
+            }
+        }
     case .domains: return .sync { _ = try connection.listDomains() }
     case .domainXML:
         guard let domain else { return nil }
@@ -55,18 +66,22 @@ func agentBody(_ op: Operation, _ client: VirtHostClient, domain: String?, agent
 final class AgentProcess: @unchecked Sendable {
     let pid: pid_t
     let socketPath: String
+    /// The same agent's ttrpc socket.
+    let ttrpcSocketPath: String
     let logPath: String
 
     init(binDir: String, uri: String) throws {
         let me = getpid()
         socketPath = "/tmp/vhu-bench-\(me).sock"
+        ttrpcSocketPath = "/tmp/vhu-bench-\(me)-ttrpc.sock"
         logPath = "/tmp/vhu-bench-\(me).log"
         let binary = binDir + "/virthostd"
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw BenchError("no virthostd in \(binDir) (build it: swift build -c release --product virthostd)")
         }
         pid = try spawn(
-            [binary, "--config", "/dev/null", "--connect", uri, "--socket", socketPath, "--socket-mode", "0600"],
+            [binary, "--config", "/dev/null", "--connect", uri, "--socket", socketPath, "--socket-mode", "0600",
+             "--ttrpc-socket", ttrpcSocketPath],
             output: logPath)
     }
 
@@ -94,6 +109,7 @@ final class AgentProcess: @unchecked Sendable {
         var status: Int32 = 0
         waitpid(pid, &status, 0)
         unlink(socketPath)
+        unlink(ttrpcSocketPath)
         unlink(logPath)
     }
 }

@@ -17,21 +17,22 @@ struct Options: Sendable {
     /// Folder holding `virthostd` (default: this executable's folder).
     var binDir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         .deletingLastPathComponent().path
-    /// Which paths to measure: a (libvirt in-process), b (agent), c (virsh), d (raw echo).
-    var paths: Set<Character> = ["a", "b", "c", "d"]
+    /// Which paths to measure: a (libvirt in-process), b (agent, gRPC), t (agent, ttrpc), c (virsh), d (raw echo).
+    var paths: Set<Character> = ["a", "b", "t", "c", "d"]
     /// Run this process's Swift tasks on NIO's event loops (a client-side tuning lever).
     var nioExecutor = false
 
     static let usage = """
         usage: virthost-bench [--connect URI] [--calls N] [--virsh-calls N] [--concurrency 1,8,64]
-                              [--domain NAME] [--agent-domain NAME] [--soak N] [--bin-dir DIR] [--paths abcd]
+                              [--domain NAME] [--agent-domain NAME] [--soak N] [--bin-dir DIR] [--paths abtcd]
                               [--nio-executor]
 
-        Measures one libvirt URI four ways, side by side: (a) libvirt's C API in-process,
-        (b) virthostd through VirtHostClient over a Unix socket (a virthostd child is started
-        from --bin-dir), (c) virsh as a new process per call, (d) a raw Unix-socket echo.
-        Prints p50/p99/max latency of one caller, throughput per concurrency level, CPU per
-        call, the ratios b/a, b/d, c/b at p50, and virthostd's RSS.
+        Measures one libvirt URI five ways, side by side: (a) libvirt's C API in-process,
+        (b) virthostd through VirtHostClient over gRPC on a Unix socket (a virthostd child is
+        started from --bin-dir), (t) the same agent and client over its ttrpc socket, (c) virsh
+        as a new process per call, (d) a raw Unix-socket echo. Prints p50/p99/max latency of
+        one caller, throughput per concurrency level, CPU per call, the ratios b/a, b/d, c/b,
+        t/a, b/t at p50, and virthostd's RSS.
         """
 
     static func parse(_ arguments: [String]) throws -> Options {

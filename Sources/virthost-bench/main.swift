@@ -38,15 +38,22 @@ func run() async throws {
 
     var agent: AgentProcess?
     var client: VirtHostClient?
-    if o.paths.contains("b") {
+    var ttrpcClient: VirtHostClient?
+    if o.paths.contains("b") || o.paths.contains("t") {
         let a = try AgentProcess(binDir: o.binDir, uri: o.uri)
         agent = a
         let c = try VirtHostClient(socketPath: a.socketPath, wire: .grpc)
-        client = c
         try await a.waitReady(c)
+        if o.paths.contains("b") { client = c } else { c.close() }
+        if o.paths.contains("t") {
+            let t = try VirtHostClient(socketPath: a.ttrpcSocketPath, wire: .ttrpc)
+            ttrpcClient = t
+            try await a.waitReady(t)
+        }
     }
     defer {
         client?.close()
+        ttrpcClient?.close()
         agent?.stop()
     }
     let agentServers = (agent.map { [$0.pid] } ?? []) + libvirtd
@@ -68,6 +75,7 @@ func run() async throws {
             }
         } catch {
             row.note = "failed: \(error)"
+            FileHandle.standardError.write(Data("virthost-bench: \(op.rawValue), \(path): \(error)\n".utf8))
         }
         return row
     }
@@ -94,6 +102,13 @@ func run() async throws {
                 agentCalls += o.calls * (1 + o.concurrency.filter { $0 != 1 }.count) + max(1, min(50, o.calls / 10))
             }
         }
+        if let ttrpcClient {
+            block["t"] = await measureRow(op, "t agent ttrpc", agentBody(op, ttrpcClient, domain: domain, agentDomain: o.agentDomain),
+                                          calls: o.calls, servers: agentServers, note: skip)
+            if block["t"]?.sample != nil {
+                agentCalls += o.calls * (1 + o.concurrency.filter { $0 != 1 }.count) + max(1, min(50, o.calls / 10))
+            }
+        }
         if o.paths.contains("c") {
             let args = virshArguments(op, uri: o.uri, domain: domain, agentDomain: o.agentDomain)
             block["c"] = o.virshCalls == 0
@@ -108,7 +123,13 @@ func run() async throws {
             if let c = p50(block["c"]) { ratios.append(String(format: "c/b %.0f", c / b)) }
         }
         block["b"]?.ratios = ratios.joined(separator: ", ")
-        rows += ["a", "b", "c"].compactMap { block[$0] }
+        if let t = p50(block["t"]) {
+            var tRatios: [String] = []
+            if let a = p50(block["a"]) { tRatios.append(String(format: "t/a %.2f", t / a)) }
+            if let b = p50(block["b"]) { tRatios.append(String(format: "b/t %.1f", b / t)) }
+            block["t"]?.ratios = tRatios.joined(separator: ", ")
+        }
+        rows += ["a", "b", "t", "c"].compactMap { block[$0] }
     }
     if let client, o.soak > 0 {
         print("soak: \(o.soak) host-version calls to the agent with 8 callers...")
@@ -121,7 +142,12 @@ func run() async throws {
     print("")
     printTable((echoRow.map { [$0] } ?? []) + rows, concurrency: o.concurrency)
     print("")
-    print("cpu/call: this process (+ virsh children); srv cpu: virthostd + libvirtd for b, libvirtd for a and c (10 ms ticks)")
+    print("cpu/call: this process (+ virsh children); srv cpu: virthostd + libvirtd for b and t, libvirtd for a and c (10 ms ticks)")
+    if o.paths.contains("a") {
+        // What a bare virConnectListAllNetworks costs, next to the full listing of row a.
+        let bare = try await measure(.sync { _ = try connection.listNetworks() }, calls: o.calls, workers: 1, servers: [])
+        print("list networks, bare virConnectListAllNetworks (names only): p50 \(formatNanos(Double(bare.histogram.valueAtPercentile(50))))")
+    }
     if let agent {
         func mb(_ k: Int?) -> String { k.map { String(format: "%.1f MB", Double($0) / 1024) } ?? "?" }
         print("virthostd RSS: idle \(mb(idleRSS)), under load (peak) \(mb(peakRSS.peak)), after \(agentCalls) calls \(mb(residentKiB(agent.pid)))")

@@ -189,6 +189,25 @@ import VirtHostClient
         }
     }
 
+    /// Concurrent callers share one connection; stream ids must still reach
+    /// the server in increasing order (it refuses any other).
+    @Test func concurrentCallsOnOneConnection() async throws {
+        try await Self.withTTRPCAgent { socket, _ in
+            let client = try VirtHostClient(socketPath: socket, wire: .ttrpc)
+            defer { client.close() }
+            try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<32 {
+                    group.addTask {
+                        var names = 0
+                        for _ in 0..<20 { names += try await client.listNetworks().count }
+                        return names
+                    }
+                }
+                for try await names in group { #expect(names == 20 * 4) }
+            }
+        }
+    }
+
     @Test func identityCannotBeSpoofedWithMetadata() async throws {
         let folder = try AgentHarness.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
