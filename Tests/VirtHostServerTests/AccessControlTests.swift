@@ -101,6 +101,36 @@ import VirtHostClient
         }
     }
 
+    /// Over the wire: a call stuck in libvirt (here, a "libvirtd" that
+    /// accepts and never answers) gets DEADLINE_EXCEEDED at the default
+    /// deadline, and the agent goes on serving.
+    @Test func defaultDeadlineAnswersAStuckCall() async throws {
+        let folder = try AgentHarness.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let silent = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(silent) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array((folder + "/mute.sock").utf8) + [0]) }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(silent, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        #expect(bound == 0 && listen(silent, 8) == 0)
+        var configuration = AgentConfiguration(
+            libvirtURI: "qemu+unix:///system?socket=\(folder)/mute.sock", socketPath: folder + "/a.sock", socketMode: 0o600)
+        configuration.limits.defaultDeadlineSeconds = 0.5
+        try await AgentHarness.withAgent(configuration: configuration) { client, _ in
+            let started = ContinuousClock.now
+            let error = await AgentHarness.error { _ = try await client.listNetworks() }
+            let took = ContinuousClock.now - started
+            #expect(error?.code == .deadlineExceeded)
+            #expect(error?.message.contains("default deadline") == true)
+            #expect(took >= .milliseconds(450) && took < .seconds(3))
+            let again = await AgentHarness.error { _ = try await client.listDomains() }
+            #expect(again?.code == .deadlineExceeded)
+        }
+    }
+
     @Test func defaultDeadlineCutsAHandlerShort() async throws {
         let started = ContinuousClock.now
         do {

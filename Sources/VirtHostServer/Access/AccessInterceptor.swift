@@ -113,31 +113,24 @@ struct AccessInterceptor: ServerInterceptor {
     /// frees the caller at once (see BlockingExecutor.run), the call finishes
     /// on its thread and its result is dropped.
     ///
-    /// The timer is a NIO scheduled task, cancelled (and freed) as soon as the
-    /// body ends. A `Task.sleep` timer would do, but a cancelled sleep stays
-    /// queued in the dispatch timer list until its deadline: at 1,000 calls a
-    /// second with a 120 s default that held ~120,000 timers and tens of MB.
+    /// `body` runs as the one child of a task group, so that the deadline
+    /// cancels it and not the call's own task (which still has to write the
+    /// status); the timer is ``DeadlineSweeper``'s: no NIO scheduled task or
+    /// `Task.sleep` per call (both cost wake-ups or memory, BENCHMARKS.md).
     static func withDeadline<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        let (expired, expire) = AsyncStream<Void>.makeStream()
-        let nanoseconds = limit.components.seconds * 1_000_000_000 + limit.components.attoseconds / 1_000_000_000
-        let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: .nanoseconds(nanoseconds)) {
-            expire.yield()
-            expire.finish()
-        }
-        defer {
-            timer.cancel()
-            expire.finish()
-        }
-        return try await withThrowingTaskGroup(of: T.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                for await _ in expired {
-                    throw RPCError(code: .deadlineExceeded, message: "the call took longer than the agent's default deadline of \(limit)")
-                }
-                throw CancellationError()  // the body finished first
+        let canceller = TaskCanceller()
+        let registration = DeadlineSweeper.shared.register(deadline: .now + limit) { canceller.cancel() }
+        defer { DeadlineSweeper.shared.cancel(registration) }
+        do {
+            return try await withThrowingTaskGroup(of: T.self) { group in
+                group.addTask { try await canceller.running(body) }
+                return try await group.next()!
             }
-            defer { group.cancelAll() }
-            return try await group.next()!
+        } catch {
+            if canceller.hasFired {
+                throw RPCError(code: .deadlineExceeded, message: "the call took longer than the agent's default deadline of \(limit)")
+            }
+            throw error
         }
     }
 }
