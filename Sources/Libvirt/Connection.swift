@@ -1,4 +1,5 @@
 import CLibvirt
+import Foundation
 import Glibc
 
 /// Which objects a list call returns.
@@ -15,7 +16,7 @@ public final class Connection: @unchecked Sendable {
     let handle: OpaquePointer
     /// The URI the connection was opened with.
     public let uri: String
-    private var closeCallback: Unmanaged<CloseCallbackBox>?
+    private var closeCallback: CloseCallbackBox?
 
     /// Opens a connection, starting libvirt's event loop first if needed.
     /// - Parameters:
@@ -33,7 +34,11 @@ public final class Connection: @unchecked Sendable {
     }
 
     deinit {
-        if closeCallback != nil {
+        // Once the callback has run libvirt has disarmed it, and unregistering
+        // would wait for the lock libvirt holds while the callback runs: a
+        // connection released from within its own close callback deadlocked
+        // libvirt's event-loop thread that way.
+        if let closeCallback, !closeCallback.hasFired {
             virConnectUnregisterCloseCallback(handle, connectionClosed)
         }
         virConnectClose(handle)
@@ -117,16 +122,24 @@ public final class Connection: @unchecked Sendable {
         case error = 0, endOfFile = 1, keepalive = 2, client = 3
     }
 
-    /// Registers the one callback that runs (on the event-loop thread) when the
-    /// connection closes for any reason but our own close.
+    /// Registers the one callback that runs when the connection closes for any
+    /// reason but our own close (daemon gone, keepalive timeout).
+    ///
+    /// libvirt reports the close on whichever thread notices it: its event-loop
+    /// thread, or a thread in the middle of a call on this connection. There,
+    /// any libvirt call would reset the failing call's error, and releasing the
+    /// connection would deadlock. So `callback` runs afterwards, on a serial
+    /// queue of its own, outside every libvirt lock: it may call libvirt,
+    /// take locks and release the connection.
     public func onClose(_ callback: @escaping @Sendable (CloseReason) -> Void) throws {
         precondition(closeCallback == nil, "onClose registered twice")
-        let box = Unmanaged.passRetained(CloseCallbackBox(callback))
-        let result = virConnectRegisterCloseCallback(handle, connectionClosed, box.toOpaque()) { opaque in
+        let box = CloseCallbackBox(callback)
+        let opaque = Unmanaged.passRetained(box).toOpaque()
+        let result = virConnectRegisterCloseCallback(handle, connectionClosed, opaque) { opaque in
             if let opaque { Unmanaged<CloseCallbackBox>.fromOpaque(opaque).release() }
         }
         if result < 0 {
-            box.release()
+            Unmanaged<CloseCallbackBox>.fromOpaque(opaque).release()
             throw LibvirtError.last("virConnectRegisterCloseCallback")
         }
         closeCallback = box
@@ -231,15 +244,34 @@ public struct NodeInfo: Sendable, Equatable {
     public var threads: UInt32
 }
 
-final class CloseCallbackBox {
+/// A close callback: libvirt keeps one retain of it until the callback is
+/// disarmed, the connection one more.
+final class CloseCallbackBox: @unchecked Sendable {
+    /// Where callbacks run: never inside libvirt's own callback.
+    static let queue = DispatchQueue(label: "libvirt-close-callbacks")
+
     let callback: @Sendable (Connection.CloseReason) -> Void
+    private let lock = NSLock()
+    private var fired = false
+
     init(_ callback: @escaping @Sendable (Connection.CloseReason) -> Void) { self.callback = callback }
+
+    /// Whether libvirt has called it (and so disarmed it).
+    var hasFired: Bool { lock.withLock { fired } }
+
+    /// Called from libvirt's callback: records the close and defers the work.
+    func fire(_ reason: Connection.CloseReason) {
+        lock.withLock { fired = true }
+        Self.queue.async { [self] in callback(reason) }
+    }
 }
 
+// Runs with libvirt's close-callback lock held, possibly inside another
+// thread's call on this connection: touch nothing of libvirt here.
 private let connectionClosed: virConnectCloseFunc = { _, reason, opaque in
     guard let opaque else { return }
     let box = Unmanaged<CloseCallbackBox>.fromOpaque(opaque).takeUnretainedValue()
-    box.callback(Connection.CloseReason(rawValue: reason) ?? .error)
+    box.fire(Connection.CloseReason(rawValue: reason) ?? .error)
 }
 
 /// Wraps every handle of a libvirt-allocated array and frees the array.
