@@ -10,7 +10,12 @@ import Logging
 /// connection (daemon restart, keepalive timeout), calls fail with
 /// UNAVAILABLE and a clear message while a background task reconnects with
 /// backoff and registers the event callbacks again, so the agent keeps
-/// serving without a restart.
+/// serving without a restart and event watchers keep their streams.
+///
+/// Locking: `lock` guards the fields below and is never held across a
+/// libvirt call (opening can block for as long as a starting daemon takes;
+/// deregistering events is a round trip). One thread opens at a time; calls
+/// that find it opening wait for it briefly, then get UNAVAILABLE.
 public final class HypervisorConnection: @unchecked Sendable {
     /// The libvirt URI.
     public let uri: String
@@ -21,13 +26,24 @@ public final class HypervisorConnection: @unchecked Sendable {
 
     let executor: BlockingExecutor
     private let logger: Logger
-    private let lock = NSLock()
+    /// Guards the fields below; signalled when an open ends.
+    private let lock = NSCondition()
     private var connection: Connection?
     private var subscription: EventSubscription?
     private var opens = 0
     private var lastError = ""
+    /// A thread is opening a connection now.
+    private var opening = false
+    /// The background reconnect task runs.
     private var reconnecting = false
     private var stopped = false
+
+    /// Background reconnects start after this delay and double up to
+    /// ``maximumBackoff``; a call while disconnected tries at once.
+    static let firstBackoff = 0.25
+    static let maximumBackoff = 4.0
+    /// How long a call waits for another thread's open before answering UNAVAILABLE.
+    static let openWait = 2.0
 
     /// - Parameters:
     ///   - uri: the libvirt URI, e.g. `qemu:///system`.
@@ -60,22 +76,20 @@ public final class HypervisorConnection: @unchecked Sendable {
         }
     }
 
-    /// Errors a dead connection produces (a dying daemon can also leave
-    /// VIR_ERR_INTERNAL_ERROR, "cause unknown", and keep isAlive true).
+    /// Errors a dead connection produces: "End of file while reading data"
+    /// (RPC or SYSTEM_ERROR), "client socket is closed" (INTERNAL), "Cannot
+    /// write data: Broken pipe" (SYSTEM_ERROR), NO_CONNECT, INVALID_CONN.
     static func mayBeConnectionFailure(_ error: LibvirtError) -> Bool {
         [1, 5, 6, 38, 39].contains(error.code)  // INTERNAL, NO_CONNECT, INVALID_CONN, SYSTEM_ERROR, RPC
     }
 
-    /// After a suspicious failure, probes the connection on the same thread:
-    /// when the probe fails too, the connection is dropped (a background task
+    /// After a suspicious failure, checks the connection on the same thread
+    /// (the failing call's error is already copied): when it is closed or a
+    /// probe fails too, the connection is dropped (a background task
     /// reconnects) and the caller gets UNAVAILABLE.
     private func checkAfterFailure(_ connection: Connection, _ error: LibvirtError) throws {
-        guard (try? connection.libVersion()) == nil else { return }
-        lock.withLock {
-            guard self.connection === connection else { return }
-            dropLocked(reason: "a call failed and the connection does not answer: \(error.message)")
-            scheduleReconnectLocked()
-        }
+        if connection.isAlive, (try? connection.libVersion()) != nil { return }
+        drop(connection, reason: "the connection to libvirt was lost: \(error.message)")
         throw LibvirtError(
             code: 5, domain: error.domain,  // VIR_ERR_NO_CONNECT: the client sees UNAVAILABLE
             message: "the connection to libvirt at \(uri) was lost (\(error.message)); the agent is reconnecting")
@@ -88,12 +102,17 @@ public final class HypervisorConnection: @unchecked Sendable {
 
     /// Stops reconnecting and drops the connection (agent shutdown).
     public func close() {
-        lock.withLock {
+        let (subscription, connection) = lock.withLock {
             stopped = true
-            subscription?.cancel()
-            subscription = nil
-            connection = nil
+            defer {
+                self.subscription = nil
+                self.connection = nil
+                lock.broadcast()
+            }
+            return (self.subscription, self.connection)
         }
+        subscription?.cancel()
+        withExtendedLifetime(connection) {}
     }
 
     /// The connection's state, for health reports.
@@ -104,104 +123,170 @@ public final class HypervisorConnection: @unchecked Sendable {
     }
 
     public func state() -> State {
-        lock.withLock {
-            State(connected: connection?.isAlive ?? false, reconnects: max(opens - 1, 0), lastError: lastError)
-        }
+        let (connection, opens, lastError) = lock.withLock { (self.connection, self.opens, self.lastError) }
+        return State(connected: connection?.isAlive ?? false, reconnects: max(opens - 1, 0), lastError: lastError)
     }
 
-    /// The open connection, opening it first when there is none or it died.
+    // MARK: Opening
+
+    /// The open connection, opening one first when there is none or it died.
     /// Runs on a libvirt thread.
     private func current() throws -> Connection {
+        if let connection = currentOrWaitForOpen() {
+            if connection.isAlive { return connection }
+            drop(connection, reason: "libvirt closed the connection")
+        }
+        return try openOrFail()
+    }
+
+    /// The current connection; while another thread is opening one, waits
+    /// for it up to ``openWait``.
+    private func currentOrWaitForOpen() -> Connection? {
         lock.lock()
         defer { lock.unlock() }
-        if let connection, connection.isAlive { return connection }
-        if connection != nil { dropLocked(reason: "connection found dead") }
-        do {
-            return try openLocked()
-        } catch let error as LibvirtError {
-            lastError = error.message
-            scheduleReconnectLocked()
+        let deadline = Date().addingTimeInterval(Self.openWait)
+        while connection == nil, opening, !stopped, lock.wait(until: deadline) {}
+        return connection
+    }
+
+    /// Opens and installs a connection. Throws UNAVAILABLE (NO_CONNECT) when
+    /// the open fails, when another thread is still opening, or at shutdown.
+    private func openOrFail() throws -> Connection {
+        enum Claim { case open, use(Connection), busy(String), stopped }
+        let claim: Claim = lock.withLock {
+            if stopped { return .stopped }
+            if let connection { return .use(connection) }  // another thread just opened it
+            if opening { return .busy(lastError) }
+            opening = true
+            return .open
+        }
+        switch claim {
+        case .use(let connection): return connection
+        case .stopped: throw LibvirtError(code: 5, domain: 0, message: "the agent is shutting down")
+        case .busy(let last):
             throw LibvirtError(
-                code: 5, domain: error.domain,  // VIR_ERR_NO_CONNECT: the client sees UNAVAILABLE
-                message: "libvirt at \(uri) is not reachable (the agent keeps retrying): \(error.message)")
+                code: 5, domain: 0,
+                message: "libvirt at \(uri) is not reachable yet (the agent is reconnecting)"
+                    + (last.isEmpty ? "" : ": \(last)"))
+        case .open: break
+        }
+        do {
+            return try openAndInstall()
+        } catch {
+            let libvirtError = error as? LibvirtError
+            let message = libvirtError?.message ?? "\(error)"
+            lock.withLock {
+                opening = false
+                lastError = message
+                scheduleReconnectLocked()
+                lock.broadcast()
+            }
+            throw LibvirtError(
+                code: 5, domain: libvirtError?.domain ?? 0,  // VIR_ERR_NO_CONNECT: the client sees UNAVAILABLE
+                message: "libvirt at \(uri) is not reachable (the agent keeps retrying): \(message)")
         }
     }
 
-    private func openLocked() throws -> Connection {
+    /// Opens a connection, arms keepalive and the close callback, registers
+    /// the events, then makes it the current one. The caller holds `opening`;
+    /// this clears it.
+    private func openAndInstall() throws -> Connection {
         let fresh = try Connection.open(uri)
         // A dead daemon shows up as EOF at once; a hung one after 3 x 5 s.
         fresh.setKeepAlive(interval: 5, count: 3)
+        // Runs on the binding's close queue, outside libvirt's callback.
         try? fresh.onClose { [weak self, weak fresh] reason in
             guard let self, let fresh else { return }
-            self.closed(fresh, reason: reason)
+            self.drop(fresh, reason: "libvirt closed the connection (\(reason))")
         }
+        var subscription: EventSubscription?
         do {
             let events = self.events
             subscription = try fresh.subscribeEvents { events.publish($0) }
         } catch {
             logger.warning("libvirt events unavailable", metadata: ["uri": "\(uri)", "error": "\(error)"])
         }
-        connection = fresh
-        opens += 1
-        lastError = ""
-        if opens > 1 {
-            events.publish(kind: .system, type: "libvirt-reconnected", detail: uri)
-            logger.notice("reconnected to libvirt", metadata: ["uri": "\(uri)", "reconnects": "\(opens - 1)"])
+        let installed: Int? = lock.withLock {
+            opening = false
+            defer { lock.broadcast() }
+            guard !stopped else { return nil }
+            connection = fresh
+            self.subscription = subscription
+            opens += 1
+            lastError = ""
+            if opens > 1 { events.publish(kind: .system, type: "libvirt-reconnected", detail: uri) }
+            return opens
+        }
+        guard let installed else {
+            subscription?.cancel()
+            throw LibvirtError(code: 5, domain: 0, message: "the agent is shutting down")
+        }
+        if installed > 1 {
+            logger.notice("reconnected to libvirt", metadata: ["uri": "\(uri)", "reconnects": "\(installed - 1)"])
         } else {
             logger.info("connected to libvirt", metadata: ["uri": "\(uri)"])
         }
+        // Closed while being set up: its close callback may have run before
+        // it was current, and so done nothing.
+        if !fresh.isAlive { drop(fresh, reason: "libvirt closed the connection while it was being opened") }
         return fresh
     }
 
-    /// libvirt's close callback, on the event-loop thread.
-    private func closed(_ closing: Connection, reason: Connection.CloseReason) {
-        lock.withLock {
-            guard connection === closing else { return }
-            dropLocked(reason: "libvirt closed the connection (\(reason))")
+    // MARK: Losing it
+
+    /// Forgets `dead` if it is still the current connection and reconnects
+    /// in the background. Its event registrations are cancelled here, after
+    /// the lock is released. Safe to call twice and from any thread but
+    /// libvirt's own callbacks.
+    private func drop(_ dead: Connection, reason: String) {
+        let (wasCurrent, subscription): (Bool, EventSubscription?) = lock.withLock {
+            guard connection === dead else { return (false, nil) }
+            let subscription = self.subscription
+            self.subscription = nil
+            connection = nil
+            lastError = reason
+            // Published under the lock so it comes before any "reconnected".
+            events.publish(kind: .system, type: "libvirt-disconnected", detail: reason)
             scheduleReconnectLocked()
+            return (true, subscription)
         }
-    }
-
-    private func dropLocked(reason: String) {
-        subscription?.cancel()
-        subscription = nil
-        connection = nil
-        lastError = reason
-        events.publish(kind: .system, type: "libvirt-disconnected", detail: reason)
+        guard wasCurrent else { return }
         logger.warning("libvirt connection lost", metadata: ["uri": "\(uri)", "reason": "\(reason)"])
+        subscription?.cancel()
     }
 
-    /// Reconnects in the background with backoff (0.25 s doubling to 10 s),
-    /// so events flow again without waiting for a call.
+    /// Reconnects in the background with backoff (``firstBackoff`` doubling
+    /// to ``maximumBackoff``), so events flow again without waiting for a call.
     private func scheduleReconnectLocked() {
         guard !reconnecting, !stopped else { return }
         reconnecting = true
         Task { [weak self] in
-            var delay = 0.25
-            while let self {
+            var delay = Self.firstBackoff
+            while true {
                 try? await Task.sleep(for: .seconds(delay))
-                let done = (try? await self.executor.run { [self] in self.reconnectAttempt() }) ?? true
+                guard let self else { return }
+                let done = (try? await self.executor.run { [self] in self.reconnectAttempt() }) ?? false
                 if done { return }
-                delay = min(delay * 2, 10)
+                delay = min(delay * 2, Self.maximumBackoff)
             }
         }
     }
 
-    /// One attempt; true when there is nothing more to do.
+    /// One background attempt; true when the task may end, which is decided
+    /// under the lock so that a drop racing with the end is not lost.
     private func reconnectAttempt() -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        if stopped || (connection?.isAlive ?? false) {
-            reconnecting = false
-            return true
+        let needed = lock.withLock { !stopped && connection == nil && !opening }
+        if needed {
+            do {
+                _ = try openOrFail()
+            } catch {
+                // Recorded in lastError by openOrFail.
+            }
         }
-        do {
-            _ = try openLocked()
+        return lock.withLock {
+            guard stopped || connection != nil else { return false }
             reconnecting = false
             return true
-        } catch {
-            lastError = "\(error)"
-            return false
         }
     }
 }
