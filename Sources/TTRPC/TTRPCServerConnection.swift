@@ -25,6 +25,7 @@ final class TTRPCServerConnection: ChannelInboundHandler, @unchecked Sendable {
     private var lastStreamID: UInt32 = 0
     private var streams: [UInt32: TTRPCServerStream] = [:]
     private var draining = false
+    private lazy var executor: EventLoopTaskExecutor? = config.handlersOnEventLoop ? EventLoopTaskExecutor(channel.eventLoop) : nil
 
     init(
         channel: any Channel, localPeer: String, stamped: Metadata, config: TTRPCServerTransport.Config,
@@ -59,7 +60,6 @@ final class TTRPCServerConnection: ChannelInboundHandler, @unchecked Sendable {
     func channelInactive(context: ChannelHandlerContext) {
         for stream in streams.values { stream.peerGone() }
         streams.removeAll()
-        listener.remove(self)
         context.fireChannelInactive()
     }
 
@@ -146,7 +146,7 @@ final class TTRPCServerConnection: ChannelInboundHandler, @unchecked Sendable {
             descriptor: descriptor, inbound: inbound,
             outbound: RPCWriter<RPCResponsePart<Bytes>>.Closable(wrapping: TTRPCResponseWriter(stream: stream)))
         let (handler, localPeer, remotePeer) = (streamHandler, localPeer, remotePeer)
-        stream.start {
+        stream.start(on: executor) {
             await withServerContextRPCCancellationHandle { handle in
                 stream.attach(handle)
                 let context = ServerContext(

@@ -46,8 +46,8 @@ final class TTRPCServerStream: @unchecked Sendable {
 
     // MARK: Life cycle
 
-    func start(_ body: @escaping @Sendable () async -> Void) {
-        let task = Task { await body() }
+    func start(on executor: EventLoopTaskExecutor?, _ body: @escaping @Sendable () async -> Void) {
+        let task = executor.map { Task(executorPreference: $0) { await body() } } ?? Task { await body() }
         let cancel = lock.withLock {
             self.task = task
             return cancelled
@@ -304,4 +304,16 @@ struct TTRPCResponseWriter: ClosableRPCWriterProtocol {
     func finish() async {}
 
     func finish(throwing error: any Error) async { stream.fail(error) }
+}
+
+/// Runs tasks' jobs on a NIO event loop (see TTRPCServerTransport.Config.handlersOnEventLoop).
+final class EventLoopTaskExecutor: TaskExecutor, @unchecked Sendable {
+    let loop: any EventLoop
+
+    init(_ loop: any EventLoop) { self.loop = loop }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+    }
 }

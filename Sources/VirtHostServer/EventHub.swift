@@ -102,6 +102,9 @@ public final class EventHub: @unchecked Sendable {
         epoch = UInt64(Date().timeIntervalSince1970 * 1e9)
     }
 
+    /// Set by ``finishAll()``: the agent is stopping, later watchers end at once.
+    private var finished = false
+
     /// The number of watchers right now.
     public var watcherCount: Int { lock.withLock { watchers.count } }
 
@@ -145,8 +148,10 @@ public final class EventHub: @unchecked Sendable {
         let (stream, continuation) = AsyncStream<Virthost_V1_Event>.makeStream(
             bufferingPolicy: .bufferingOldest(watcherQueue))
         let watcher = Watcher(filter: filter, continuation: continuation)
+        var closed = false
         let replay: [Virthost_V1_Event] = lock.withLock {
-            defer { watchers[watcher.id] = watcher }
+            closed = finished
+            defer { if !closed { watchers[watcher.id] = watcher } }
             guard since > 0 || sinceEpoch != 0 else { return [] }
             let ordered = Array(buffer[start...] + buffer[..<start])
             let oldest = ordered.first?.sequence ?? nextSequence
@@ -167,6 +172,8 @@ public final class EventHub: @unchecked Sendable {
         }
         let subscription = Subscription(replay: replay, events: stream, watcher: watcher, hub: self)
         continuation.onTermination = { [weak self] _ in self?.remove(watcher) }
+        // A watch that starts while the agent stops gets the replay and ends.
+        if closed { continuation.finish() }
         return subscription
     }
 
@@ -174,6 +181,7 @@ public final class EventHub: @unchecked Sendable {
     /// instead of holding a graceful shutdown open.
     public func finishAll() {
         let all = lock.withLock {
+            finished = true
             defer { watchers.removeAll() }
             return Array(watchers.values)
         }

@@ -181,9 +181,16 @@ import VirtHostClient
             }
             let network = try VirtHostClient(socketPath: socket, wire: .ttrpc)
             defer { network.close() }
-            _ = try await network.stopNetwork("demo-nat")
-            _ = try await network.startNetwork("demo-nat")
-            let unary = try await offThePool { try raw.response() }
+            // Events until the watch (subscribed at some point) has two.
+            var answer: TTRPCFrame?
+            for _ in 0..<50 where answer == nil {
+                _ = try await network.stopNetwork("demo-nat")
+                _ = try await network.startNetwork("demo-nat")
+                answer = try? await offThePool { try raw.frame(timeout: .milliseconds(100)) }
+            }
+            let frame = try #require(answer)
+            #expect(frame.kind == .response)
+            let unary = (streamID: frame.streamID, status: try TTRPCResponse(decoding: frame.data).status)
             #expect(unary.streamID == 3 && unary.status.code == Int32(RPCError.Code.unimplemented.rawValue))
             #expect(unary.status.message.contains("streams its reply"))
         }
