@@ -67,6 +67,9 @@ test: deps-hypervisor libvirtd guest $(PYTHON_ENV)/.ready
 # each boots TCG guests on a 2-core machine.
 test-swift:
 	VIRTHOST_BIN_DIR="$(DEBUG_BIN)" $(SWIFT) test --skip-build --skip EndToEndTests
+	# The service suites again, every call over the agent's ttrpc socket.
+	VIRTHOST_TRANSPORT=ttrpc VIRTHOST_BIN_DIR="$(DEBUG_BIN)" $(SWIFT) test --skip-build \
+		--filter VirtHostServerTests --skip SoakTests
 	VIRTHOST_BIN_DIR="$(DEBUG_BIN)" VIRTHOST_GUEST_DIR="$(CURDIR)/.cache/guest" \
 		$(SWIFT) test --skip-build --filter EndToEndTests --no-parallel
 

@@ -71,14 +71,17 @@ final class AgentProcess {
     let socketPath: String
     let process = Process()
     let client: VirtHostClient
+    /// The agent's ttrpc socket, when it was asked to serve one.
+    let ttrpcSocketPath: String?
 
-    init(name: String) throws {
+    init(name: String, ttrpc: Bool = false) throws {
         socketPath = "/tmp/\(TestBed.prefix)\(name).sock"
+        ttrpcSocketPath = ttrpc ? "/tmp/\(TestBed.prefix)\(name)-t.sock" : nil
         process.executableURL = URL(fileURLWithPath: "\(TestBed.binDir)/virthostd")
         process.arguments = [
             "--connect", TestBed.uri, "--socket", socketPath, "--socket-mode", "0600", "--log-level", "warning",
             "--config", "/dev/null",
-        ]
+        ] + (ttrpcSocketPath.map { ["--ttrpc-socket", $0] } ?? [])
         try process.run()
         let deadline = Date().addingTimeInterval(30)
         while !Self.answers(socketPath) {
