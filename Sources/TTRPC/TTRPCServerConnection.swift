@@ -25,6 +25,11 @@ final class TTRPCServerConnection: ChannelInboundHandler, @unchecked Sendable {
     private var lastStreamID: UInt32 = 0
     private var streams: [UInt32: TTRPCServerStream] = [:]
     private var draining = false
+    /// Reading stops while the peer does not read our replies (the socket
+    /// is not writable) or a client stream has too much buffered.
+    private var notWritable = false
+    private var pausedStreams: Set<UInt32> = []
+    private var reading = true
     private lazy var executor: EventLoopTaskExecutor? = config.handlersOnEventLoop ? EventLoopTaskExecutor(channel.eventLoop) : nil
 
     init(
@@ -77,6 +82,26 @@ final class TTRPCServerConnection: ChannelInboundHandler, @unchecked Sendable {
         context.close(promise: nil)
     }
 
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        notWritable = !context.channel.isWritable
+        updateReading()
+        context.fireChannelWritabilityChanged()
+    }
+
+    /// A client stream's flow control (on the event loop).
+    private func backpressure(stream id: UInt32, paused: Bool) {
+        if paused { pausedStreams.insert(id) } else { pausedStreams.remove(id) }
+        updateReading()
+    }
+
+    private func updateReading() {
+        let read = !notWritable && pausedStreams.isEmpty
+        guard read != reading else { return }
+        reading = read
+        channel.setOption(ChannelOptions.autoRead, value: read).whenFailure { _ in }
+        if read { channel.read() }
+    }
+
     /// Graceful shutdown: no new calls; close once the running ones end.
     func drain() {
         channel.eventLoop.execute { [self] in
@@ -127,10 +152,14 @@ final class TTRPCServerConnection: ChannelInboundHandler, @unchecked Sendable {
             metadata.replaceOrAddString(TTRPCTimeouts.grpcTimeout(nanoseconds: request.timeoutNano), forKey: "grpc-timeout")
         }
         let loop = channel.eventLoop
-        let stream = TTRPCServerStream(id: id, mode: mode, channel: channel) { [weak self] in
-            loop.preconditionInEventLoop()
-            self?.streams.removeValue(forKey: id)
-        }
+        let stream = TTRPCServerStream(
+            id: id, mode: mode, channel: channel,
+            onFinish: { [weak self] in
+                loop.preconditionInEventLoop()
+                self?.streams.removeValue(forKey: id)
+                self?.backpressure(stream: id, paused: false)
+            },
+            backpressure: { [weak self] paused in self?.backpressure(stream: id, paused: paused) })
         streams[id] = stream
         if request.timeoutNano > 0 { stream.expire(after: request.timeoutNano) }
         let inbound: RPCAsyncSequence<RPCRequestPart<Bytes>, any Error>

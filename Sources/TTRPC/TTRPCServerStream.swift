@@ -17,6 +17,9 @@ final class TTRPCServerStream: @unchecked Sendable {
     /// Run on the event loop right before the final frame is written, so
     /// that a frame the client sends after seeing it finds the stream closed.
     private let onFinish: @Sendable () -> Void
+    /// Tells the connection (on the event loop) this stream wants reading
+    /// paused (true) or no longer (false).
+    private let backpressure: @Sendable (Bool) -> Void
 
     private let lock = NSLock()
     private var handle: ServerContext.RPCCancellationHandle?
@@ -37,7 +40,11 @@ final class TTRPCServerStream: @unchecked Sendable {
     static let highWater = 16
     static let lowWater = 4
 
-    init(id: UInt32, mode: Mode, channel: any Channel, onFinish: @escaping @Sendable () -> Void) {
+    init(
+        id: UInt32, mode: Mode, channel: any Channel, onFinish: @escaping @Sendable () -> Void,
+        backpressure: @escaping @Sendable (Bool) -> Void
+    ) {
+        self.backpressure = backpressure
         self.id = id
         self.mode = mode
         self.channel = channel
@@ -126,7 +133,7 @@ final class TTRPCServerStream: @unchecked Sendable {
             buffered += 1
             if buffered >= Self.highWater && !readingPaused {
                 readingPaused = true
-                channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
+                backpressure(true)
             }
         }
         if frame.flags.contains(.remoteClosed) { inbound.finish() }
@@ -138,8 +145,7 @@ final class TTRPCServerStream: @unchecked Sendable {
             buffered -= 1
             if readingPaused && buffered <= Self.lowWater {
                 readingPaused = false
-                channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
-                channel.read()
+                backpressure(false)
             }
         }
     }
