@@ -77,14 +77,21 @@ test-python: $(PYTHON_ENV)/.ready
 	VIRTHOST_BIN_DIR="$(DEBUG_BIN)" VIRTHOST_DEB="$(VIRTHOST_DEB)" $(PYTHON_ENV)/bin/python -m pytest -q Tests/python
 
 # The benchmark (BENCHMARKS.md): release build, test:///default, then
-# qemu:///system when libvirtd answers. Extra flags: make bench BENCH_ARGS="--calls 20000".
+# qemu:///system when libvirtd answers, with a TCG guest (vhb-PID, booted and
+# removed by scripts/bench-guest.sh; BENCH_GUEST=0 skips it) for the agent-ping
+# rows. Path e (Python grpcio) when the venv of make test exists.
+# Extra flags: make bench BENCH_ARGS="--calls 20000".
+BENCH_GUEST ?= 1
+BENCH_PYTHON = $(if $(wildcard $(PYTHON_ENV)/bin/python),--python "$(CURDIR)/$(PYTHON_ENV)/bin/python")
 bench: deps
 	$(SWIFT) build -c release --product virthostd
 	$(SWIFT) build -c release --product virthost-bench
-	"$(RELEASE_BIN)/virthost-bench" --connect test:///default $(BENCH_ARGS)
-	@if virsh -q -c qemu:///system version >/dev/null 2>&1; then \
-		echo; "$(RELEASE_BIN)/virthost-bench" --connect qemu:///system $(BENCH_ARGS); \
-	else echo "make bench: qemu:///system does not answer (make libvirtd), skipped"; fi
+	"$(RELEASE_BIN)/virthost-bench" --connect test:///default $(BENCH_PYTHON) $(BENCH_ARGS)
+	@if ! virsh -q -c qemu:///system version >/dev/null 2>&1; then \
+		echo "make bench: qemu:///system does not answer (make libvirtd), skipped"; \
+	elif [ "$(BENCH_GUEST)" = 1 ]; then \
+		echo; scripts/bench-guest.sh "$(RELEASE_BIN)/virthost-bench" --connect qemu:///system $(BENCH_PYTHON) $(BENCH_ARGS); \
+	else echo; "$(RELEASE_BIN)/virthost-bench" --connect qemu:///system $(BENCH_PYTHON) $(BENCH_ARGS); fi
 
 generate:
 	@scripts/generate.sh

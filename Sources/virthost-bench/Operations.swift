@@ -9,6 +9,17 @@ enum Operation: String, CaseIterable, Sendable {
     case domains = "list domains"
     case domainXML = "domain XML"
     case agentPing = "agent ping"
+
+    /// The operation's name in scripts/bench_grpcio.py's lines.
+    var key: String {
+        switch self {
+        case .version: "version"
+        case .networks: "networks"
+        case .domains: "domains"
+        case .domainXML: "domainXML"
+        case .agentPing: "agentPing"
+        }
+    }
 }
 
 // MARK: (a) libvirt's C API in-process

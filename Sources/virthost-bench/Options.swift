@@ -17,22 +17,28 @@ struct Options: Sendable {
     /// Folder holding `virthostd` (default: this executable's folder).
     var binDir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         .deletingLastPathComponent().path
-    /// Which paths to measure: a (libvirt in-process), b (agent, gRPC), t (agent, ttrpc), c (virsh), d (raw echo).
+    /// Which paths to measure: a (libvirt in-process), b (agent, gRPC), t (agent, ttrpc), c (virsh), d (raw echo),
+    /// e (Python grpcio; only with --python).
     var paths: Set<Character> = ["a", "b", "t", "c", "d"]
     /// Run this process's Swift tasks on NIO's event loops (a client-side tuning lever).
     var nioExecutor = false
+    /// A Python with grpcio and grpcio-tools: enables path e (scripts/bench_grpcio.py against the agent).
+    var python: String?
+    /// The grpcio client script (default: scripts/bench_grpcio.py found above --bin-dir or in the current folder).
+    var grpcioScript: String?
 
     static let usage = """
         usage: virthost-bench [--connect URI] [--calls N] [--virsh-calls N] [--concurrency 1,8,64]
                               [--domain NAME] [--agent-domain NAME] [--soak N] [--bin-dir DIR] [--paths abtcd]
-                              [--nio-executor]
+                              [--nio-executor] [--python PATH-TO-PYTHON [--grpcio-script PATH]]
 
         Measures one libvirt URI five ways, side by side: (a) libvirt's C API in-process,
         (b) virthostd through VirtHostClient over gRPC on a Unix socket (a virthostd child is
         started from --bin-dir), (t) the same agent and client over its ttrpc socket, (c) virsh
-        as a new process per call, (d) a raw Unix-socket echo. Prints p50/p99/max latency of
-        one caller, throughput per concurrency level, CPU per call, the ratios b/a, b/d, c/b,
-        t/a, b/t at p50, and virthostd's RSS.
+        as a new process per call, (d) a raw Unix-socket echo, and with --python (e) a Python
+        grpcio client (scripts/bench_grpcio.py) against the same agent. Prints p50/p99/max
+        latency of one caller, throughput per concurrency level, CPU per call, the ratios b/a,
+        b/d, c/b, t/a, b/t, c/t, e/b at p50, and virthostd's RSS.
         """
 
     static func parse(_ arguments: [String]) throws -> Options {
@@ -64,10 +70,13 @@ struct Options: Sendable {
             case "--bin-dir": options.binDir = try value(flag)
             case "--paths": options.paths = Set(try value(flag))
             case "--nio-executor": options.nioExecutor = true
+            case "--python": options.python = try value(flag)
+            case "--grpcio-script": options.grpcioScript = try value(flag)
             case "-h", "--help": print(usage); exit(0)
             default: throw BenchError("unknown option \(flag)\n\(usage)")
             }
         }
+        if options.python == nil { options.paths.remove("e") } else if !arguments.contains("--paths") { options.paths.insert("e") }
         return options
     }
 }

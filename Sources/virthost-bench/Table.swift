@@ -28,7 +28,7 @@ func pad(_ s: String, _ width: Int, left: Bool = false) -> String {
 
 /// Prints the table: one block per operation, a row per path, ratios at p50 on the agent row.
 func printTable(_ rows: [Row], concurrency: [Int]) {
-    var header = [pad("operation", 14, left: true), pad("path", 12, left: true), pad("calls", 7),
+    var header = [pad("operation", 14, left: true), pad("path", 13, left: true), pad("calls", 7),
                   pad("p50", 8), pad("p99", 8), pad("max", 8)]
     header += concurrency.map { pad("/s @\($0)", 8) }
     header += [pad("cpu/call", 9), pad("srv cpu", 9), "  p50 ratios"]
@@ -39,7 +39,7 @@ func printTable(_ rows: [Row], concurrency: [Int]) {
     for row in rows {
         if row.operation != last && !last.isEmpty { print("") }
         last = row.operation
-        var cells = [pad(row.operation, 14, left: true), pad(row.path, 12, left: true)]
+        var cells = [pad(row.operation, 14, left: true), pad(row.path, 13, left: true)]
         if let s = row.sample {
             let h = s.histogram
             cells += [pad("\(s.calls)", 7),

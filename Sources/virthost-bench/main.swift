@@ -39,7 +39,7 @@ func run() async throws {
     var agent: AgentProcess?
     var client: VirtHostClient?
     var ttrpcClient: VirtHostClient?
-    if o.paths.contains("b") || o.paths.contains("t") {
+    if o.paths.contains("b") || o.paths.contains("t") || o.paths.contains("e") {
         let a = try AgentProcess(binDir: o.binDir, uri: o.uri)
         agent = a
         let c = try VirtHostClient(socketPath: a.socketPath, wire: .grpc)
@@ -60,6 +60,27 @@ func run() async throws {
     var agentCalls = 0
     let idleRSS = agent.flatMap { residentKiB($0.pid) }
     let peakRSS = PeakSampler(pid: agent?.pid)
+
+    // (e) runs first, in one Python process for all operations (it generates its stubs once).
+    var grpcio: [String: GrpcioResult] = [:]
+    var grpcioNote = "skipped"
+    if o.paths.contains("e"), let python = o.python, let agent {
+        if let script = o.grpcioScript ?? findGrpcioScript(binDir: o.binDir) {
+            do {
+                grpcio = try runGrpcio(
+                    python: python, script: script, socket: agent.socketPath, calls: o.calls,
+                    concurrency: o.concurrency, domain: domain, agentDomain: o.agentDomain, servers: agentServers)
+                for case .sample(let s, let rates) in grpcio.values {
+                    agentCalls += s.calls + (rates.count - 1) * o.calls + max(1, min(50, o.calls / 10))
+                }
+            } catch {
+                grpcioNote = "failed: \(error)"
+                FileHandle.standardError.write(Data("virthost-bench: grpcio: \(error)\n".utf8))
+            }
+        } else {
+            grpcioNote = "skipped: scripts/bench_grpcio.py not found (--grpcio-script)"
+        }
+    }
 
     func measureRow(_ op: Operation, _ path: String, _ body: Body?, calls: Int, servers: [Int32], note: String) async -> Row {
         guard let body else { return Row(operation: op.rawValue, path: path, note: note) }
@@ -109,6 +130,19 @@ func run() async throws {
                 agentCalls += o.calls * (1 + o.concurrency.filter { $0 != 1 }.count) + max(1, min(50, o.calls / 10))
             }
         }
+        if o.paths.contains("e") {
+            var row = Row(operation: op.rawValue, path: "e grpcio")
+            switch grpcio[op.key] {
+            case .sample(let sample, let rates)?:
+                row.sample = sample
+                row.throughput = rates
+            case .note(let note)?:
+                row.note = note == "skipped" ? skip : note
+            case nil:
+                row.note = grpcioNote
+            }
+            block["e"] = row
+        }
         if o.paths.contains("c") {
             let args = virshArguments(op, uri: o.uri, domain: domain, agentDomain: o.agentDomain)
             block["c"] = o.virshCalls == 0
@@ -127,9 +161,16 @@ func run() async throws {
             var tRatios: [String] = []
             if let a = p50(block["a"]) { tRatios.append(String(format: "t/a %.2f", t / a)) }
             if let b = p50(block["b"]) { tRatios.append(String(format: "b/t %.1f", b / t)) }
+            if let c = p50(block["c"]) { tRatios.append(String(format: "c/t %.0f", c / t)) }
             block["t"]?.ratios = tRatios.joined(separator: ", ")
         }
-        rows += ["a", "b", "t", "c"].compactMap { block[$0] }
+        if let e = p50(block["e"]) {
+            var eRatios: [String] = []
+            if let b = p50(block["b"]) { eRatios.append(String(format: "e/b %.2f", e / b)) }
+            if let a = p50(block["a"]) { eRatios.append(String(format: "e/a %.1f", e / a)) }
+            block["e"]?.ratios = eRatios.joined(separator: ", ")
+        }
+        rows += ["a", "b", "t", "e", "c"].compactMap { block[$0] }
     }
     if let client, o.soak > 0 {
         print("soak: \(o.soak) host-version calls to the agent with 8 callers...")
@@ -142,7 +183,7 @@ func run() async throws {
     print("")
     printTable((echoRow.map { [$0] } ?? []) + rows, concurrency: o.concurrency)
     print("")
-    print("cpu/call: this process (+ virsh children); srv cpu: virthostd + libvirtd for b and t, libvirtd for a and c (10 ms ticks)")
+    print("cpu/call: this process (+ virsh children; the Python process for e); srv cpu: virthostd + libvirtd for b, t and e, libvirtd for a and c (10 ms ticks)")
     if o.paths.contains("a") {
         // What a bare virConnectListAllNetworks costs, next to the full listing of row a.
         let bare = try await measure(.sync { _ = try connection.listNetworks() }, calls: o.calls, workers: 1, servers: [])

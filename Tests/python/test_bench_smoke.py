@@ -7,6 +7,7 @@ import pathlib
 import re
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -20,9 +21,16 @@ def test_bench_prints_a_complete_table():
     if not bench.exists():
         pytest.skip(f"{bench} is missing: run swift build first")
     paths = "abcd" if shutil.which("virsh") else "abd"
+    # Path e (grpcio) when this Python can generate the stubs (the venv of make test can).
+    try:
+        import grpc_tools  # noqa: F401
+        paths += "e"
+        python = ["--python", sys.executable, "--grpcio-script", str(ROOT / "scripts" / "bench_grpcio.py")]
+    except ImportError:
+        python = []
     result = subprocess.run(
         [str(bench), "--connect", "test:///default", "--calls", "200", "--virsh-calls", "2",
-         "--concurrency", "1,8,64", "--paths", paths, "--bin-dir", str(BIN_DIR)],
+         "--concurrency", "1,8,64", "--paths", paths, "--bin-dir", str(BIN_DIR), *python],
         capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr + result.stdout
     out = result.stdout
@@ -37,6 +45,10 @@ def test_bench_prints_a_complete_table():
         if "c" in paths:
             assert re.search(rf"^{op}\s+c virsh\s+2\s", out, re.M), out
             assert "c/b" in agent.group(0), out
+        if "e" in paths:
+            assert re.search(rf"^{op}\s+e grpcio\s+200\s+\S+s\s.*e/b [\d.]+, e/a [\d.]+$", out, re.M), out
     assert re.search(r"^agent ping\s+b agent\s+skipped: no guest", out, re.M), out
+    if "e" in paths:
+        assert re.search(r"^agent ping\s+e grpcio\s+skipped: no guest", out, re.M), out
     assert "failed" not in out, out
     assert re.search(r"virthostd RSS: idle [\d.]+ MB, under load \(peak\) [\d.]+ MB, after \d+ calls [\d.]+ MB", out), out
