@@ -38,7 +38,9 @@ final class TTRPCServerConnection: ChannelInboundHandler, @unchecked Sendable {
     ) {
         self.channel = channel
         self.localPeer = localPeer
-        self.remotePeer = "unix:" + (stamped[stringValues: "virthost-peer-pid"].first(where: { _ in true }).map { "pid \($0)" } ?? "peer")
+        // A Unix client's socket has no name; who it is lives in `stamped`.
+        self.remotePeer = "unix:"
+
         self.stamped = stamped
         self.config = config
         self.listener = listener
@@ -132,7 +134,7 @@ final class TTRPCServerConnection: ChannelInboundHandler, @unchecked Sendable {
             return respond(id, .invalidArgument, "unmarshal request error: \(error)")
         }
         guard !draining else {
-            return respond(id, .unavailable, "the agent is shutting down and takes no new calls")
+            return respond(id, .unavailable, "the server is shutting down and takes no new calls")
         }
         guard !request.service.isEmpty, !request.method.isEmpty else {
             return respond(id, .invalidArgument, "the request names no service or method")
