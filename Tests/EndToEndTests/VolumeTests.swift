@@ -10,6 +10,36 @@ import VirtHostClient
 @Suite(.serialized, .enabled(if: TestBed.shouldRun, "needs root, libvirtd and the test guest; make test sets them up"))
 struct VolumeTests {
     /// A running dir pool of this run, removed afterwards with its folder.
+    /// Starts a 64 MiB upload, sends 8 MiB and gives up (the request stream
+    /// fails): the call must fail and the volume must be gone soon after.
+    static func expectAbandonedUploadLeavesNothing(_ client: VirtHostClient, pool: String, target: String) async throws {
+        struct ClientGaveUp: Error {}
+        let chunk = Data(repeating: 0x5A, count: 1 << 20)
+        do {
+            _ = try await client.call {
+                try await client.storage.uploadVolume(requestProducer: { writer in
+                    try await writer.write(.with {
+                        $0.header = .with {
+                            $0.volume = .volume(pool: pool, name: "dropped.raw")
+                            $0.length = 64 << 20
+                            $0.create = true
+                        }
+                    })
+                    for _ in 0..<8 { try await writer.write(.with { $0.chunk = chunk }) }
+                    throw ClientGaveUp()
+                })
+            }
+            Issue.record("an upload whose client gave up succeeded (\(client.wire))")
+        } catch {}
+        var gone = false
+        for _ in 0..<50 where !gone {
+            gone = try await !client.listVolumes(pool: pool).contains { $0.name == "dropped.raw" }
+                && !FileManager.default.fileExists(atPath: "\(target)/dropped.raw")
+            if !gone { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(gone, "the volume of an upload cut off by its client is still there (\(client.wire))")
+    }
+
     static func withDirPool(_ agent: AgentProcess, _ body: (String, String, PoolJanitor) async throws -> Void) async throws {
         try await StorageBed.withPools { janitor in
             let name = janitor.pool("vols")
@@ -152,31 +182,7 @@ struct VolumeTests {
             }
             #expect(!FileManager.default.fileExists(atPath: "\(work)/missing.bin"))
             // The client gives up midway.
-            let chunk = Data(repeating: 0x5A, count: 1 << 20)
-            struct ClientGaveUp: Error {}
-            do {
-                _ = try await client.call {
-                    try await client.storage.uploadVolume(requestProducer: { writer in
-                        try await writer.write(.with {
-                            $0.header = .with {
-                                $0.volume = .volume(pool: pool, name: "dropped.raw")
-                                $0.length = 64 << 20
-                                $0.create = true
-                            }
-                        })
-                        for _ in 0..<8 { try await writer.write(.with { $0.chunk = chunk }) }
-                        throw ClientGaveUp()
-                    })
-                }
-                Issue.record("a ttrpc upload whose client gave up succeeded")
-            } catch {}
-            var gone = false
-            for _ in 0..<50 where !gone {
-                gone = try await !client.listVolumes(pool: pool).contains { $0.name == "dropped.raw" }
-                    && !FileManager.default.fileExists(atPath: "\(target)/dropped.raw")
-                if !gone { try await Task.sleep(for: .milliseconds(100)) }
-            }
-            #expect(gone, "the volume of a ttrpc upload cut off by its client is still there")
+            try await Self.expectAbandonedUploadLeavesNothing(client, pool: pool, target: target)
             // Networks read the same over both wires.
             #expect(try await client.listNetworks().map(\.name) == (try await agent.client.listNetworks().map(\.name)))
         }
@@ -218,23 +224,7 @@ struct VolumeTests {
             #expect(!FileManager.default.fileExists(atPath: "\(target)/short.raw"))
 
             // The client goes away midway (its request stream fails).
-            struct ClientGaveUp: Error {}
-            do {
-                _ = try await client.call {
-                    try await client.storage.uploadVolume(requestProducer: { writer in
-                        try await writer.write(header("dropped.raw"))
-                        for _ in 0..<8 { try await writer.write(.with { $0.chunk = chunk }) }
-                        throw ClientGaveUp()
-                    })
-                }
-                Issue.record("an upload whose client gave up succeeded")
-            } catch {}
-            var gone = false
-            for _ in 0..<50 where !gone {
-                gone = try await !volumeExists("dropped.raw") && !FileManager.default.fileExists(atPath: "\(target)/dropped.raw")
-                if !gone { try await Task.sleep(for: .milliseconds(100)) }
-            }
-            #expect(gone, "the volume of an upload cut off by its client is still there")
+            try await Self.expectAbandonedUploadLeavesNothing(client, pool: pool, target: target)
 
             // Every byte arrives but the sha256 is not the announced one.
             let wrong = String(repeating: "0", count: 64)
