@@ -20,6 +20,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$here/guest-xml.sh"
 URI=qemu:///system
 id=$$
 name=vhb-$id
@@ -65,48 +66,7 @@ mkdir -p -m 0755 "$dir"
 install -m 0644 "${img[0]}" "$dir/vmlinuz"
 install -m 0644 "${img[1]}" "$dir/initramfs.img"
 
-cat >"$dir/network.xml" <<EOF
-<network>
-  <name>$name</name>
-  <bridge name='$bridge' stp='off' delay='0'/>
-</network>
-EOF
-
-cat >"$dir/domain.xml" <<EOF
-<domain type='qemu'>
-  <name>$name</name>
-  <memory unit='MiB'>256</memory>
-  <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-    <kernel>$dir/vmlinuz</kernel>
-    <initrd>$dir/initramfs.img</initrd>
-    <cmdline>console=ttyS0 panic=-1</cmdline>
-  </os>
-  <features>
-    <acpi/>
-    <apic/>
-  </features>
-  <clock offset='utc'/>
-  <on_poweroff>destroy</on_poweroff>
-  <on_reboot>destroy</on_reboot>
-  <on_crash>destroy</on_crash>
-  <devices>
-    <serial type='file'>
-      <source path='$dir/console.log'/>
-      <target port='0'/>
-    </serial>
-    <channel type='unix'>
-      <target type='virtio' name='org.qemu.guest_agent.0'/>
-    </channel>
-    <interface type='network'>
-      <source network='$name'/>
-      <mac address='$mac'/>
-      <model type='virtio'/>
-    </interface>
-  </devices>
-</domain>
-EOF
+write_guest_xml "$dir" "$name" "$bridge" "$mac"
 
 v net-define "$dir/network.xml" >/dev/null; made_net=1
 v net-start "$name" >/dev/null

@@ -20,6 +20,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$here/guest-xml.sh"
 URI=qemu:///system
 id=$$
 name=vht-smoke-$id
@@ -80,54 +81,7 @@ install -m 0644 "${img[0]}" "$dir/vmlinuz"
 install -m 0644 "${img[1]}" "$dir/initramfs.img"
 truncate -s 64M "$dir/disk1.raw"
 
-# Isolated: no <forward>, and no <ip> either, so libvirt runs no dnsmasq and
-# adds no firewall rules: a bare bridge.
-cat >"$dir/network.xml" <<EOF
-<network>
-  <name>$name</name>
-  <bridge name='$bridge' stp='off' delay='0'/>
-</network>
-EOF
-
-# TCG (KVM hangs here), ACPI+APIC for PCI hotplug, direct kernel boot.
-# panic=-1 + on_reboot=destroy: a guest whose /init dies stops at once
-# instead of hanging until the agent wait times out.
-cat >"$dir/domain.xml" <<EOF
-<domain type='qemu'>
-  <name>$name</name>
-  <memory unit='MiB'>256</memory>
-  <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-    <kernel>$dir/vmlinuz</kernel>
-    <initrd>$dir/initramfs.img</initrd>
-    <cmdline>console=ttyS0 panic=-1</cmdline>
-  </os>
-  <features>
-    <acpi/>
-    <apic/>
-  </features>
-  <clock offset='utc'/>
-  <on_poweroff>destroy</on_poweroff>
-  <on_reboot>destroy</on_reboot>
-  <on_crash>destroy</on_crash>
-  <devices>
-    <serial type='file'>
-      <source path='$dir/console.log'/>
-      <target port='0'/>
-    </serial>
-    <channel type='unix'>
-      <target type='virtio' name='org.qemu.guest_agent.0'/>
-    </channel>
-    <interface type='network'>
-      <source network='$name'/>
-      <mac address='$mac1'/>
-      <target dev='$tap1'/>
-      <model type='virtio'/>
-    </interface>
-  </devices>
-</domain>
-EOF
+write_guest_xml "$dir" "$name" "$bridge" "$mac1" "$tap1"
 
 v net-define "$dir/network.xml" >/dev/null; made_net=1
 v net-start "$name" >/dev/null
