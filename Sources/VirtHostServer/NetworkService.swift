@@ -260,9 +260,9 @@ struct NetworkService: Virthost_V1_NetworkService.SimpleServiceProtocol {
 
     /// The Network message with its definition read back as a spec.
     static func message(_ network: Libvirt.Network) throws -> Virthost_V1_Network {
-        let xml = try network.xml()
-        var message = try Virthost_V1_Network(network, xml: xml)
-        message.spec = try NetworkSpecXML.spec(fromXML: xml)
+        let parsed = try XMLReader(try network.xml())
+        var message = try Virthost_V1_Network(network, parsed: parsed)
+        message.spec = try NetworkSpecXML.spec(from: parsed)
         return message
     }
 

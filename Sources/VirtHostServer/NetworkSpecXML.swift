@@ -329,7 +329,11 @@ enum NetworkSpecXML {
 
     /// A `<network>` document read back as a spec, as far as it maps onto one.
     static func spec(fromXML xml: String) throws -> Virthost_V1_NetworkSpec {
-        let reader = try XMLReader(xml)
+        try spec(from: try XMLReader(xml))
+    }
+
+    /// The spec from a document already parsed.
+    static func spec(from reader: XMLReader) throws -> Virthost_V1_NetworkSpec {
         var spec = Virthost_V1_NetworkSpec()
         spec.name = reader.string("/network/name") ?? ""
         spec.uuid = reader.string("/network/uuid") ?? ""

@@ -11,7 +11,11 @@ enum NetworkXML {
     }
 
     static func summary(_ xml: String) throws -> Summary {
-        let reader = try XMLReader(xml)
+        summary(try XMLReader(xml))
+    }
+
+    /// The summary from a document already parsed.
+    static func summary(_ reader: XMLReader) -> Summary {
         var summary = Summary()
         summary.bridge = reader.string("/network/bridge/@name") ?? ""
         let mode = reader.string("/network/forward/@mode")

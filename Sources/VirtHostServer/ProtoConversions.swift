@@ -28,13 +28,18 @@ extension Virthost_V1_Network {
     /// - Parameter xml: the network's XML when the caller already read it
     ///   (one libvirt round trip fewer).
     init(_ network: Libvirt.Network, xml: String? = nil) throws {
+        try self.init(network, parsed: try XMLReader(try xml ?? network.xml()))
+    }
+
+    /// - Parameter parsed: the network's XML, parsed once for this and the spec.
+    init(_ network: Libvirt.Network, parsed: XMLReader) throws {
         self.init()
         name = network.name
         uuid = try network.uuid()
         active = try network.isActive()
         persistent = try network.isPersistent()
         autostart = (try? network.autostart()) ?? false
-        let summary = try NetworkXML.summary(try xml ?? network.xml())
+        let summary = NetworkXML.summary(parsed)
         bridge = summary.bridge
         forwardMode = summary.forwardMode
         addresses = summary.addresses
