@@ -145,13 +145,14 @@ final class TTRPCServerConnection: ChannelInboundHandler, @unchecked Sendable {
         var metadata = Metadata()
         for (key, value) in request.metadata {
             let key = key.lowercased()
-            if key.isEmpty || key.hasPrefix(":") { continue }
+            // ttrpc's deadline is timeout_nano; a grpc-timeout entry would be a second one.
+            if key.isEmpty || key.hasPrefix(":") || key == "grpc-timeout" { continue }
             if let reserved = config.reservedMetadataPrefix, key.hasPrefix(reserved) { continue }
             metadata.addString(value, forKey: key)
         }
         metadata.add(contentsOf: stamped)
         if request.timeoutNano > 0 {
-            metadata.replaceOrAddString(TTRPCTimeouts.grpcTimeout(nanoseconds: request.timeoutNano), forKey: "grpc-timeout")
+            metadata.replaceOrAddString(TTRPCTimeouts.grpcTimeout(nanoseconds: request.timeoutNano), forKey: config.deadlineMetadataKey)
         }
         let loop = channel.eventLoop
         let stream = TTRPCServerStream(

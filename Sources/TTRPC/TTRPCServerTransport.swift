@@ -53,6 +53,11 @@ public final class TTRPCServerTransport: ServerTransport, Sendable {
         /// Metadata keys with this prefix a client sends are dropped (the
         /// server's own, stamped by ``connectionMetadata``).
         public var reservedMetadataPrefix: String?
+        /// The metadata key the request's `timeout_nano` is passed under, as
+        /// a `grpc-timeout` value. Under `grpc-timeout` itself grpc-swift
+        /// times the call too; the transport ends a call at its deadline
+        /// either way.
+        public var deadlineMetadataKey = "grpc-timeout"
         /// Run each call's task on its connection's event loop rather than
         /// the shared pool: fewer thread wake-ups per call (reads, the
         /// handler and the reply on one thread), less spread over cores.

@@ -131,6 +131,7 @@ public final class Agent: Service, Sendable {
             var config = TTRPCServerTransport.Config()
             config.maxFrameBytes = min(TTRPCFrame.maxDataLength, configuration.limits.maxMessageBytes + 4096)
             config.reservedMetadataPrefix = PeerIdentity.prefix
+            config.deadlineMetadataKey = PeerIdentity.timeoutKey
             config.connectionMetadata = { channel in stamper.identify(channel).map { $0.metadata } }
             let address: TTRPCServerTransport.Address = configuration.inheritedSockets[path].map {
                 .listeningSocket($0, path: path)

@@ -60,14 +60,21 @@ struct AccessInterceptor: ServerInterceptor {
         var response: StreamingServerResponse<Output>
         var wrapped = request
         do {
-            if let defaultDeadline, !request.metadata.contains(where: { $0.key == "grpc-timeout" }) {
-                // Tell the handler too, as a client's deadline would (the guest
-                // agent bridge turns it into libvirt's timeout).
-                let milliseconds = min(defaultDeadline.components.seconds * 1000 + defaultDeadline.components.attoseconds / 1_000_000_000_000_000, 99_999_999)
-                wrapped.metadata.addString("\(milliseconds)m", forKey: "grpc-timeout")
+            // The client's deadline (the transports pass it under
+            // PeerIdentity.timeoutKey, so that grpc-swift does not keep a
+            // Task.sleep per call for it), else the agent's default one.
+            let clientDeadline = request.metadata[stringValues: PeerIdentity.timeoutKey].first(where: { _ in true })
+                .flatMap(AgentWait.parseGRPCTimeout)
+            if let limit = clientDeadline ?? defaultDeadline {
+                // Tell the handler as grpc-swift would (the guest agent bridge
+                // turns it into libvirt's timeout).
+                let milliseconds = min(limit.components.seconds * 1000 + limit.components.attoseconds / 1_000_000_000_000_000, 99_999_999)
+                wrapped.metadata.removeAllValues(forKey: PeerIdentity.timeoutKey)
+                wrapped.metadata.replaceOrAddString("\(max(milliseconds, 1))m", forKey: "grpc-timeout")
                 let request = wrapped
+                let what = clientDeadline == nil ? "the agent's default deadline of \(limit)" : "the call's deadline of \(limit)"
                 response = try await withoutActuallyEscaping(next) { next in
-                    try await Self.withDeadline(defaultDeadline) { try await next(request, context) }
+                    try await Self.withDeadline(limit, what: what) { try await next(request, context) }
                 }
             } else {
                 response = try await next(wrapped, context)
@@ -117,7 +124,9 @@ struct AccessInterceptor: ServerInterceptor {
     /// cancels it and not the call's own task (which still has to write the
     /// status); the timer is ``DeadlineSweeper``'s: no NIO scheduled task or
     /// `Task.sleep` per call (both cost wake-ups or memory, BENCHMARKS.md).
-    static func withDeadline<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    static func withDeadline<T: Sendable>(
+        _ limit: Duration, what: String? = nil, _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
         let canceller = TaskCanceller()
         let registration = DeadlineSweeper.shared.register(deadline: .now + limit) { canceller.cancel() }
         defer { DeadlineSweeper.shared.cancel(registration) }
@@ -128,7 +137,8 @@ struct AccessInterceptor: ServerInterceptor {
             }
         } catch {
             if canceller.hasFired {
-                throw RPCError(code: .deadlineExceeded, message: "the call took longer than the agent's default deadline of \(limit)")
+                throw RPCError(
+                    code: .deadlineExceeded, message: "the call took longer than \(what ?? "the agent's default deadline of \(limit)")")
             }
             throw error
         }

@@ -26,6 +26,11 @@ public struct PeerIdentity: Sendable, Equatable, CustomStringConvertible {
     static let pidKey = "virthost-peer-pid"
     static let groupsKey = "virthost-peer-groups"
     static let connectionKey = "virthost-peer-connection"
+    /// The client's deadline, moved here from `grpc-timeout` by the transports:
+    /// grpc-swift would time it with a `Task.sleep` per call, which stays
+    /// queued (and its memory held) until the deadline even when the call
+    /// ended long before; the AccessInterceptor times it instead.
+    static let timeoutKey = "virthost-peer-timeout"
 
     /// Reads the identity the transport put into the request's metadata.
     init?(metadata: Metadata) {
@@ -181,6 +186,10 @@ final class PeerHeaderHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         let spoofed = headers.headers.compactMap { $0.name.hasPrefix(PeerIdentity.prefix) ? $0.name : nil }
         for name in Set(spoofed) { headers.headers.remove(name: name) }
+        if headers.headers.contains(name: ":path"), let timeout = headers.headers.first(name: "grpc-timeout") {
+            headers.headers.remove(name: "grpc-timeout")
+            headers.headers.add(name: PeerIdentity.timeoutKey, value: timeout)
+        }
         if let peer, headers.headers.contains(name: ":path") {  // request headers, not trailers
             headers.headers.add(name: PeerIdentity.uidKey, value: String(peer.uid))
             headers.headers.add(name: PeerIdentity.gidKey, value: String(peer.gid))
