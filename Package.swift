@@ -52,7 +52,7 @@ let package = Package(
         // Swift binding over the C API; knows nothing about gRPC.
         .target(
             name: "Libvirt",
-            dependencies: ["CLibvirt"]
+            dependencies: ["CLibvirt", "CVirtHostSys"]
         ),
         // Generated protobuf and gRPC code only: `make generate` rewrites it.
         .target(

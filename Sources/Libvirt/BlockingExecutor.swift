@@ -1,3 +1,4 @@
+import CVirtHostSys
 import Foundation
 
 /// A fixed set of threads for blocking libvirt calls.
@@ -18,8 +19,11 @@ public final class BlockingExecutor: @unchecked Sendable {
     public init(threads: Int, name: String = "libvirt") {
         precondition(threads > 0, "BlockingExecutor needs at least one thread")
         for index in 0..<threads {
-            // Named from inside: on Linux a name set before start() is lost.
+            // Named from inside, for the kernel (top -H, perf) and Foundation:
+            // Foundation's setter alone sometimes left the kernel's name
+            // inherited from the thread that started it.
             let thread = Thread { [self] in
+                _ = virthost_set_thread_name("\(name)-\(index)")
                 Thread.current.name = "\(name)-\(index)"
                 self.work()
             }

@@ -10,4 +10,9 @@ struct virthost_ucred {
     uint32_t gid;
 };
 
+/// Sets the calling thread's name as the kernel shows it (`top -H`, perf,
+/// /proc/PID/task/TID/comm): at most 15 bytes are kept. pthread_setname_np
+/// is another _GNU_SOURCE declaration. Returns 0 or an errno value.
+int virthost_set_thread_name(const char *name);
+
 #endif
