@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # `make run`: serve the demo host (libvirt's in-process test driver loaded from
-# packaging/demo/host.xml) on ./.run/virthost.sock, show the CLI talking to it,
-# and keep serving until Ctrl-C.
+# packaging/demo/host.xml) on ./.run/virthost.sock (gRPC) and
+# ./.run/virthost-ttrpc.sock (ttrpc), show the CLI talking to it, and keep
+# serving until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(cd "${1:?usage: run-demo.sh BIN_DIR}" && pwd)
 socket=.run/virthost.sock
+ttrpc=.run/virthost-ttrpc.sock
 mkdir -p .run
 if [ -S "$socket" ] && "$bin/virthost" --socket "$socket" host info >/dev/null 2>&1; then
     echo "run-demo: another agent already serves $socket; stop it first (Ctrl-C in its terminal)" >&2
@@ -13,7 +15,7 @@ if [ -S "$socket" ] && "$bin/virthost" --socket "$socket" host info >/dev/null 2
 fi
 
 "$bin/virthostd" --connect "test://$PWD/packaging/demo/host.xml" --socket "$PWD/$socket" \
-    --socket-mode 0600 --log-level notice &
+    --ttrpc-socket "$PWD/$ttrpc" --socket-mode 0600 --log-level notice &
 agent=$!
 trap 'kill -TERM $agent 2>/dev/null; wait $agent 2>/dev/null' INT TERM EXIT
 
@@ -37,6 +39,9 @@ echo
 show net list
 show domain list
 show --json pool list
+echo "\$ virthost --transport ttrpc --socket $ttrpc host info     # the same services over ttrpc"
+"$bin/virthost" --transport ttrpc --socket "$ttrpc" host info
+echo
 cat <<TXT
 Try more from another terminal:
   export PATH="$bin:\$PATH"
@@ -45,7 +50,8 @@ Try more from another terminal:
   virthost --socket $socket iface list web-1
   virthost --socket $socket disk list db-1
   virthost --socket $socket vol list demo-images
+  virthost --transport ttrpc --socket $ttrpc events      # Ctrl-C ends it
 
-Ctrl-C stops the agent and removes the socket.
+Ctrl-C stops the agent and removes the sockets.
 TXT
 wait $agent
