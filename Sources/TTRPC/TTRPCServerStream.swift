@@ -90,12 +90,13 @@ final class TTRPCServerStream: @unchecked Sendable {
 
     /// The connection closed: nothing can be answered; stop the handler.
     func peerGone() {
-        let (handle, task, inbound) = lock.withLock {
+        let (handle, task, inbound, deadline) = lock.withLock {
             cancelled = true
             finished = true
             defer { self.inbound = nil }
-            return (self.handle, self.task, self.inbound)
+            return (self.handle, self.task, self.inbound, self.deadline)
         }
+        deadline?.cancel()
         inbound?.finish(throwing: RPCError(code: .cancelled, message: "the client closed the connection"))
         handle?.cancel()
         task?.cancel()
