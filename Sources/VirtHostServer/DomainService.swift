@@ -12,7 +12,7 @@ struct DomainService: Virthost_V1_DomainService.SimpleServiceProtocol {
         let filter = try ListFilter(activeOnly: request.activeOnly, inactiveOnly: request.inactiveOnly)
         return try await hypervisor.run { connection in
             var response = Virthost_V1_ListDomainsResponse()
-            response.domains = try connection.listDomains(filter).map(Virthost_V1_Domain.init)
+            response.domains = try Listing.live(connection.listDomains(filter), Virthost_V1_Domain.init)
             return response
         }
     }

@@ -20,7 +20,7 @@ struct NetworkService: Virthost_V1_NetworkService.SimpleServiceProtocol {
         let filter = try ListFilter(activeOnly: request.activeOnly, inactiveOnly: request.inactiveOnly)
         return try await hypervisor.run { connection in
             var response = Virthost_V1_ListNetworksResponse()
-            response.networks = try connection.listNetworks(filter).map(Self.message)
+            response.networks = try Listing.live(connection.listNetworks(filter), Self.message)
             return response
         }
     }

@@ -10,7 +10,7 @@ extension StorageService {
         return try await hypervisor.run { connection in
             let pool = try connection.pool(.name(request.pool))
             var response = Virthost_V1_ListVolumesResponse()
-            response.volumes = try pool.listVolumes().map { try Virthost_V1_Volume($0, pool: pool.name) }
+            response.volumes = try Listing.live(pool.listVolumes()) { try Virthost_V1_Volume($0, pool: pool.name) }
             return response
         }
     }

@@ -15,7 +15,7 @@ struct StorageService: Virthost_V1_StorageService.SimpleServiceProtocol {
         let filter = try ListFilter(activeOnly: request.activeOnly, inactiveOnly: request.inactiveOnly)
         return try await hypervisor.run { connection in
             var response = Virthost_V1_ListPoolsResponse()
-            response.pools = try connection.listStoragePools(filter).map(Virthost_V1_Pool.described)
+            response.pools = try Listing.live(connection.listStoragePools(filter), Virthost_V1_Pool.described)
             return response
         }
     }
