@@ -189,7 +189,9 @@ import VirtHostClient
 
     @Test func gateWaitEndsAtTheDeadline() async throws {
         let gate = AgentGate(limit: 4)
-        let holder = Task { try await gate.run(key: "m", until: nil) { try await Task.sleep(for: .milliseconds(600)) } }
+        // The holder keeps the machine far longer than the deadline, so that
+        // "ended at the deadline" does not depend on how loaded the machine is.
+        let holder = Task { try await gate.run(key: "m", until: nil) { try await Task.sleep(for: .seconds(5)) } }
         try await Task.sleep(for: .milliseconds(50))
         let started = ContinuousClock.now
         do {
@@ -198,8 +200,9 @@ import VirtHostClient
             #expect(error.code == .deadlineExceeded)
         }
         let waited = ContinuousClock.now - started
-        #expect(waited >= .milliseconds(180) && waited < .milliseconds(500), "\(waited)")
-        try await holder.value
+        #expect(waited >= .milliseconds(180) && waited < .seconds(4), "\(waited)")
+        holder.cancel()
+        _ = try? await holder.value
         #expect(gate.counts == (0, 0))
     }
 
