@@ -49,21 +49,29 @@ def start_agent(path, *extra):
     assert binary.exists(), f"{binary} is missing: run swift build first"
     process = subprocess.Popen([str(binary), "--connect", DEMO_URI, "--socket", path, "--log-level", "warning",
                                 "--config", "/dev/null", *extra])
-    deadline = time.monotonic() + 30
+    try:
+        wait_for_socket(path, process)
+    except BaseException:
+        process.kill()
+        raise
+    return process
+
+
+def wait_for_socket(path, process, seconds=30):
+    """Returns once `path` accepts a connection; fails when virthostd exits or takes too long."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if os.path.exists(path):
-            probe = socket.socket(socket.AF_UNIX)
-            try:
-                probe.connect(path)
-                return process
-            except OSError:
-                pass
-            finally:
-                probe.close()
+        probe = socket.socket(socket.AF_UNIX)
+        try:
+            probe.connect(path)
+            return
+        except OSError:
+            pass
+        finally:
+            probe.close()
         assert process.poll() is None, "virthostd exited early"
         time.sleep(0.05)
-    process.kill()
-    pytest.fail("virthostd did not open its socket within 30 s")
+    pytest.fail(f"virthostd did not open {path} within {seconds} s")
 
 
 def stop_agent(process, path):

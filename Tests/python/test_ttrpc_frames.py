@@ -9,9 +9,7 @@ unknown message types are ignored (kept for later protocol versions); a
 frame cut off by the peer's close is dropped. After every case the agent must
 be alive and answer GetVersion on a fresh connection.
 """
-import shutil
 import socket
-import tempfile
 import threading
 import time
 
@@ -20,7 +18,7 @@ import pytest
 import ttrpc_wire
 from ttrpc_wire import CODES, DATA, FLAG_NO_DATA, FLAG_REMOTE_CLOSED, FLAG_REMOTE_OPEN, MAX_DATA, REQUEST, \
     RESPONSE, Closed, encode_request, field_bytes, field_varint, frame
-from test_ttrpc_interop import start_ttrpc_agent, stop_ttrpc_agent
+from test_ttrpc_interop import running_ttrpc_agent
 
 HOST = "virthost.v1.HostService"
 GET_VERSION = encode_request(HOST, "GetVersion")
@@ -28,17 +26,8 @@ GET_VERSION = encode_request(HOST, "GetVersion")
 
 @pytest.fixture(scope="module")
 def agent():
-    folder = tempfile.mkdtemp(prefix="vhu-ttrpcf-")
-    process, grpc_path, ttrpc_path = start_ttrpc_agent(folder)
-    try:
-        yield {"process": process, "ttrpc": ttrpc_path}
-    finally:
-        try:
-            stop_ttrpc_agent(process, grpc_path, ttrpc_path)
-        finally:
-            if process.poll() is None:
-                process.kill()
-            shutil.rmtree(folder, ignore_errors=True)
+    with running_ttrpc_agent("vhu-ttrpcf-") as running:
+        yield running
 
 
 @pytest.fixture(autouse=True)

@@ -7,12 +7,12 @@ the same results, the same error statuses, the same access control.
 Run by `make test`; as root under make a missing Go toolchain fails the test
 (CI must run it), elsewhere it skips.
 """
+import contextlib
 import hashlib
 import importlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,7 +27,7 @@ from grpc_status import rpc_status
 
 import ttrpc_wire
 from ttrpc_wire import CODES, TTRPCError
-from test_grpc_interop import DEMO_URI, ROOT, start_agent, stop_agent, stubs  # noqa: F401 (fixture)
+from test_grpc_interop import DEMO_URI, ROOT, start_agent, stop_agent, stubs, wait_for_socket  # noqa: F401 (fixture)
 
 NOBODY = 65534
 DEMO_NETWORKS = ["demo-bridged", "demo-isolated", "demo-nat", "demo-routed"]
@@ -36,22 +36,6 @@ NETWORKS = "virthost.v1.NetworkService"
 DOMAINS = "virthost.v1.DomainService"
 STORAGE = "virthost.v1.StorageService"
 EVENTS = "virthost.v1.EventService"
-
-
-def wait_for_socket(path, process, seconds=30):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        probe = socket.socket(socket.AF_UNIX)
-        try:
-            probe.connect(path)
-            return
-        except OSError:
-            pass
-        finally:
-            probe.close()
-        assert process.poll() is None, "virthostd exited early"
-        time.sleep(0.05)
-    pytest.fail(f"virthostd did not open {path} within {seconds} s")
 
 
 def start_ttrpc_agent(folder):
@@ -70,9 +54,10 @@ def stop_ttrpc_agent(process, grpc_path, ttrpc_path):
     assert not os.path.exists(ttrpc_path), "virthostd left its ttrpc socket behind"
 
 
-@pytest.fixture(scope="module")
-def agent():
-    folder = tempfile.mkdtemp(prefix="vhu-ttrpc-")
+@contextlib.contextmanager
+def running_ttrpc_agent(prefix):
+    """A ttrpc-serving agent in a fresh folder; stopped, checked and removed afterwards, also when it died."""
+    folder = tempfile.mkdtemp(prefix=prefix)
     process, grpc_path, ttrpc_path = start_ttrpc_agent(folder)
     try:
         yield {"process": process, "grpc": grpc_path, "ttrpc": ttrpc_path, "folder": folder}
@@ -83,6 +68,12 @@ def agent():
             if process.poll() is None:
                 process.kill()
             shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def agent():
+    with running_ttrpc_agent("vhu-ttrpc-") as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
