@@ -7,7 +7,7 @@ SWIFT ?= swift
 PYTHON_ENV := .cache/python
 DEBUG_BIN = $(shell $(SWIFT) build --show-bin-path)
 RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path)
-VERSION = $(shell sed -n 's/.*static let current = "\(.*\)".*/\1/p' Sources/VirtHostServer/AgentVersion.swift)
+VERSION = $(shell sed -n 's/.*static let current = "\(.*\)".*/\1/p' Sources/VirtHostServer/Daemon/DaemonVersion.swift)
 DEB = dist/virthost_$(VERSION)_$(shell dpkg --print-architecture).deb
 
 .PHONY: all build release run test test-swift test-python deps deps-hypervisor libvirtd guest \

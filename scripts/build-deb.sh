@@ -20,10 +20,10 @@ done
 started=$(date +%s)
 
 # One version everywhere: the agent, the CLI and the changelog.
-version=$(sed -n 's/.*static let current = "\(.*\)".*/\1/p' Sources/VirtHostServer/AgentVersion.swift)
+version=$(sed -n 's/.*static let current = "\(.*\)".*/\1/p' Sources/VirtHostServer/Daemon/DaemonVersion.swift)
 client_version=$(sed -n 's/.*static let current = "\(.*\)".*/\1/p' Sources/VirtHostCLI/VirtHostCommand.swift)
 changelog_version=$(dpkg-parsechangelog -l packaging/debian/changelog -S Version)
-[[ -n "$version" ]] || die "no version in Sources/VirtHostServer/AgentVersion.swift"
+[[ -n "$version" ]] || die "no version in Sources/VirtHostServer/Daemon/DaemonVersion.swift"
 [[ "$version" == "$client_version" ]] || die "agent $version and CLI $client_version versions differ"
 [[ "$version" == "$changelog_version" ]] || die "packaging/debian/changelog is at $changelog_version, the agent at $version"
 arch=$(dpkg --print-architecture)
