@@ -9,6 +9,9 @@ DEBUG_BIN = $(shell $(SWIFT) build --show-bin-path)
 RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path)
 VERSION = $(shell sed -n 's/.*static let current = "\(.*\)".*/\1/p' Sources/VirtHostServer/Daemon/DaemonVersion.swift)
 DEB = dist/virthost_$(VERSION)_$(shell dpkg --print-architecture).deb
+# Runs a command as a named phase; under make test (VIRTHOST_PHASE_TIMES set,
+# below) its time is recorded and printed at the end, otherwise it just runs.
+PHASE = scripts/phase-times.sh run
 
 .PHONY: all build release run test test-swift test-python deps deps-hypervisor libvirtd guest \
         generate clean-test-host clean help deb bench
@@ -28,7 +31,7 @@ deps:
 	@scripts/host-deps.sh
 
 deps-hypervisor:
-	@scripts/host-deps.sh --hypervisor
+	@$(PHASE) "deps install" scripts/host-deps.sh --hypervisor
 
 build: deps
 	$(SWIFT) build
@@ -46,35 +49,39 @@ run: release
 	@scripts/run-demo.sh "$(RELEASE_BIN)"
 
 libvirtd: deps-hypervisor
-	@scripts/start-libvirtd.sh
+	@$(PHASE) "libvirtd start" scripts/start-libvirtd.sh
 
 guest: deps-hypervisor
-	@scripts/build-guest.sh
+	@$(PHASE) "guest build" scripts/build-guest.sh
 
 $(PYTHON_ENV)/.ready: Makefile
-	@python3 -m venv $(PYTHON_ENV)
-	@$(PYTHON_ENV)/bin/pip install -q --disable-pip-version-check grpcio grpcio-tools grpcio-status pytest pyyaml
+	@$(PHASE) "python venv" python3 -m venv $(PYTHON_ENV)
+	@$(PHASE) "python venv" $(PYTHON_ENV)/bin/pip install -q --disable-pip-version-check grpcio grpcio-tools grpcio-status pytest pyyaml
 	@touch $@
 
 # Every test: the binding, the services over a socket, the CLI, the real
 # hypervisor (libvirtd + a TCG guest), and a Python grpcio client.
+# At the end (or when a phase fails) the time of each phase and the total.
+test: export VIRTHOST_PHASE_TIMES := $(CURDIR)/.cache/phase-times/$(shell date +%Y%m%d-%H%M%S.%N)
 test: deps-hypervisor libvirtd guest $(PYTHON_ENV)/.ready
-	$(SWIFT) build --build-tests
-	$(MAKE) --no-print-directory deb
+	$(PHASE) "swift build" $(SWIFT) build --build-tests
+	$(PHASE) deb $(MAKE) --no-print-directory deb
 	$(MAKE) --no-print-directory test-swift test-python VIRTHOST_DEB="$(CURDIR)/$(DEB)"
+	@scripts/phase-times.sh report
 
 # Unit and socket tests in parallel; end-to-end suites one at a time, since
 # each boots TCG guests on a 2-core machine.
+# Each line is a phase of make test's timing: $(PHASE) NAME env VAR=... COMMAND.
 test-swift:
-	VIRTHOST_BIN_DIR="$(DEBUG_BIN)" $(SWIFT) test --skip-build --skip EndToEndTests
+	$(PHASE) "unit tests" env VIRTHOST_BIN_DIR="$(DEBUG_BIN)" $(SWIFT) test --skip-build --skip EndToEndTests
 	# The service suites again, every call over the agent's ttrpc socket.
-	VIRTHOST_TRANSPORT=ttrpc VIRTHOST_BIN_DIR="$(DEBUG_BIN)" $(SWIFT) test --skip-build \
+	$(PHASE) "ttrpc pass" env VIRTHOST_TRANSPORT=ttrpc VIRTHOST_BIN_DIR="$(DEBUG_BIN)" $(SWIFT) test --skip-build \
 		--filter VirtHostServerTests --skip SoakTests
-	VIRTHOST_BIN_DIR="$(DEBUG_BIN)" VIRTHOST_GUEST_DIR="$(CURDIR)/.cache/guest" \
+	$(PHASE) "end-to-end" env VIRTHOST_BIN_DIR="$(DEBUG_BIN)" VIRTHOST_GUEST_DIR="$(CURDIR)/.cache/guest" \
 		$(SWIFT) test --skip-build --filter EndToEndTests --no-parallel
 
 test-python: $(PYTHON_ENV)/.ready
-	VIRTHOST_BIN_DIR="$(DEBUG_BIN)" VIRTHOST_DEB="$(VIRTHOST_DEB)" $(PYTHON_ENV)/bin/python -m pytest -q Tests/python
+	$(PHASE) python env VIRTHOST_BIN_DIR="$(DEBUG_BIN)" VIRTHOST_DEB="$(VIRTHOST_DEB)" $(PYTHON_ENV)/bin/python -m pytest -q Tests/python
 
 # The benchmark (BENCHMARKS.md): release build, test:///default, then
 # qemu:///system when libvirtd answers, with a TCG guest (vhb-PID, booted and
