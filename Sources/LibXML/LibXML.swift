@@ -155,15 +155,31 @@ public final class XMLElement: XMLNode, @unchecked Sendable {
         if let stringValue { self.stringValue = stringValue }
     }
 
+    /// A new element with attributes, set in the order given, children
+    /// (each parentless) and text, so a small tree reads as one expression:
+    /// `XMLElement(name: "source", attributes: [("network", name)])`.
+    public convenience init(
+        name: String, attributes: [(String, String)], children: [XMLElement] = [], stringValue: String? = nil
+    ) {
+        self.init(name: name, stringValue: stringValue)
+        for (key, value) in attributes { setAttribute(key, value) }
+        for child in children { addChild(child) }
+    }
+
     override init(node: xmlNodePtr, storage: XMLStorage) {
         super.init(node: node, storage: storage)
     }
 
+    /// Sets an attribute (replacing one of the same name); the value is escaped when written.
+    public func setAttribute(_ name: String, _ value: String) {
+        guard let node else { return }
+        withXMLChars(name) { name in withXMLChars(value) { _ = xmlSetProp(node, name, $0) } }
+    }
+
     /// Sets an attribute (replacing one of the same name).
     public func addAttribute(_ attribute: XMLNode) {
-        guard let node, let name = attribute.name else { return }
-        let value = attribute.stringValue ?? ""
-        withXMLChars(name) { name in withXMLChars(value) { _ = xmlSetProp(node, name, $0) } }
+        guard let name = attribute.name else { return }
+        setAttribute(name, attribute.stringValue ?? "")
     }
 
     /// Appends `child`, which must be parentless (a new element or a detached one).

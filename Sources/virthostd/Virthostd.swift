@@ -20,7 +20,7 @@ struct Virthostd: AsyncParsableCommand {
             /etc/virthost/virthostd.toml, when it exists); flags override it. SIGINT or \
             SIGTERM lets in-flight calls finish, then removes the socket.
             """,
-        version: "\(AgentVersion.current) (built against libvirt \(LibvirtRuntime.versionString(UInt64(virthost_libvirt_headers_version()))), "
+        version: "\(DaemonVersion.current) (built against libvirt \(LibvirtRuntime.versionString(UInt64(virthost_libvirt_headers_version()))), "
             + "running libvirt \(LibvirtRuntime.versionString(LibvirtRuntime.libraryVersion)))")
 
     static let defaultConfigPath = "/etc/virthost/virthostd.toml"
@@ -73,20 +73,20 @@ struct Virthostd: AsyncParsableCommand {
         if let path = config ?? (FileManager.default.fileExists(atPath: Self.defaultConfigPath) ? Self.defaultConfigPath : nil) {
             settings = try DaemonConfiguration.load(path: path)
         }
-        if let connect { settings.agent.libvirtURI = connect }
-        if let socket { settings.agent.socketPath = socket }
+        if let connect { settings.daemon.libvirtURI = connect }
+        if let socket { settings.daemon.socketPath = socket }
         if let socketMode {
             guard let mode = mode_t(socketMode, radix: 8), mode <= 0o777 else {
                 throw ValidationError("--socket-mode must be an octal mode like 0660")
             }
-            settings.agent.socketMode = mode
+            settings.daemon.socketMode = mode
         }
         if let socketGroup {
-            settings.agent.socketGroup = socketGroup
+            settings.daemon.socketGroup = socketGroup
             settings.socketGroupExplicit = true
         }
-        if let readOnlySocket { settings.agent.readOnlySocketPath = readOnlySocket }
-        if let ttrpcSocket { settings.agent.ttrpcSocketPath = ttrpcSocket.isEmpty ? nil : ttrpcSocket }
+        if let readOnlySocket { settings.daemon.readOnlySocketPath = readOnlySocket }
+        if let ttrpcSocket { settings.daemon.ttrpcSocketPath = ttrpcSocket.isEmpty ? nil : ttrpcSocket }
         if let logLevel {
             guard Logger.Level(rawValue: logLevel) != nil else {
                 throw ValidationError("--log-level must be one of: \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -95,7 +95,7 @@ struct Virthostd: AsyncParsableCommand {
         }
         if let libvirtThreads {
             guard (1...256).contains(libvirtThreads) else { throw ValidationError("--libvirt-threads must be 1-256") }
-            settings.agent.libvirtThreads = libvirtThreads
+            settings.daemon.libvirtThreads = libvirtThreads
         }
         if let shutdownGrace {
             guard shutdownGrace >= 0 else { throw ValidationError("--shutdown-grace must not be negative") }
@@ -104,7 +104,7 @@ struct Virthostd: AsyncParsableCommand {
         if !agentAllow.isEmpty { settings.guestAgentPolicy.allow = agentAllow }
         if !agentDeny.isEmpty { settings.guestAgentPolicy.deny = agentDeny }
         if let problem = settings.guestAgentPolicy.problems().first { throw ValidationError(problem) }
-        settings.agent.agentPolicy = settings.guestAgentPolicy
+        settings.daemon.guestAgentPolicy = settings.guestAgentPolicy
         if let metricsAddress {
             guard metricsAddress.isEmpty || MetricsEndpoint(metricsAddress) != nil else {
                 throw ValidationError("--metrics-address: \(MetricsEndpoint.expectation)")
@@ -112,13 +112,13 @@ struct Virthostd: AsyncParsableCommand {
             settings.metricsAddress = metricsAddress.isEmpty ? nil : MetricsEndpoint(metricsAddress)
         }
         if settings.metricsAddress != nil {
-            settings.agent.metrics = AgentMetrics(libvirtLibrary: LibvirtRuntime.versionString(LibvirtRuntime.libraryVersion))
+            settings.daemon.metrics = DaemonMetrics(libvirtLibrary: LibvirtRuntime.versionString(LibvirtRuntime.libraryVersion))
         }
         // Sockets systemd passed (virthostd.socket) replace binding our own.
-        try SocketActivation.adopt(into: &settings.agent)
+        try SocketActivation.adopt(into: &settings.daemon)
         // The default group only applies where it exists; a named one must.
         if !settings.socketGroupExplicit {
-            settings.agent.socketGroup = getgrnam("virthost") != nil ? "virthost" : nil
+            settings.daemon.socketGroup = getgrnam("virthost") != nil ? "virthost" : nil
         }
         return settings
     }
@@ -132,7 +132,7 @@ struct Virthostd: AsyncParsableCommand {
             throw ExitCode(78)  // EX_CONFIG
         }
         if checkConfig {
-            let a = settings.agent
+            let a = settings.daemon
             print("""
                 connect: \(a.libvirtURI)
                 socket: \(a.socketPath) mode \(String(a.socketMode, radix: 8)) group \(a.socketGroup ?? "-")
@@ -159,19 +159,19 @@ struct Virthostd: AsyncParsableCommand {
         }
         let logger = Logger(label: "virthostd")
         // Under systemd (Type=notify), READY=1 once every socket accepts calls.
-        let agent = Agent(configuration: settings.agent, logger: logger, onReady: { _ in SystemdNotify.ready() })
+        let daemon = Daemon(configuration: settings.daemon, logger: logger, onReady: { _ in SystemdNotify.ready() })
         do {
             // Fail at start, not at the first call, when libvirt is unreachable.
-            try await agent.hypervisor.connect()
+            try await daemon.hypervisor.connect()
         } catch {
-            logger.critical("cannot connect to libvirt", metadata: ["uri": "\(settings.agent.libvirtURI)", "error": "\(error)"])
+            logger.critical("cannot connect to libvirt", metadata: ["uri": "\(settings.daemon.libvirtURI)", "error": "\(error)"])
             throw ExitCode(2)
         }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: agent, successTerminationBehavior: .gracefullyShutdownGroup)
+            .init(service: daemon, successTerminationBehavior: .gracefullyShutdownGroup)
         ]
-        if let endpoint = settings.metricsAddress, let metrics = settings.agent.metrics {
-            services.append(.init(service: MetricsServer(endpoint: endpoint, metrics: metrics, hypervisor: agent.hypervisor, logger: logger)))
+        if let endpoint = settings.metricsAddress, let metrics = settings.daemon.metrics {
+            services.append(.init(service: MetricsServer(endpoint: endpoint, metrics: metrics, hypervisor: daemon.hypervisor, logger: logger)))
         }
         var group = ServiceGroupConfiguration(
             services: services,

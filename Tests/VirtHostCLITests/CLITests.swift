@@ -166,8 +166,8 @@ enum CLIHarness {
         let (ready, continuation) = AsyncStream<Void>.makeStream()
         var logger = Logger(label: "cli-test-agent")
         logger.logLevel = .warning
-        let agent = Agent(
-            configuration: AgentConfiguration(libvirtURI: demoURI, socketPath: path, socketMode: 0o600),
+        let agent = Daemon(
+            configuration: DaemonSettings(libvirtURI: demoURI, socketPath: path, socketMode: 0o600),
             logger: logger, onReady: { _ in continuation.yield() })
         let group = ServiceGroup(services: [agent], logger: logger)
         let server = Task { try await group.run() }

@@ -36,11 +36,11 @@ import VirtHostClient
     }
 
     @Test func readOnlySocketServesReadsAndRefusesChanges() async throws {
-        let folder = try AgentHarness.temporaryFolder()
+        let folder = try DaemonHarness.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        var configuration = AgentConfiguration(libvirtURI: AgentHarness.demoURI, socketPath: folder + "/rw.sock", socketMode: 0o600)
+        var configuration = DaemonSettings(libvirtURI: DaemonHarness.demoURI, socketPath: folder + "/rw.sock", socketMode: 0o600)
         configuration.readOnlySocketPath = folder + "/ro.sock"
-        try await AgentHarness.withAgent(configuration: configuration) { _, _ in
+        try await DaemonHarness.withAgent(configuration: configuration) { _, _ in
             let readOnly = try VirtHostClient(socketPath: folder + "/ro.sock", wire: .grpc)
             defer { readOnly.close() }
             #expect(try await readOnly.listNetworks().count == 4)
@@ -56,11 +56,11 @@ import VirtHostClient
     }
 
     @Test func concurrencyLimitAnswersResourceExhausted() async throws {
-        let folder = try AgentHarness.temporaryFolder()
+        let folder = try DaemonHarness.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        var configuration = AgentConfiguration(libvirtURI: AgentHarness.demoURI, socketPath: folder + "/a.sock", socketMode: 0o600)
+        var configuration = DaemonSettings(libvirtURI: DaemonHarness.demoURI, socketPath: folder + "/a.sock", socketMode: 0o600)
         configuration.limits.maxConcurrentCalls = 2
-        try await AgentHarness.withAgent(configuration: configuration) { client, _ in
+        try await DaemonHarness.withAgent(configuration: configuration) { client, _ in
             // Two watch streams hold both slots; nothing else runs meanwhile.
             let watchers = (0..<2).map { _ in Task { try await client.watchEvents { _ in } } }
             defer { watchers.forEach { $0.cancel() } }
@@ -85,11 +85,11 @@ import VirtHostClient
     }
 
     @Test func oversizedMessagesAreRefused() async throws {
-        let folder = try AgentHarness.temporaryFolder()
+        let folder = try DaemonHarness.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        var configuration = AgentConfiguration(libvirtURI: AgentHarness.demoURI, socketPath: folder + "/a.sock", socketMode: 0o600)
+        var configuration = DaemonSettings(libvirtURI: DaemonHarness.demoURI, socketPath: folder + "/a.sock", socketMode: 0o600)
         configuration.limits.maxMessageBytes = 64 * 1024
-        try await AgentHarness.withAgent(configuration: configuration) { client, _ in
+        try await DaemonHarness.withAgent(configuration: configuration) { client, _ in
             let huge = "<domain>" + String(repeating: "x", count: 100_000) + "</domain>"
             do {
                 _ = try await client.defineDomain(xml: huge)
@@ -105,7 +105,7 @@ import VirtHostClient
     /// accepts and never answers) gets DEADLINE_EXCEEDED at the default
     /// deadline, and the agent goes on serving.
     @Test func defaultDeadlineAnswersAStuckCall() async throws {
-        let folder = try AgentHarness.temporaryFolder()
+        let folder = try DaemonHarness.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let silent = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(silent) }
@@ -116,17 +116,17 @@ import VirtHostClient
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(silent, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
         #expect(bound == 0 && listen(silent, 8) == 0)
-        var configuration = AgentConfiguration(
+        var configuration = DaemonSettings(
             libvirtURI: "qemu+unix:///system?socket=\(folder)/mute.sock", socketPath: folder + "/a.sock", socketMode: 0o600)
         configuration.limits.defaultDeadlineSeconds = 0.5
-        try await AgentHarness.withAgent(configuration: configuration) { client, _ in
+        try await DaemonHarness.withAgent(configuration: configuration) { client, _ in
             let started = ContinuousClock.now
-            let error = await AgentHarness.error { _ = try await client.listNetworks() }
+            let error = await DaemonHarness.error { _ = try await client.listNetworks() }
             let took = ContinuousClock.now - started
             #expect(error?.code == .deadlineExceeded)
             #expect(error?.message.contains("default deadline") == true)
             #expect(took >= .milliseconds(450) && took < .seconds(3))
-            let again = await AgentHarness.error { _ = try await client.listDomains() }
+            let again = await DaemonHarness.error { _ = try await client.listDomains() }
             #expect(again?.code == .deadlineExceeded)
         }
     }
@@ -139,7 +139,8 @@ import VirtHostClient
                 return 1
             }
             Issue.record("the deadline did not fire")
-        } catch let error as RPCError {
+        } catch let convertible as any RPCErrorConvertible {
+            let error = RPCError(convertible)
             #expect(error.code == .deadlineExceeded)
         }
         #expect(ContinuousClock.now - started < .seconds(2))

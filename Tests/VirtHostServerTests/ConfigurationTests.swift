@@ -5,18 +5,18 @@ import Testing
 /// virthostd.toml: the shipped file, the TOML reader, and clear errors.
 @Suite struct ConfigurationTests {
     @Test func theShippedFileParsesToTheDefaults() throws {
-        let path = AgentHarness.repoRoot.appendingPathComponent("packaging/virthostd.toml").path
+        let path = DaemonHarness.repoRoot.appendingPathComponent("packaging/virthostd.toml").path
         let config = try DaemonConfiguration.load(path: path)
-        let defaults = AgentConfiguration()
-        #expect(config.agent.libvirtURI == defaults.libvirtURI)
-        #expect(config.agent.socketPath == defaults.socketPath)
-        #expect(config.agent.socketMode == 0o660)
-        #expect(config.agent.socketGroup == "virthost")
-        #expect(config.agent.readOnlySocketPath == nil)
-        #expect(config.agent.access == AccessPolicy())
-        #expect(config.agent.limits == CallLimits())
-        #expect(config.agent.eventBuffer == defaults.eventBuffer)
-        #expect(config.guestAgentPolicy == AgentCommandPolicy())
+        let defaults = DaemonSettings()
+        #expect(config.daemon.libvirtURI == defaults.libvirtURI)
+        #expect(config.daemon.socketPath == defaults.socketPath)
+        #expect(config.daemon.socketMode == 0o660)
+        #expect(config.daemon.socketGroup == "virthost")
+        #expect(config.daemon.readOnlySocketPath == nil)
+        #expect(config.daemon.access == AccessPolicy())
+        #expect(config.daemon.limits == CallLimits())
+        #expect(config.daemon.eventBuffer == defaults.eventBuffer)
+        #expect(config.guestAgentPolicy == GuestAgentPolicy())
         #expect(config.logLevel == "info")
         #expect(config.shutdownGraceSeconds == 10)
     }
@@ -42,15 +42,15 @@ import Testing
             [guest_agent]
             deny = ["guest-exec*", "guest-file-open"]
             """)
-        #expect(config.agent.libvirtURI == "test:///default")
-        #expect(config.agent.libvirtThreads == 8)
-        #expect(config.agent.socketMode == 0o600)
-        #expect(config.agent.readOnlySocketPath == "/tmp/vhu-x/ro.sock")
-        #expect(config.agent.access.adminUIDs == [0, 1000])
-        #expect(config.agent.access.operatorGroups == [0])
-        #expect(config.agent.access.defaultRole == Role.none)
-        #expect(config.agent.limits.defaultDeadlineSeconds == 2.5)
-        #expect(config.agent.limits.maxMessageBytes == 65536)
+        #expect(config.daemon.libvirtURI == "test:///default")
+        #expect(config.daemon.libvirtThreads == 8)
+        #expect(config.daemon.socketMode == 0o600)
+        #expect(config.daemon.readOnlySocketPath == "/tmp/vhu-x/ro.sock")
+        #expect(config.daemon.access.adminUIDs == [0, 1000])
+        #expect(config.daemon.access.operatorGroups == [0])
+        #expect(config.daemon.access.defaultRole == Role.none)
+        #expect(config.daemon.limits.defaultDeadlineSeconds == 2.5)
+        #expect(config.daemon.limits.maxMessageBytes == 65536)
         #expect(config.guestAgentPolicy.deny == ["guest-exec*", "guest-file-open"])
     }
 

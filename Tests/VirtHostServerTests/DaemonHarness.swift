@@ -7,7 +7,7 @@ import VirtHostServer
 
 /// Runs a real agent on a temporary Unix socket in this process, with a client
 /// connected to it, and tears both down afterwards (also when the body throws).
-enum AgentHarness {
+enum DaemonHarness {
     /// The demo host of `make run`, loaded privately by libvirt's test driver.
     static var demoURI: String { "test://" + repoRoot.appendingPathComponent("packaging/demo/host.xml").path }
 
@@ -28,7 +28,7 @@ enum AgentHarness {
     ) async throws -> T {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let configuration = AgentConfiguration(libvirtURI: uri, socketPath: folder + "/agent.sock", socketMode: socketMode)
+        let configuration = DaemonSettings(libvirtURI: uri, socketPath: folder + "/agent.sock", socketMode: socketMode)
         return try await withAgent(configuration: configuration, body)
     }
 
@@ -36,7 +36,7 @@ enum AgentHarness {
     /// socket, or with `VIRTHOST_TRANSPORT=ttrpc` to a ttrpc socket the agent
     /// serves next to it (so any suite can run over either wire).
     static func withAgent<T: Sendable>(
-        configuration: AgentConfiguration, _ body: (VirtHostClient, String) async throws -> T
+        configuration: DaemonSettings, _ body: (VirtHostClient, String) async throws -> T
     ) async throws -> T {
         var configuration = configuration
         let path = configuration.socketPath
@@ -47,7 +47,7 @@ enum AgentHarness {
         let (ready, readyContinuation) = AsyncStream<Void>.makeStream()
         var logger = Logger(label: "test-agent")
         logger.logLevel = .warning
-        let agent = Agent(configuration: configuration, logger: logger, onReady: { _ in readyContinuation.yield() })
+        let agent = Daemon(configuration: configuration, logger: logger, onReady: { _ in readyContinuation.yield() })
         // The same lifecycle as virthostd: a ServiceGroup, stopped gracefully.
         let group = ServiceGroup(services: [agent], logger: logger)
         let server = Task { try await group.run() }

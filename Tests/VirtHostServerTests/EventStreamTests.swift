@@ -21,7 +21,7 @@ import VirtHostClient
     }
 
     @Test func domainAndNetworkLifecycleArriveInOrderAndResume() async throws {
-        try await AgentHarness.withAgent { client, _ in
+        try await DaemonHarness.withAgent { client, _ in
             let collected = Collected()
             // Start from the agent's current position: nothing after it is missed,
             // however late the watch call arrives.
@@ -61,7 +61,7 @@ import VirtHostClient
     }
 
     @Test func nameFilterAndBadKinds() async throws {
-        try await AgentHarness.withAgent { client, _ in
+        try await DaemonHarness.withAgent { client, _ in
             let collected = Collected()
             let now = try await client.health()
             let watcher = Task {

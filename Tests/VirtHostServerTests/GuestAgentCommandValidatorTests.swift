@@ -11,7 +11,7 @@ import VirtHostClient
 /// say NOT_FOUND), and for a machine of the test driver, which has no guest
 /// agent support, a well-formed command says UNIMPLEMENTED (libvirt's "not
 /// supported") while the malformed ones never get that far.
-@Suite struct AgentCommandValidationTests {
+@Suite struct GuestAgentCommandValidatorTests {
     @Test func corpusHasOverTwoHundredDistinctCommands() {
         let corpus = MalformedCommands.all
         #expect(corpus.count >= 200)
@@ -29,7 +29,7 @@ import VirtHostClient
     @Test func everyMalformedCommandIsRefusedWithAReason() {
         for entry in MalformedCommands.all {
             do {
-                let command = try AgentCommandValidator.validate(entry.bytes)
+                let command = try GuestAgentCommandValidator.validate(entry.bytes)
                 Issue.record("accepted (\(entry.kind)) \(entry.label): execute=\(command.execute)")
             } catch {
                 #expect(!error.message.isEmpty)
@@ -54,21 +54,21 @@ import VirtHostClient
             (#"{"execute":"guest-ping","arguments":{"a":{"a":1},"b":{"a":2}}}"#, "guest-ping"),  // same key, other objects
         ]
         for (json, execute) in valid {
-            let command = try AgentCommandValidator.validate(json)
+            let command = try GuestAgentCommandValidator.validate(json)
             #expect(command.execute == execute, "\(json)")
         }
         // The limits themselves are allowed.
-        let deepest = MalformedCommands.nested(depth: AgentCommandValidator.maxDepth, open: "[", close: "]")
-        #expect(throws: Never.self) { try AgentCommandValidator.validate(deepest) }
-        let largest = MalformedCommands.padded(to: AgentCommandValidator.maxBytes)
-        #expect(largest.utf8.count == AgentCommandValidator.maxBytes)
-        #expect(throws: Never.self) { try AgentCommandValidator.validate(largest) }
+        let deepest = MalformedCommands.nested(depth: GuestAgentCommandValidator.maxDepth, open: "[", close: "]")
+        #expect(throws: Never.self) { try GuestAgentCommandValidator.validate(deepest) }
+        let largest = MalformedCommands.padded(to: GuestAgentCommandValidator.maxBytes)
+        #expect(largest.utf8.count == GuestAgentCommandValidator.maxBytes)
+        #expect(throws: Never.self) { try GuestAgentCommandValidator.validate(largest) }
     }
 
     @Test func messagesSayWhatIsWrong() {
         func message(_ json: String) -> String {
             do {
-                _ = try AgentCommandValidator.validate(json)
+                _ = try GuestAgentCommandValidator.validate(json)
                 return "accepted"
             } catch {
                 return error.message
@@ -83,13 +83,13 @@ import VirtHostClient
         #expect(message(#"{"execute":"guest-ping","\u0065xecute":"guest-exec"}"#).contains("twice"))
         #expect(message(#"{"execute":"guest-ping","exec-oob":"x"}"#).contains("only \"execute\", \"arguments\" and \"id\""))
         #expect(message(MalformedCommands.nested(depth: 65, open: "[", close: "]")).contains("deeper than 64"))
-        #expect(message(MalformedCommands.padded(to: AgentCommandValidator.maxBytes + 1)).contains("limit is 1048576"))
+        #expect(message(MalformedCommands.padded(to: GuestAgentCommandValidator.maxBytes + 1)).contains("limit is 1048576"))
         #expect(message(#"{"execute":"guest-ping"} x"#).contains("after the JSON object"))
         #expect(message(#"{"execute":"guest-ping","arguments":{"a":"\u0000"}}"#).contains("NUL"))
         #expect(message(#"{"execute":"guest-ping","arguments":{"a":"\ud800"}}"#).contains("surrogate"))
         #expect(message(#"{"execute":"guest ping"}"#).contains("not a command name"))
         do {
-            _ = try AgentCommandValidator.validate([0x7B, 0xFF, 0x7D])
+            _ = try GuestAgentCommandValidator.validate([0x7B, 0xFF, 0x7D])
             Issue.record("0xFF accepted")
         } catch {
             #expect(error.message.contains("not valid UTF-8") && error.message.contains("0xFF") && error.message.contains("byte 1"))
@@ -105,20 +105,20 @@ import VirtHostClient
         }
         for bytes in samples {
             let swiftValid = String(validating: bytes, as: UTF8.self) != nil
-            #expect((AgentCommandValidator.firstInvalidUTF8(bytes) == nil) == swiftValid, "\(bytes)")
+            #expect((GuestAgentCommandValidator.firstInvalidUTF8(bytes) == nil) == swiftValid, "\(bytes)")
         }
     }
 
     /// The whole corpus over the socket, for a machine that does not exist
     /// and for one that exists on a driver without agent support.
     @Test func overTheSocketNothingReachesLibvirt() async throws {
-        try await AgentHarness.withAgent { client, _ in
+        try await DaemonHarness.withAgent { client, _ in
             // Sanity: well-formed commands do reach libvirt.
-            let missing = await AgentHarness.error {
+            let missing = await DaemonHarness.error {
                 _ = try await client.agentCommand(domain: "no-such-domain", json: #"{"execute":"guest-ping"}"#)
             }
             #expect(missing?.code == .notFound)
-            let unsupported = await AgentHarness.error {
+            let unsupported = await DaemonHarness.error {
                 _ = try await client.agentCommand(domain: "web-1", json: #"{"execute":"guest-ping"}"#)
             }
             #expect(unsupported?.code == .unimplemented)
@@ -129,7 +129,7 @@ import VirtHostClient
                 // proto3 strings are UTF-8: invalid UTF-8 goes as raw bytes below.
                 guard let json = String(validating: entry.bytes, as: UTF8.self) else { continue }
                 for domain in ["no-such-domain", "web-1"] {
-                    let error = await AgentHarness.error { _ = try await client.agentCommand(domain: domain, json: json) }
+                    let error = await DaemonHarness.error { _ = try await client.agentCommand(domain: domain, json: json) }
                     #expect(error?.code == .invalidArgument, "\(entry.kind) \(entry.label) for \(domain): \(String(describing: error))")
                     #expect(error?.libvirtCode == nil)
                     sent += 1
@@ -142,7 +142,7 @@ import VirtHostClient
     /// A hand-built AgentCommandRequest whose `command` field holds invalid
     /// UTF-8: the server refuses it while decoding, as INVALID_ARGUMENT.
     @Test func invalidUTF8OnTheWireIsInvalidArgument() async throws {
-        try await AgentHarness.withAgent { _, socket in
+        try await DaemonHarness.withAgent { _, socket in
             let transport = try HTTP2ClientTransport.Posix(target: .unixDomainSocket(path: socket), transportSecurity: .plaintext)
             try await withGRPCClient(transport: transport) { grpc in
                 let descriptor = MethodDescriptor(fullyQualifiedService: "virthost.v1.GuestAgentService", method: "Command")
@@ -157,7 +157,8 @@ import VirtHostClient
                             serializer: RawBytes(), deserializer: RawBytes(), options: .defaults
                         ) { try $0.message }
                         Issue.record("invalid UTF-8 \(command.prefix(8)) was accepted")
-                    } catch let error as RPCError {
+                    } catch let convertible as any RPCErrorConvertible {
+            let error = RPCError(convertible)
                         #expect(error.code == .invalidArgument, "\(error)")
                     }
                 }
@@ -288,7 +289,7 @@ enum MalformedCommands {
             "{\"execute\":\"guest-ping\",\"arguments\":{\"é\":1,\"\\u00e9\":2}}",
         ])
         entries += text("huge", [
-            padded(to: AgentCommandValidator.maxBytes + 1), padded(to: 2 << 20), padded(to: 3_800_000),
+            padded(to: GuestAgentCommandValidator.maxBytes + 1), padded(to: 2 << 20), padded(to: 3_800_000),
             "{\"execute\":\"guest-ping\",\"arguments\":{\"a\":[" + Array(repeating: "0", count: 600_000).joined(separator: ",") + "]}}",
         ])
         entries += text("deeply nested", [

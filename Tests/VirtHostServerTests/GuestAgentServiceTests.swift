@@ -14,43 +14,45 @@ import VirtHostClient
     // MARK: Policy
 
     @Test func policyDecisions() {
-        let policy = AgentCommandPolicy(allow: ["guest-ping", "guest-info", "guest-file-*"], deny: ["guest-file-write"])
+        let policy = GuestAgentPolicy(allow: ["guest-ping", "guest-info", "guest-file-*"], deny: ["guest-file-write"])
         #expect(policy.decide("guest-ping") == .allowed)
         #expect(policy.decide("guest-file-read") == .allowed)
         #expect(policy.decide("guest-file-write") == .denied(rule: "guest-file-write"))
         #expect(policy.decide("guest-exec") == .notAllowed)
-        let denyOnly = AgentCommandPolicy(deny: ["guest-exec*", "guest-shutdown"])
+        let denyOnly = GuestAgentPolicy(deny: ["guest-exec*", "guest-shutdown"])
         #expect(denyOnly.decide("guest-exec-status") == .denied(rule: "guest-exec*"))
         #expect(denyOnly.decide("guest-shutdown") == .denied(rule: "guest-shutdown"))
         #expect(denyOnly.decide("guest-shutdownx") == .allowed)
-        #expect(AgentCommandPolicy().decide("anything") == .allowed)
-        #expect(AgentCommandPolicy(deny: ["*"]).decide("guest-ping") == .denied(rule: "*"))
+        #expect(GuestAgentPolicy().decide("anything") == .allowed)
+        #expect(GuestAgentPolicy(deny: ["*"]).decide("guest-ping") == .denied(rule: "*"))
     }
 
     @Test func policyRulesAreChecked() {
-        #expect(AgentCommandPolicy.problem(withRule: "guest-exec") == nil)
-        #expect(AgentCommandPolicy.problem(withRule: "guest-*") == nil)
-        #expect(AgentCommandPolicy.problem(withRule: "*") == nil)
-        #expect(AgentCommandPolicy.problem(withRule: "") != nil)
-        #expect(AgentCommandPolicy.problem(withRule: "guest exec") != nil)
-        #expect(AgentCommandPolicy.problem(withRule: "guest-*-x") != nil)
-        #expect(AgentCommandPolicy.problem(withRule: String(repeating: "a", count: 200)) != nil)
-        #expect(AgentCommandPolicy(allow: ["ok"], deny: ["no pe"]).problems().count == 1)
+        #expect(GuestAgentPolicy.problem(withRule: "guest-exec") == nil)
+        #expect(GuestAgentPolicy.problem(withRule: "guest-*") == nil)
+        #expect(GuestAgentPolicy.problem(withRule: "*") == nil)
+        #expect(GuestAgentPolicy.problem(withRule: "") != nil)
+        #expect(GuestAgentPolicy.problem(withRule: "guest exec") != nil)
+        #expect(GuestAgentPolicy.problem(withRule: "guest-*-x") != nil)
+        #expect(GuestAgentPolicy.problem(withRule: String(repeating: "a", count: 200)) != nil)
+        #expect(GuestAgentPolicy(allow: ["ok"], deny: ["no pe"]).problems().count == 1)
     }
 
     @Test func denialNamesTheRule() {
-        let policy = AgentCommandPolicy(allow: ["guest-ping"], deny: ["guest-exec"])
+        let policy = GuestAgentPolicy(allow: ["guest-ping"], deny: ["guest-exec"])
         do {
             try policy.check("guest-exec")
             Issue.record("denied command passed")
-        } catch let error as RPCError {
+        } catch let convertible as any RPCErrorConvertible {
+            let error = RPCError(convertible)
             #expect(error.code == .permissionDenied)
             #expect(error.message.contains("'guest-exec'") && error.message.contains("deny list"))
         } catch { Issue.record("\(error)") }
         do {
             try policy.check("guest-info")
             Issue.record("command outside the allow list passed")
-        } catch let error as RPCError {
+        } catch let convertible as any RPCErrorConvertible {
+            let error = RPCError(convertible)
             #expect(error.code == .permissionDenied)
             #expect(error.message.contains("allow list (guest-ping)"))
         } catch { Issue.record("\(error)") }
@@ -59,22 +61,21 @@ import VirtHostClient
     // MARK: Deadlines
 
     @Test func grpcTimeoutHeaderParses() {
-        #expect(AgentWait.parseGRPCTimeout("2S") == .seconds(2))
-        #expect(AgentWait.parseGRPCTimeout("2500m") == .milliseconds(2500))
-        #expect(AgentWait.parseGRPCTimeout("1H") == .seconds(3600))
-        #expect(AgentWait.parseGRPCTimeout("3M") == .seconds(180))
-        #expect(AgentWait.parseGRPCTimeout("99999999u") == .microseconds(99_999_999))
-        #expect(AgentWait.parseGRPCTimeout("5n") == .nanoseconds(5))
+        #expect(CallDeadline.parseTimeout("2S") == .seconds(2))
+        #expect(CallDeadline.parseTimeout("2500m") == .milliseconds(2500))
+        #expect(CallDeadline.parseTimeout("1H") == .seconds(3600))
+        #expect(CallDeadline.parseTimeout("3M") == .seconds(180))
+        #expect(CallDeadline.parseTimeout("99999999u") == .microseconds(99_999_999))
+        #expect(CallDeadline.parseTimeout("5n") == .nanoseconds(5))
         for bad in ["", "S", "2", "2s", "-2S", "123456789S", "2.5S", "two"] {
-            #expect(AgentWait.parseGRPCTimeout(bad) == nil, "\(bad)")
+            #expect(CallDeadline.parseTimeout(bad) == nil, "\(bad)")
         }
     }
 
     @Test func deadlineBecomesLibvirtSecondsRoundedUp() throws {
-        func wait(_ header: String?, _ explicit: UInt32 = 0, _ mode: Virthost_V1_AgentTimeoutMode = .deadline) throws -> AgentWait {
-            var metadata = Metadata()
-            if let header { metadata.addString(header, forKey: "grpc-timeout") }
-            return try AgentWait.resolve(metadata: metadata, timeoutSeconds: explicit, mode: mode)
+        func wait(_ header: String?, _ explicit: UInt32 = 0, _ mode: Virthost_V1_AgentTimeoutMode = .deadline) throws -> GuestAgentWait {
+            try GuestAgentWait.resolve(
+                timeoutSeconds: explicit, mode: mode, deadline: header.map { CallDeadline.parseTimeout($0)! })
         }
         #expect(try wait("2S").libvirt == .seconds(2))
         #expect(try wait("2500m").libvirt == .seconds(3))
@@ -91,44 +92,44 @@ import VirtHostClient
         #expect(try wait(nil, 0, .nowait).libvirt == .noWait)
         #expect(try wait(nil, 9, .default).libvirt == .default)
         #expect(try wait("99999999H").libvirt == .seconds(Int32.max))
-        #expect(throws: RPCError.self) { try wait(nil, 86_401) }
-        #expect(throws: RPCError.self) { try wait(nil, 0, .UNRECOGNIZED(9)) }
+        #expect(throws: Refusal.self) { try wait(nil, 86_401) }
+        #expect(throws: Refusal.self) { try wait(nil, 0, .UNRECOGNIZED(9)) }
     }
 
     // MARK: Errors
 
     @Test func agentFailuresMapByMessageAndElapsedTime() {
-        let twoSeconds = AgentWait(libvirt: .seconds(2), mode: .deadline, until: .now + .seconds(2), limit: .seconds(2))
+        let twoSeconds = GuestAgentWait(libvirt: .seconds(2), mode: .deadline, until: .now + .seconds(2), limit: .seconds(2))
         let notConnected = LibvirtError(code: 86, domain: 10, message: "Guest agent is not responding: QEMU guest agent is not connected")
         let timedOut = LibvirtError(code: 86, domain: 10, message: "Guest agent is not responding: Guest agent not available for now")
-        #expect(AgentErrors.rpcError(notConnected, elapsed: .milliseconds(50), wait: twoSeconds).code == .unavailable)
-        #expect(AgentErrors.rpcError(notConnected, elapsed: .seconds(3), wait: twoSeconds).code == .unavailable)
-        let late = AgentErrors.rpcError(timedOut, elapsed: .milliseconds(2018), wait: twoSeconds)
+        #expect(GuestAgentErrors.rpcError(notConnected, elapsed: .milliseconds(50), wait: twoSeconds).code == .unavailable)
+        #expect(GuestAgentErrors.rpcError(notConnected, elapsed: .seconds(3), wait: twoSeconds).code == .unavailable)
+        let late = GuestAgentErrors.rpcError(timedOut, elapsed: .milliseconds(2018), wait: twoSeconds)
         #expect(late.code == .deadlineExceeded)
         #expect(late.message.contains("within 2.0 s"))
         // libvirt's 5 s re-synchronisation with a stopped agent is also past the limit.
-        #expect(AgentErrors.rpcError(timedOut, elapsed: .seconds(5), wait: twoSeconds).code == .deadlineExceeded)
+        #expect(GuestAgentErrors.rpcError(timedOut, elapsed: .seconds(5), wait: twoSeconds).code == .deadlineExceeded)
         // Failing early (no-wait mode, or no limit of the caller's) is the agent's unavailability.
-        #expect(AgentErrors.rpcError(timedOut, elapsed: .milliseconds(20), wait: twoSeconds).code == .unavailable)
-        let noWait = AgentWait(libvirt: .noWait, mode: .nowait, until: nil, limit: nil)
-        let early = AgentErrors.rpcError(timedOut, elapsed: .milliseconds(20), wait: noWait)
+        #expect(GuestAgentErrors.rpcError(timedOut, elapsed: .milliseconds(20), wait: twoSeconds).code == .unavailable)
+        let noWait = GuestAgentWait(libvirt: .noWait, mode: .nowait, until: nil, limit: nil)
+        let early = GuestAgentErrors.rpcError(timedOut, elapsed: .milliseconds(20), wait: noWait)
         #expect(early.code == .unavailable && early.message.contains("NOWAIT"))
-        let noLimit = AgentWait(libvirt: .default, mode: .default, until: nil, limit: nil)
-        #expect(AgentErrors.rpcError(timedOut, elapsed: .seconds(5), wait: noLimit).code == .unavailable)
+        let noLimit = GuestAgentWait(libvirt: .default, mode: .default, until: nil, limit: nil)
+        #expect(GuestAgentErrors.rpcError(timedOut, elapsed: .seconds(5), wait: noLimit).code == .unavailable)
         // Not an agent error: the usual mapping.
         let missing = LibvirtError(code: 42, domain: 10, message: "Domain not found")
-        #expect(AgentErrors.rpcError(missing, elapsed: .zero, wait: twoSeconds).code == .notFound)
-        #expect(!AgentErrors.isAgentError(missing))
-        #expect(AgentErrors.isAgentError(notConnected))
+        #expect(GuestAgentErrors.rpcError(missing, elapsed: .zero, wait: twoSeconds).code == .notFound)
+        #expect(!GuestAgentErrors.isAgentError(missing))
+        #expect(GuestAgentErrors.isAgentError(notConnected))
     }
 
     @Test func agentErrorRepliesKeepClassAndDescription() throws {
         let notFound = LibvirtError(
             code: 1, domain: 10,
             message: "internal error: unable to execute QEMU agent command 'guest-nope': The command guest-nope has not been found")
-        let reply = try #require(AgentErrors.agentReply(notFound.message))
+        let reply = try #require(GuestAgentErrors.agentReply(notFound.message))
         #expect(reply == .init(command: "guest-nope", desc: "The command guest-nope has not been found", errorClass: "CommandNotFound"))
-        let error = AgentErrors.rpcError(notFound, elapsed: .zero, wait: AgentWait(libvirt: .default, mode: .default))
+        let error = GuestAgentErrors.rpcError(notFound, elapsed: .zero, wait: GuestAgentWait(libvirt: .default, mode: .default))
         #expect(error.code == .unimplemented)
         #expect(error.message == "guest agent error CommandNotFound from 'guest-nope': The command guest-nope has not been found")
         let client = VirtHostError(error)
@@ -145,18 +146,18 @@ import VirtHostClient
         #expect(typed?.command == "guest-nope")
 
         let frozen = "internal error: unable to execute QEMU agent command 'guest-exec': Command guest-exec has been disabled: the agent is in frozen state"
-        #expect(AgentErrors.agentReply(frozen)?.errorClass == "CommandNotFound")
-        #expect(AgentErrors.rpcError(LibvirtError(code: 1, domain: 10, message: frozen), elapsed: .zero,
-                                     wait: AgentWait(libvirt: .default, mode: .default)).code == .failedPrecondition)
+        #expect(GuestAgentErrors.agentReply(frozen)?.errorClass == "CommandNotFound")
+        #expect(GuestAgentErrors.rpcError(LibvirtError(code: 1, domain: 10, message: frozen), elapsed: .zero,
+                                     wait: GuestAgentWait(libvirt: .default, mode: .default)).code == .failedPrecondition)
         let generic = "internal error: unable to execute QEMU agent command 'guest-exec-status': Invalid parameter 'pid'"
-        #expect(AgentErrors.agentReply(generic) == .init(command: "guest-exec-status", desc: "Invalid parameter 'pid'", errorClass: "GenericError"))
-        #expect(AgentErrors.agentReply("internal error: something else") == nil)
+        #expect(GuestAgentErrors.agentReply(generic) == .init(command: "guest-exec-status", desc: "Invalid parameter 'pid'", errorClass: "GenericError"))
+        #expect(GuestAgentErrors.agentReply("internal error: something else") == nil)
     }
 
     // MARK: The gate
 
     @Test func gateSerializesOneMachineAndCapsTheTotal() async throws {
-        let gate = AgentGate(limit: 2)
+        let gate = GuestAgentGate(limit: 2)
         let log = EventLog()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for (index, key) in ["a", "a", "b", "c"].enumerated() {
@@ -188,7 +189,7 @@ import VirtHostClient
     }
 
     @Test func gateWaitEndsAtTheDeadline() async throws {
-        let gate = AgentGate(limit: 4)
+        let gate = GuestAgentGate(limit: 4)
         // The holder keeps the machine far longer than the deadline, so that
         // "ended at the deadline" does not depend on how loaded the machine is.
         let holder = Task { try await gate.run(key: "m", until: nil) { try await Task.sleep(for: .seconds(5)) } }
@@ -196,7 +197,8 @@ import VirtHostClient
         let started = ContinuousClock.now
         do {
             _ = try await gate.run(key: "m", until: .now + .milliseconds(200)) { Issue.record("ran while the machine was busy") }
-        } catch let error as RPCError {
+        } catch let convertible as any RPCErrorConvertible {
+            let error = RPCError(convertible)
             #expect(error.code == .deadlineExceeded)
         }
         let waited = ContinuousClock.now - started
@@ -209,69 +211,69 @@ import VirtHostClient
     // MARK: Replies
 
     @Test func repliesBecomeTypedMessages() throws {
-        func value(_ json: String) throws -> Any? { try AgentJSON.object(json, command: "test")["return"] }
-        let info = try AgentReplies.info(value(#"{"return":{"version":"7.2.22","supported_commands":[{"enabled":true,"name":"guest-ping","success-response":true},{"enabled":false,"name":"guest-exec","success-response":true}]}}"#))
+        func value(_ json: String) throws -> Any? { try GuestAgentJSON.object(json, command: "test")["return"] }
+        let info = try GuestAgentReplies.info(value(#"{"return":{"version":"7.2.22","supported_commands":[{"enabled":true,"name":"guest-ping","success-response":true},{"enabled":false,"name":"guest-exec","success-response":true}]}}"#))
         #expect(info.version == "7.2.22")
         #expect(info.commands.map(\.name) == ["guest-exec", "guest-ping"])
         #expect(info.commands.map(\.enabled) == [false, true])
-        let interfaces = try AgentReplies.interfaces(value(#"{"return":[{"name":"eth0","hardware-address":"52:54:00:aa:bb:cc","ip-addresses":[{"ip-address-type":"ipv4","ip-address":"192.0.2.5","prefix":24}]},{"name":"lo"}]}"#))
+        let interfaces = try GuestAgentReplies.interfaces(value(#"{"return":[{"name":"eth0","hardware-address":"52:54:00:aa:bb:cc","ip-addresses":[{"ip-address-type":"ipv4","ip-address":"192.0.2.5","prefix":24}]},{"name":"lo"}]}"#))
         #expect(interfaces.interfaces.map(\.name) == ["eth0", "lo"])
         #expect(interfaces.interfaces[0].mac == "52:54:00:aa:bb:cc")
         #expect(interfaces.interfaces[0].addresses.first?.prefix == 24)
-        let time = try AgentReplies.time(value(#"{"return":1795913978400623000}"#))
+        let time = try GuestAgentReplies.time(value(#"{"return":1795913978400623000}"#))
         #expect(time.time.seconds == 1_795_913_978 && time.time.nanos == 400_623_000)
-        let users = try AgentReplies.users(value(#"{"return":[{"login-time":1700000000.25,"user":"root"}]}"#))
+        let users = try GuestAgentReplies.users(value(#"{"return":[{"login-time":1700000000.25,"user":"root"}]}"#))
         #expect(users.users.first?.loginTime.seconds == 1_700_000_000)
         #expect(users.users.first?.loginTime.nanos == 250_000_000)
-        let fs = try AgentReplies.filesystems(value(#"{"return":[{"name":"vda","total-bytes":13237248,"mountpoint":"/mnt/data","disk":[{"dev":"/dev/vda"}],"used-bytes":15360,"type":"ext4"}]}"#))
+        let fs = try GuestAgentReplies.filesystems(value(#"{"return":[{"name":"vda","total-bytes":13237248,"mountpoint":"/mnt/data","disk":[{"dev":"/dev/vda"}],"used-bytes":15360,"type":"ext4"}]}"#))
         #expect(fs.filesystems.first?.disks == ["/dev/vda"])
         #expect(fs.filesystems.first?.totalBytes == 13_237_248)
-        let status = try AgentReplies.execStatus(value(#"{"return":{"exitcode":3,"err-data":"ZQo=","out-data":"YQpiCg==","err-truncated":false,"out-truncated":true,"exited":true}}"#))
+        let status = try GuestAgentReplies.execStatus(value(#"{"return":{"exitcode":3,"err-data":"ZQo=","out-data":"YQpiCg==","err-truncated":false,"out-truncated":true,"exited":true}}"#))
         #expect(status.exited && status.exitCode == 3 && status.stdoutTruncated && !status.stderrTruncated)
         #expect(String(decoding: status.stdout, as: UTF8.self) == "a\nb\n")
         #expect(String(decoding: status.stderr, as: UTF8.self) == "e\n")
-        #expect(try AgentReplies.execStatus(value(#"{"return":{"exited":false}}"#)).exited == false)
-        #expect(throws: RPCError.self) { try AgentReplies.hostName(value(#"{"return":{}}"#)) }
-        #expect(throws: RPCError.self) { try AgentJSON.object("not json", command: "x") }
+        #expect(try GuestAgentReplies.execStatus(value(#"{"return":{"exited":false}}"#)).exited == false)
+        #expect(throws: Refusal.self) { try GuestAgentReplies.hostName(value(#"{"return":{}}"#)) }
+        #expect(throws: Refusal.self) { try GuestAgentJSON.object("not json", command: "x") }
     }
 
     // MARK: Over the socket, on the test driver
 
     @Test func policyAppliesBeforeLibvirtToRawAndTypedCalls() async throws {
-        let policy = AgentCommandPolicy(deny: ["guest-exec", "guest-fsfreeze-*"])
+        let policy = GuestAgentPolicy(deny: ["guest-exec", "guest-fsfreeze-*"])
         try await GuestAgentHarness.withAgent(policy: policy) { client in
             for domain in ["web-1", "no-such-domain"] {
-                let raw = await AgentHarness.error {
+                let raw = await DaemonHarness.error {
                     _ = try await client.agentCommand(domain: domain, json: #"{"execute":"guest-exec","arguments":{"path":"/bin/true"}}"#)
                 }
                 #expect(raw?.code == .permissionDenied)
                 #expect(raw?.message.contains("rule 'guest-exec'") == true)
-                let typed = await AgentHarness.error { _ = try await client.exec(domain: domain, program: "/bin/true") }
+                let typed = await DaemonHarness.error { _ = try await client.exec(domain: domain, program: "/bin/true") }
                 #expect(typed?.code == .permissionDenied)
                 #expect(typed?.message.contains("Exec needs the agent command 'guest-exec'") == true)
-                let freeze = await AgentHarness.error { _ = try await client.freezeFilesystems(domain: domain) }
+                let freeze = await DaemonHarness.error { _ = try await client.freezeFilesystems(domain: domain) }
                 #expect(freeze?.message.contains("rule 'guest-fsfreeze-*'") == true)
-                let snapshot = await AgentHarness.error {
+                let snapshot = await DaemonHarness.error {
                     _ = try await client.createSnapshot(domain: domain, name: "q", diskOnly: true, quiesce: true)
                 }
                 #expect(snapshot?.code == .permissionDenied)
                 #expect(snapshot?.message.contains("a quiesced snapshot needs the agent command 'guest-fsfreeze-freeze'") == true)
             }
             // Allowed commands go on to libvirt (whose test driver has no agent).
-            let ping = await AgentHarness.error { _ = try await client.pingAgent(domain: "web-1") }
+            let ping = await DaemonHarness.error { _ = try await client.pingAgent(domain: "web-1") }
             #expect(ping?.code == .unimplemented)
-            let missing = await AgentHarness.error { _ = try await client.pingAgent(domain: "no-such-domain") }
+            let missing = await DaemonHarness.error { _ = try await client.pingAgent(domain: "no-such-domain") }
             #expect(missing?.code == .notFound)
         }
-        try await GuestAgentHarness.withAgent(policy: AgentCommandPolicy(allow: ["guest-ping"])) { client in
-            let info = await AgentHarness.error { _ = try await client.agentInfo(domain: "web-1") }
+        try await GuestAgentHarness.withAgent(policy: GuestAgentPolicy(allow: ["guest-ping"])) { client in
+            let info = await DaemonHarness.error { _ = try await client.agentInfo(domain: "web-1") }
             #expect(info?.code == .permissionDenied)
             #expect(info?.message.contains("not in the agent's allow list (guest-ping)") == true)
         }
     }
 
     @Test func typedInputIsCheckedBeforeLibvirt() async throws {
-        try await AgentHarness.withAgent { client, _ in
+        try await DaemonHarness.withAgent { client, _ in
             for domain in ["web-1", "no-such-domain"] {
                 let cases: [(String, () async throws -> Void)] = [
                     ("empty program", { _ = try await client.exec(domain: domain, program: "") }),
@@ -285,7 +287,7 @@ import VirtHostClient
                     ("empty snapshot name", { _ = try await client.snapshotXML(domain: domain, name: "") }),
                 ]
                 for (label, call) in cases {
-                    let error = await AgentHarness.error(call)
+                    let error = await DaemonHarness.error(call)
                     #expect(error?.code == .invalidArgument, "\(label) on \(domain): \(String(describing: error))")
                 }
             }
@@ -295,7 +297,8 @@ import VirtHostClient
                     $0.timeoutSeconds = 100_000
                 })
                 Issue.record("a timeout over a day was accepted")
-            } catch let error as RPCError {
+            } catch let convertible as any RPCErrorConvertible {
+            let error = RPCError(convertible)
                 #expect(error.code == .invalidArgument)
                 #expect(error.message.contains("over the limit"))
             }
@@ -303,7 +306,7 @@ import VirtHostClient
     }
 
     @Test func snapshotsOnTheTestDriver() async throws {
-        try await AgentHarness.withAgent { client, _ in
+        try await DaemonHarness.withAgent { client, _ in
             let first = try await client.createSnapshot(domain: "web-1", name: "before-upgrade", description: "clean state")
             #expect(first.name == "before-upgrade")
             #expect(first.domain == "web-1")
@@ -323,17 +326,17 @@ import VirtHostClient
             #expect(xml.contains("<name>before-upgrade</name>") && xml.contains("<description>clean state</description>"))
             let reverted = try await client.revertSnapshot(domain: "web-1", name: "before-upgrade")
             #expect(reverted.current)
-            let exists = await AgentHarness.error { _ = try await client.createSnapshot(domain: "web-1", name: "after-upgrade") }
+            let exists = await DaemonHarness.error { _ = try await client.createSnapshot(domain: "web-1", name: "after-upgrade") }
             #expect(exists != nil)
             try await client.deleteSnapshot(domain: "web-1", name: "before-upgrade", children: true)
             #expect(try await client.listSnapshots(domain: "web-1").isEmpty)
-            let missing = await AgentHarness.error { _ = try await client.snapshotXML(domain: "web-1", name: "before-upgrade") }
+            let missing = await DaemonHarness.error { _ = try await client.snapshotXML(domain: "web-1", name: "before-upgrade") }
             #expect(missing?.code == .notFound)
             #expect(missing?.message.contains("snapshot of domain 'web-1'") == true)
-            let noDomain = await AgentHarness.error { _ = try await client.listSnapshots(domain: "no-such-domain") }
+            let noDomain = await DaemonHarness.error { _ = try await client.listSnapshots(domain: "no-such-domain") }
             #expect(noDomain?.code == .notFound)
             // The test driver has no disk-only snapshots: libvirt's own refusal.
-            let diskOnly = await AgentHarness.error { _ = try await client.createSnapshot(domain: "web-1", name: "d", diskOnly: true) }
+            let diskOnly = await DaemonHarness.error { _ = try await client.createSnapshot(domain: "web-1", name: "d", diskOnly: true) }
             #expect(diskOnly?.code == .invalidArgument)
             #expect(diskOnly?.libvirtCode != nil)
         }
@@ -357,11 +360,11 @@ final class EventLog: @unchecked Sendable {
 
 /// An in-process agent on the demo host with a chosen agent command policy.
 enum GuestAgentHarness {
-    static func withAgent(policy: AgentCommandPolicy, _ body: (VirtHostClient) async throws -> Void) async throws {
-        let folder = try AgentHarness.temporaryFolder()
+    static func withAgent(policy: GuestAgentPolicy, _ body: (VirtHostClient) async throws -> Void) async throws {
+        let folder = try DaemonHarness.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        var configuration = AgentConfiguration(libvirtURI: AgentHarness.demoURI, socketPath: folder + "/agent.sock", socketMode: 0o600)
-        configuration.agentPolicy = policy
-        try await AgentHarness.withAgent(configuration: configuration) { client, _ in try await body(client) }
+        var configuration = DaemonSettings(libvirtURI: DaemonHarness.demoURI, socketPath: folder + "/agent.sock", socketMode: 0o600)
+        configuration.guestAgentPolicy = policy
+        try await DaemonHarness.withAgent(configuration: configuration) { client, _ in try await body(client) }
     }
 }

@@ -15,9 +15,9 @@ import VirtHostServer
             _ = try await client.version()
             _ = try await client.version()
             _ = try await client.listDomains()
-            let missing = await AgentHarness.error { _ = try await client.domain("no-such-vm") }
+            let missing = await DaemonHarness.error { _ = try await client.domain("no-such-vm") }
             #expect(missing?.code == .notFound)
-            let invalid = await AgentHarness.error { _ = try await client.domain("") }
+            let invalid = await DaemonHarness.error { _ = try await client.domain("") }
             #expect(invalid?.code == .invalidArgument)
 
             let (status, headers, body) = try HTTP.get(port: port, path: "/metrics")
@@ -41,7 +41,7 @@ import VirtHostServer
             #expect(samples["virthost_calls_in_flight", [:]] == 0)
             #expect(samples["virthost_libvirt_connected", [:]] == 1)
             #expect(samples["virthost_event_watchers", [:]] == 0)
-            #expect(samples["virthost_build_info", ["version": AgentVersion.current, "libvirt_library": "9.9.9"]] == 1)
+            #expect(samples["virthost_build_info", ["version": DaemonVersion.current, "libvirt_library": "9.9.9"]] == 1)
             #expect(body.contains("# HELP virthost_calls_total "))
             #expect(body.contains("# TYPE virthost_call_duration_seconds histogram"))
 
@@ -105,7 +105,7 @@ import VirtHostServer
     @Test func aPortInUseIsRefusedClearly() async throws {
         try await withMetricsAgent { _, port in
             let second = MetricsServer(
-                endpoint: MetricsEndpoint("127.0.0.1:\(port)")!, metrics: AgentMetrics(), hypervisor: nil)
+                endpoint: MetricsEndpoint("127.0.0.1:\(port)")!, metrics: DaemonMetrics(), hypervisor: nil)
             do {
                 try await second.run()
                 Issue.record("a second server bound the same port")
@@ -140,22 +140,22 @@ import VirtHostServer
             #expect(invalid.description.hasPrefix("x.toml:3: metrics.address: expected an IP address and a port"))
         }
         // The packaged default file documents the section and leaves metrics off.
-        let packaged = try DaemonConfiguration.load(path: AgentHarness.repoRoot.appendingPathComponent("packaging/virthostd.toml").path)
+        let packaged = try DaemonConfiguration.load(path: DaemonHarness.repoRoot.appendingPathComponent("packaging/virthostd.toml").path)
         #expect(packaged.metricsAddress == nil)
     }
 
     /// Runs an agent on the demo host with metrics, and its metrics server on
     /// a free loopback port, in one ServiceGroup as virthostd does.
     func withMetricsAgent(_ body: (VirtHostClient, Int) async throws -> Void) async throws {
-        let folder = try AgentHarness.temporaryFolder()
+        let folder = try DaemonHarness.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        var configuration = AgentConfiguration(libvirtURI: AgentHarness.demoURI, socketPath: folder + "/agent.sock", socketMode: 0o600)
-        let metrics = AgentMetrics(libvirtLibrary: "9.9.9")
+        var configuration = DaemonSettings(libvirtURI: DaemonHarness.demoURI, socketPath: folder + "/agent.sock", socketMode: 0o600)
+        let metrics = DaemonMetrics(libvirtLibrary: "9.9.9")
         configuration.metrics = metrics
         var logger = Logger(label: "test-metrics")
         logger.logLevel = .warning
         let (ready, readyContinuation) = AsyncStream<Int>.makeStream()
-        let agent = Agent(configuration: configuration, logger: logger, onReady: { _ in readyContinuation.yield(-1) })
+        let agent = Daemon(configuration: configuration, logger: logger, onReady: { _ in readyContinuation.yield(-1) })
         let server = MetricsServer(
             endpoint: MetricsEndpoint("127.0.0.1:0")!, metrics: metrics, hypervisor: agent.hypervisor, logger: logger,
             onReady: { readyContinuation.yield($0) })

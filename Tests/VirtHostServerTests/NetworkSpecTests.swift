@@ -173,7 +173,8 @@ import VirtHostClient
         do {
             try NetworkSpecXML.validate(spec)
             Issue.record("accepted: \(spec)")
-        } catch let error as RPCError {
+        } catch let convertible as any RPCErrorConvertible {
+            let error = RPCError(convertible)
             #expect(error.code == .invalidArgument)
             #expect(error.message.contains(expected), "message: \(error.message)")
         } catch {
@@ -210,23 +211,16 @@ import VirtHostClient
     }
 
     @Test func detachWaitsUntilShortlyBeforeTheDeadline() {
-        var metadata = Metadata()
-        metadata.addString("3S", forKey: "grpc-timeout")
-        #expect(DomainService.timeout(metadata) == .seconds(3))
-        metadata = Metadata()
-        metadata.addString("1500m", forKey: "grpc-timeout")
-        #expect(DomainService.timeout(metadata) == .milliseconds(1500))
-        #expect(DomainService.timeout(Metadata()) == nil)
-        #expect(DomainService.waitBudget(deadline: nil) == .seconds(10))
-        #expect(DomainService.waitBudget(deadline: .seconds(3)) == .milliseconds(2500))
-        #expect(DomainService.waitBudget(deadline: .milliseconds(1000)) == .milliseconds(800))
+        #expect(DeviceRemoval.budget(deadline: nil) == .seconds(10))
+        #expect(DeviceRemoval.budget(deadline: .seconds(3)) == .milliseconds(2500))
+        #expect(DeviceRemoval.budget(deadline: .milliseconds(1000)) == .milliseconds(800))
     }
 }
 
 /// NetworkService over a socket, against the test driver's demo host.
 @Suite struct NetworkServiceTests {
     @Test func defineStartStopAutostartUndefineFromASpec() async throws {
-        try await AgentHarness.withAgent { client, _ in
+        try await DaemonHarness.withAgent { client, _ in
             let spec = NetworkSpecTests.spec("lab") {
                 $0.isolated = .init()
                 $0.bridgeName = "virbr-lab"
@@ -251,7 +245,7 @@ import VirtHostClient
     }
 
     @Test func defineWithStartAndAutostart() async throws {
-        try await AgentHarness.withAgent { client, _ in
+        try await DaemonHarness.withAgent { client, _ in
             let n = try await client.defineNetwork(
                 NetworkSpecTests.spec("out") {
                     $0.nat = .init()
@@ -262,15 +256,15 @@ import VirtHostClient
     }
 
     @Test func duplicatesAndOverlapsAreRefusedAndNothingIsDefined() async throws {
-        try await AgentHarness.withAgent { client, _ in
+        try await DaemonHarness.withAgent { client, _ in
             let before = try await client.listNetworks().map(\.name)
             // demo-nat exists, and holds 192.0.2.0/24.
-            let duplicate = await AgentHarness.error {
+            let duplicate = await DaemonHarness.error {
                 _ = try await client.defineNetwork(NetworkSpecTests.spec("demo-nat") { $0.isolated = .init() })
             }
             #expect(duplicate?.code == .alreadyExists)
             #expect(duplicate?.message.contains("already exists") == true)
-            let overlap = await AgentHarness.error {
+            let overlap = await DaemonHarness.error {
                 _ = try await client.defineNetwork(NetworkSpecTests.spec("clash") {
                     $0.isolated = .init()
                     $0.ips = [NetworkSpecTests.ip("192.0.2.129", 25)]
@@ -278,19 +272,19 @@ import VirtHostClient
             }
             #expect(overlap?.code == .failedPrecondition)
             #expect(overlap?.message.contains("overlaps 192.0.2.0/24 of network 'demo-nat'") == true)
-            let bridgeTaken = await AgentHarness.error {
+            let bridgeTaken = await DaemonHarness.error {
                 _ = try await client.defineNetwork(NetworkSpecTests.spec("clash") { $0.isolated = .init(); $0.bridgeName = "virbr-demo0" })
             }
             #expect(bridgeTaken?.code == .alreadyExists)
-            let badXML = await AgentHarness.error {
+            let badXML = await DaemonHarness.error {
                 _ = try await client.defineNetwork(xml: "<network><name>x&lt;y</name></network>")
             }
             #expect(badXML?.code == .invalidArgument)
-            let overlapXML = await AgentHarness.error {
+            let overlapXML = await DaemonHarness.error {
                 _ = try await client.defineNetwork(xml: "<network><name>clash</name><ip address='198.51.100.7' netmask='255.255.255.0'/></network>")
             }
             #expect(overlapXML?.code == .failedPrecondition)
-            let badMAC = await AgentHarness.error {
+            let badMAC = await DaemonHarness.error {
                 _ = try await client.addDhcpHost(network: "demo-nat", .with { $0.mac = "52:54:00:00:0a"; $0.ip = "192.0.2.20" })
             }
             #expect(badMAC?.code == .invalidArgument)
@@ -299,7 +293,7 @@ import VirtHostClient
     }
 
     @Test func rawXMLIsTheEscapeHatch() async throws {
-        try await AgentHarness.withAgent { client, _ in
+        try await DaemonHarness.withAgent { client, _ in
             let n = try await client.defineNetwork(
                 xml: "<network><name>raw</name><forward mode='open'/><bridge name='virbr-raw'/><ip address='10.97.0.1' prefix='24'/></network>")
             #expect(n.forwardMode == .open)
@@ -308,7 +302,7 @@ import VirtHostClient
     }
 
     @Test func dhcpHostsAddAndRemoveOnARunningNetwork() async throws {
-        try await AgentHarness.withAgent { client, _ in
+        try await DaemonHarness.withAgent { client, _ in
             let host = Virthost_V1_DhcpHost.with {
                 $0.mac = "52:54:00:00:0A:02"
                 $0.ip = "192.0.2.11"
@@ -317,15 +311,15 @@ import VirtHostClient
             #expect(try await client.network("demo-nat").active)
             let added = try await client.addDhcpHost(network: "demo-nat", host)
             #expect(added.spec.ips.first?.dhcpHosts.contains { $0.mac == "52:54:00:00:0a:02" && $0.ip == "192.0.2.11" } == true)
-            let twice = await AgentHarness.error { _ = try await client.addDhcpHost(network: "demo-nat", host) }
+            let twice = await DaemonHarness.error { _ = try await client.addDhcpHost(network: "demo-nat", host) }
             #expect(twice?.code == .alreadyExists)
-            let outside = await AgentHarness.error {
+            let outside = await DaemonHarness.error {
                 _ = try await client.addDhcpHost(network: "demo-nat", .with { $0.mac = "52:54:00:00:0a:03"; $0.ip = "10.0.0.5" })
             }
             #expect(outside?.code == .invalidArgument)
             let removed = try await client.removeDhcpHost(network: "demo-nat", host)
             #expect(removed.spec.ips.first?.dhcpHosts.contains { $0.mac == "52:54:00:00:0a:02" } == false)
-            let gone = await AgentHarness.error { _ = try await client.removeDhcpHost(network: "demo-nat", host) }
+            let gone = await DaemonHarness.error { _ = try await client.removeDhcpHost(network: "demo-nat", host) }
             #expect(gone?.code == .notFound)
         }
     }

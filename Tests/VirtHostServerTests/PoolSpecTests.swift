@@ -144,7 +144,8 @@ import VirtHostAPI
         do {
             let xml = try PoolSpecXML.xml(spec)
             Issue.record("\(label): accepted as \(xml)")
-        } catch let error as RPCError {
+        } catch let convertible as any RPCErrorConvertible {
+            let error = RPCError(convertible)
             #expect(error.code == .invalidArgument, "\(label)")
             #expect(!error.message.isEmpty)
         } catch {
@@ -154,7 +155,7 @@ import VirtHostAPI
 
     @Test func volumeNamesAreCheckedLikeFileNames() {
         for bad in ["", "a/b", "..", ".", "x\0y", "/etc/passwd", String(repeating: "a", count: 256), "tab\there"] {
-            #expect(throws: RPCError.self, "\(bad.debugDescription)") { try Validate.volumeName(bad) }
+            #expect(throws: Refusal.self, "\(bad.debugDescription)") { try Validate.volumeName(bad) }
         }
         for good in ["disk.qcow2", "loop0p1", "a b", "ünïcode.raw", String(repeating: "a", count: 255)] {
             #expect(throws: Never.self) { try Validate.volumeName(good) }
@@ -162,9 +163,9 @@ import VirtHostAPI
     }
 
     @Test func sizesMustBePositiveAndAddressable() {
-        #expect(throws: RPCError.self) { try Validate.size(0, field: "capacity") }
-        #expect(throws: RPCError.self) { try Validate.size(UInt64(Int64.max) + 1, field: "capacity") }
-        #expect(throws: RPCError.self) { try Validate.size(.max, field: "capacity") }
+        #expect(throws: Refusal.self) { try Validate.size(0, field: "capacity") }
+        #expect(throws: Refusal.self) { try Validate.size(UInt64(Int64.max) + 1, field: "capacity") }
+        #expect(throws: Refusal.self) { try Validate.size(.max, field: "capacity") }
         #expect(throws: Never.self) { try Validate.size(1, field: "capacity") }
     }
 
@@ -188,8 +189,8 @@ import VirtHostAPI
         #expect(metadata.preallocateMetadata && metadata.upFrontBytes == 0)
         let falloc = try plan("qcow2", .falloc)
         #expect(falloc.preallocateMetadata && falloc.upFrontBytes == 1 << 30)
-        #expect(throws: RPCError.self) { try plan("raw", .metadata) }
-        #expect(throws: RPCError.self) { try plan("raw", .falloc) }
+        #expect(throws: Refusal.self) { try plan("raw", .metadata) }
+        #expect(throws: Refusal.self) { try plan("raw", .falloc) }
         // A partition takes its whole size; "raw" leaves the format to the disk pool.
         let partition = try plan("raw", .thin, pool: "disk")
         #expect(partition.upFrontBytes == 1 << 30)
@@ -271,7 +272,7 @@ import VirtHostAPI
             { $0.path = "/srv/a.img"; $0.serial = "has space" },
             { $0.volume = .with { $0.pool = "p"; $0.volume = "../x" } },
         ] {
-            #expect(throws: RPCError.self) { try attach(bad) }
+            #expect(throws: Refusal.self) { try attach(bad) }
         }
     }
 }

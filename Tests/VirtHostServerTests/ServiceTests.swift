@@ -7,12 +7,12 @@ import VirtHostClient
 /// The services through a real gRPC client over a real Unix socket.
 @Suite struct ServiceTests {
     @Test func hostServiceAnswersEveryCall() async throws {
-        try await AgentHarness.withAgent { client, _ in
+        try await DaemonHarness.withAgent { client, _ in
             let version = try await client.version()
-            #expect(version.agentVersion == AgentVersion.current)
+            #expect(version.agentVersion == DaemonVersion.current)
             #expect(version.hypervisorType == "TEST")
             #expect(version.libvirtVersion.hasPrefix("9.") || version.libvirtVersion.hasPrefix("1"))
-            #expect(version.uri == AgentHarness.demoURI)
+            #expect(version.uri == DaemonHarness.demoURI)
             let node = try await client.nodeInfo()
             #expect(node.cpus == 8)
             #expect(node.memoryBytes == 32 << 30)
@@ -22,12 +22,12 @@ import VirtHostClient
             let health = try await client.health()
             #expect(health.status == .serving)
             #expect(health.libvirtConnected)
-            #expect(health.uri == AgentHarness.demoURI)
+            #expect(health.uri == DaemonHarness.demoURI)
         }
     }
 
     @Test func listsAndGetsDomainsNetworksPoolsVolumes() async throws {
-        try await AgentHarness.withAgent { client, _ in
+        try await DaemonHarness.withAgent { client, _ in
             let domains = try await client.listDomains()
             #expect(domains.map(\.name) == ["build-agent", "db-1", "web-1"])
             let web = try await client.domain("web-1")
@@ -66,7 +66,7 @@ import VirtHostClient
     }
 
     @Test func listsInterfacesAndDisksFromTheDomainXML() async throws {
-        try await AgentHarness.withAgent { client, _ in
+        try await DaemonHarness.withAgent { client, _ in
             let nics = try await client.listInterfaces(domain: "web-1")
             #expect(nics.map(\.mac) == ["52:54:00:00:0a:01", "52:54:00:00:0b:01"])
             #expect(nics.map(\.source) == ["demo-nat", "demo-isolated"])
@@ -95,7 +95,7 @@ import VirtHostClient
               <os><type arch='x86_64'>hvm</type></os>
             </domain>
             """
-        try await AgentHarness.withAgent { client, _ in
+        try await DaemonHarness.withAgent { client, _ in
             let defined = try await client.defineDomain(xml: xml)
             #expect(defined.name == "svc-lifecycle")
             #expect(defined.state == .shutoff)
@@ -109,19 +109,19 @@ import VirtHostClient
             let destroyed = try await client.destroyDomain("svc-lifecycle")
             #expect(destroyed.state == .shutoff)
             try await client.undefineDomain("svc-lifecycle")
-            let gone = await AgentHarness.error { _ = try await client.domain("svc-lifecycle") }
+            let gone = await DaemonHarness.error { _ = try await client.domain("svc-lifecycle") }
             #expect(gone?.code == .notFound)
         }
     }
 
     @Test func activeAndInactiveFilters() async throws {
-        try await AgentHarness.withAgent { client, _ in
+        try await DaemonHarness.withAgent { client, _ in
             _ = try await client.defineDomain(xml: """
                 <domain type='test'><name>svc-filter</name><memory>65536</memory><os><type>hvm</type></os></domain>
                 """)
             #expect(try await client.listDomains(inactiveOnly: true).map(\.name) == ["svc-filter"])
             #expect(try await client.listDomains(activeOnly: true).map(\.name) == ["build-agent", "db-1", "web-1"])
-            let both = await AgentHarness.error { _ = try await client.listDomains(activeOnly: true, inactiveOnly: true) }
+            let both = await DaemonHarness.error { _ = try await client.listDomains(activeOnly: true, inactiveOnly: true) }
             #expect(both?.code == .invalidArgument)
         }
     }

@@ -5,7 +5,7 @@ import VirtHostClient
 /// A long run against the real daemon binary: memory must stay flat.
 @Suite struct SoakTests {
     static var binary: String {
-        (ProcessInfo.processInfo.environment["VIRTHOST_BIN_DIR"] ?? AgentHarness.repoRoot.appendingPathComponent(".build/debug").path)
+        (ProcessInfo.processInfo.environment["VIRTHOST_BIN_DIR"] ?? DaemonHarness.repoRoot.appendingPathComponent(".build/debug").path)
             + "/virthostd"
     }
 
@@ -19,13 +19,13 @@ import VirtHostClient
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: SoakTests.binary), "needs the virthostd binary (swift build)"))
     func rssStaysFlatAcross100000Calls() async throws {
-        let folder = try AgentHarness.temporaryFolder()
+        let folder = try DaemonHarness.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let socket = folder + "/soak.sock"
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = [
-            "--connect", AgentHarness.demoURI, "--socket", socket, "--socket-mode", "0600", "--log-level", "warning",
+            "--connect", DaemonHarness.demoURI, "--socket", socket, "--socket-mode", "0600", "--log-level", "warning",
             "--config", "/dev/null",
         ]
         try process.run()

@@ -6,7 +6,7 @@ import VirtHostClient
 /// The agent's handling of its socket file.
 @Suite struct SocketTests {
     @Test func socketGetsItsModeAndIsRemovedOnStop() async throws {
-        let path = try await AgentHarness.withAgent(socketMode: 0o640) { client, path in
+        let path = try await DaemonHarness.withAgent(socketMode: 0o640) { client, path in
             var info = stat()
             #expect(lstat(path, &info) == 0)
             #expect(info.st_mode & 0o777 == 0o640)
@@ -17,14 +17,14 @@ import VirtHostClient
     }
 
     @Test func refusesWhenAnotherAgentAnswers() async throws {
-        try await AgentHarness.withAgent { _, path in
+        try await DaemonHarness.withAgent { _, path in
             #expect(SocketFile.answers(path))
             #expect(throws: SocketFile.Refusal.self) { try SocketFile.prepare(path) }
         }
     }
 
     @Test func replacesAStaleSocketAndRefusesAFile() throws {
-        let folder = try AgentHarness.temporaryFolder()
+        let folder = try DaemonHarness.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         // A stale socket: bound, then its listener gone.
         let stale = folder + "/stale.sock"
@@ -49,7 +49,7 @@ import VirtHostClient
     }
 
     @Test func createsTheSocketFolder() throws {
-        let folder = try AgentHarness.temporaryFolder()
+        let folder = try DaemonHarness.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try SocketFile.prepare(folder + "/a/b/agent.sock")
         var isDirectory: ObjCBool = false
@@ -57,7 +57,7 @@ import VirtHostClient
     }
 
     @Test func unknownSocketGroupIsAClearError() throws {
-        let folder = try AgentHarness.temporaryFolder()
+        let folder = try DaemonHarness.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let file = folder + "/f"
         FileManager.default.createFile(atPath: file, contents: nil)

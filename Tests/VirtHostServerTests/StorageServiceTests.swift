@@ -9,7 +9,7 @@ import VirtHostClient
 /// clear error that changes nothing.
 @Suite struct StorageServiceTests {
     @Test func dirPoolFromASpecIsDefinedStartedAndReadBack() async throws {
-        try await AgentHarness.withAgent { client, _ in
+        try await DaemonHarness.withAgent { client, _ in
             var spec = Virthost_V1_PoolSpec()
             spec.name = "vhu-dir"
             spec.targetPath = "/srv/vhu-dir"
@@ -35,24 +35,24 @@ import VirtHostClient
             _ = try await client.refreshPool("vhu-dir")
             _ = try await client.stopPool("vhu-dir")
             try await client.undefinePool("vhu-dir")
-            let gone = await AgentHarness.error { _ = try await client.pool("vhu-dir") }
+            let gone = await DaemonHarness.error { _ = try await client.pool("vhu-dir") }
             #expect(gone?.code == .notFound)
         }
     }
 
     @Test func rawXMLIsTheEscapeHatch() async throws {
-        try await AgentHarness.withAgent { client, _ in
+        try await DaemonHarness.withAgent { client, _ in
             let pool = try await client.definePool(
                 xml: "<pool type='dir'><name>vhu-raw</name><target><path>/srv/vhu-raw</path></target></pool>")
             #expect(pool.state == .inactive)
             #expect(pool.spec.targetPath == "/srv/vhu-raw")
-            let bad = await AgentHarness.error { _ = try await client.definePool(xml: "<domain/>") }
+            let bad = await DaemonHarness.error { _ = try await client.definePool(xml: "<domain/>") }
             #expect(bad?.code == .invalidArgument)
         }
     }
 
     @Test func volumesAreCreatedListedResizedClonedAndDeleted() async throws {
-        try await AgentHarness.withAgent { client, _ in
+        try await DaemonHarness.withAgent { client, _ in
             let created = try await client.createVolume(pool: "demo-images", name: "vhu-a.qcow2", capacity: 1 << 30, format: "qcow2")
             #expect(created.name == "vhu-a.qcow2")
             #expect(created.capacity == 1 << 30)
@@ -60,12 +60,12 @@ import VirtHostClient
             #expect(try await client.listVolumes(pool: "demo-images").map(\.name).contains("vhu-a.qcow2"))
             #expect(try await client.volume(pool: "demo-images", name: "vhu-a.qcow2").capacity == 1 << 30)
 
-            let exists = await AgentHarness.error {
+            let exists = await DaemonHarness.error {
                 _ = try await client.createVolume(pool: "demo-images", name: "vhu-a.qcow2", capacity: 1 << 20)
             }
             #expect(exists?.code == .alreadyExists)
 
-            let shrink = await AgentHarness.error {
+            let shrink = await DaemonHarness.error {
                 _ = try await client.resizeVolume(pool: "demo-images", name: "vhu-a.qcow2", capacity: 1 << 20)
             }
             #expect(shrink?.code == .invalidArgument)
@@ -81,7 +81,7 @@ import VirtHostClient
     }
 
     @Test func badInputIsRefusedAndChangesNothing() async throws {
-        try await AgentHarness.withAgent { client, _ in
+        try await DaemonHarness.withAgent { client, _ in
             let before = try await client.listVolumes(pool: "demo-images").map(\.name)
             let cases: [(String, String, UInt64, RPCError.Code)] = [
                 ("demo-images", "a/b", 1 << 20, .invalidArgument),
@@ -95,18 +95,18 @@ import VirtHostClient
                 ("no-such-pool", "x.raw", 1 << 20, .notFound),
             ]
             for (pool, name, size, code) in cases {
-                let error = await AgentHarness.error { _ = try await client.createVolume(pool: pool, name: name, capacity: size) }
+                let error = await DaemonHarness.error { _ = try await client.createVolume(pool: pool, name: name, capacity: size) }
                 #expect(error?.code == code, "\(pool)/\(name.debugDescription) \(size): \(String(describing: error))")
                 #expect(error?.message.isEmpty == false)
             }
             // More than the pool has, allocated up front.
-            let full = await AgentHarness.error {
+            let full = await DaemonHarness.error {
                 _ = try await client.createVolume(pool: "demo-images", name: "too-big.raw", capacity: 1 << 50, allocation: .full)
             }
             #expect(full?.code == .resourceExhausted, "\(String(describing: full))")
             #expect(full?.message.contains("available") == true)
             // metadata preallocation is for qcow2 only.
-            let metadata = await AgentHarness.error {
+            let metadata = await DaemonHarness.error {
                 _ = try await client.createVolume(pool: "demo-images", name: "m.raw", capacity: 1 << 20, allocation: .metadata)
             }
             #expect(metadata?.code == .invalidArgument)
@@ -115,20 +115,20 @@ import VirtHostClient
     }
 
     @Test func badPoolSpecsAndRefsAreRefused() async throws {
-        try await AgentHarness.withAgent { client, _ in
+        try await DaemonHarness.withAgent { client, _ in
             let before = try await client.listPools().map(\.name)
             var spec = Virthost_V1_PoolSpec()
             spec.name = "vhu-bad"
-            let noKind = await AgentHarness.error { _ = try await client.definePool(spec) }
+            let noKind = await DaemonHarness.error { _ = try await client.definePool(spec) }
             #expect(noKind?.code == .invalidArgument)
             spec.dir = .init()
-            let noTarget = await AgentHarness.error { _ = try await client.definePool(spec) }
+            let noTarget = await DaemonHarness.error { _ = try await client.definePool(spec) }
             #expect(noTarget?.code == .invalidArgument)
             #expect(noTarget?.message.contains("target_path") == true)
             spec.targetPath = "/srv/x"
-            let overwrite = await AgentHarness.error { _ = try await client.definePool(spec, overwrite: true) }
+            let overwrite = await DaemonHarness.error { _ = try await client.definePool(spec, overwrite: true) }
             #expect(overwrite?.code == .invalidArgument)
-            let missing = await AgentHarness.error { _ = try await client.startPool("no-such-pool") }
+            let missing = await DaemonHarness.error { _ = try await client.startPool("no-such-pool") }
             #expect(missing?.code == .notFound)
             #expect(missing?.message.contains("no-such-pool") == true)
             #expect(try await client.listPools().map(\.name) == before)
@@ -138,10 +138,10 @@ import VirtHostClient
     @Test func anUploadThatCannotRunLeavesNoVolume() async throws {
         // The test driver has no volume streams: an upload that created its
         // volume must delete it again when the transfer cannot start.
-        try await AgentHarness.withAgent { client, socket in
+        try await DaemonHarness.withAgent { client, socket in
             let file = URL(fileURLWithPath: socket).deletingLastPathComponent().appendingPathComponent("payload.bin").path
             FileManager.default.createFile(atPath: file, contents: Data(repeating: 7, count: 4096))
-            let error = await AgentHarness.error {
+            let error = await DaemonHarness.error {
                 _ = try await client.uploadVolume(pool: "demo-images", name: "vhu-upload.raw", from: file, create: true)
             }
             #expect(error != nil)
@@ -151,9 +151,9 @@ import VirtHostClient
     }
 
     @Test func uploadHeadersAreChecked() async throws {
-        try await AgentHarness.withAgent { client, _ in
+        try await DaemonHarness.withAgent { client, _ in
             func upload(_ messages: [Virthost_V1_UploadVolumeRequest]) async -> VirtHostError? {
-                await AgentHarness.error {
+                await DaemonHarness.error {
                     _ = try await client.call {
                         try await client.storage.uploadVolume(requestProducer: { writer in
                             for message in messages { try await writer.write(message) }
@@ -184,16 +184,16 @@ import VirtHostClient
     }
 
     @Test func diskRequestsAreCheckedBeforeLibvirt() async throws {
-        try await AgentHarness.withAgent { client, _ in
-            let noSource = await AgentHarness.error {
+        try await DaemonHarness.withAgent { client, _ in
+            let noSource = await DaemonHarness.error {
                 _ = try await client.call { try await client.domains.attachDisk(.with { $0.domain = .named("web-1") }) }
             }
             #expect(noSource?.code == .invalidArgument)
-            let badTarget = await AgentHarness.error {
+            let badTarget = await DaemonHarness.error {
                 _ = try await client.attachDisk(domain: "web-1", source: .path("/srv/a.img"), target: "hda")
             }
             #expect(badTarget?.code == .invalidArgument)
-            let noDisk = await AgentHarness.error { _ = try await client.detachDisk(domain: "web-1", target: "vdq", config: true) }
+            let noDisk = await DaemonHarness.error { _ = try await client.detachDisk(domain: "web-1", target: "vdq", config: true) }
             #expect(noDisk?.code == .notFound)
             #expect(noDisk?.message.contains("vdq") == true)
         }

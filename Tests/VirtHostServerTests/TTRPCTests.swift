@@ -105,7 +105,7 @@ import VirtHostClient
     /// ttrpc's request frame says whether a call streams; the client's table
     /// of streaming methods must match the contract.
     @Test func theClientKnowsEveryStreamingMethodOfTheContract() throws {
-        let data = try Data(contentsOf: AgentHarness.repoRoot.appendingPathComponent("proto/virthost.protoset"))
+        let data = try Data(contentsOf: DaemonHarness.repoRoot.appendingPathComponent("proto/virthost.protoset"))
         let set = try Google_Protobuf_FileDescriptorSet(serializedBytes: data)
         var streaming: [String: TTRPCClientTransport.MethodKind] = [:]
         var methods = 0
@@ -133,7 +133,7 @@ import VirtHostClient
             let version = try raw.call(id: 1, "virthost.v1.HostService", "GetVersion", Virthost_V1_GetVersionRequest())
             #expect(version.status.code == 0)
             let reply = try Virthost_V1_GetVersionResponse(serializedBytes: Array(version.payload.readableBytesView))
-            #expect(reply.agentVersion == AgentVersion.current)
+            #expect(reply.agentVersion == DaemonVersion.current)
             // A libvirt error keeps its details (ErrorInfo in the status).
             let missing = try raw.call(
                 id: 3, "virthost.v1.NetworkService", "GetNetwork", Virthost_V1_NetworkRef.with { $0.name = "nope" })
@@ -216,13 +216,13 @@ import VirtHostClient
     }
 
     @Test func identityCannotBeSpoofedWithMetadata() async throws {
-        let folder = try AgentHarness.temporaryFolder()
+        let folder = try DaemonHarness.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        var configuration = AgentConfiguration(libvirtURI: AgentHarness.demoURI, socketPath: folder + "/a.sock", socketMode: 0o600)
+        var configuration = DaemonSettings(libvirtURI: DaemonHarness.demoURI, socketPath: folder + "/a.sock", socketMode: 0o600)
         configuration.ttrpcSocketPath = folder + "/t.sock"
         // This process (uid 0 in CI, or whoever runs the tests) is a reader; uid 4242 would be admin.
         configuration.access = AccessPolicy(adminUIDs: [4242], defaultRole: .reader)
-        try await AgentHarness.withAgent(configuration: configuration) { _, _ in try await offThePool {
+        try await DaemonHarness.withAgent(configuration: configuration) { _, _ in try await offThePool {
             let raw = try RawTTRPC(path: folder + "/t.sock")
             let spoofed: [(key: String, value: String)] = [
                 ("virthost-peer-uid", "4242"), ("Virthost-Peer-Groups", "0"), ("virthost-peer-connection", "1"),
@@ -238,11 +238,11 @@ import VirtHostClient
     }
 
     @Test func gracefulShutdownEndsStreamsAndRemovesTheSocket() async throws {
-        let folder = try AgentHarness.temporaryFolder()
+        let folder = try DaemonHarness.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        var configuration = AgentConfiguration(libvirtURI: AgentHarness.demoURI, socketPath: folder + "/a.sock", socketMode: 0o600)
+        var configuration = DaemonSettings(libvirtURI: DaemonHarness.demoURI, socketPath: folder + "/a.sock", socketMode: 0o600)
         configuration.ttrpcSocketPath = folder + "/t.sock"
-        let watching = try await AgentHarness.withAgent(configuration: configuration) { _, _ in
+        let watching = try await DaemonHarness.withAgent(configuration: configuration) { _, _ in
             let client = try VirtHostClient(socketPath: folder + "/t.sock", wire: .ttrpc)
             #expect(FileManager.default.fileExists(atPath: folder + "/t.sock"))
             #expect(try await client.listNetworks().count == 4)
@@ -260,11 +260,11 @@ import VirtHostClient
 
     /// An agent on the demo host serving ttrpc; the body gets the ttrpc socket.
     static func withTTRPCAgent(_ body: (String, VirtHostClient) async throws -> Void) async throws {
-        let folder = try AgentHarness.temporaryFolder()
+        let folder = try DaemonHarness.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        var configuration = AgentConfiguration(libvirtURI: AgentHarness.demoURI, socketPath: folder + "/a.sock", socketMode: 0o600)
+        var configuration = DaemonSettings(libvirtURI: DaemonHarness.demoURI, socketPath: folder + "/a.sock", socketMode: 0o600)
         configuration.ttrpcSocketPath = folder + "/t.sock"
-        try await AgentHarness.withAgent(configuration: configuration) { client, _ in try await body(folder + "/t.sock", client) }
+        try await DaemonHarness.withAgent(configuration: configuration) { client, _ in try await body(folder + "/t.sock", client) }
     }
 }
 

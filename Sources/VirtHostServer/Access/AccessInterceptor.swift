@@ -23,15 +23,13 @@ struct AccessInterceptor: ServerInterceptor {
         let service = context.descriptor.service.fullyQualifiedService
         let method = context.descriptor.method
         guard let peer = PeerIdentity(metadata: request.metadata) else {
-            throw RPCError(code: .permissionDenied, message: "the caller's identity is unknown (no SO_PEERCRED); refused")
+            throw Refusal(.permissionDenied, "the caller's identity is unknown (no SO_PEERCRED); refused")
         }
         let needed = MethodRoles.requirement(service: service, method: method)
         let role = min(policy.role(uid: peer.uid, groups: peer.groups), socketCap)
         guard role >= needed.role else {
             let where_ = socketCap < .admin ? " on this read-only socket" : ""
-            throw RPCError(
-                code: .permissionDenied,
-                message: "\(service.split(separator: ".").last ?? "")/\(method) needs the \(needed.role) role; "
+            throw Refusal(.permissionDenied, "\(service.split(separator: ".").last ?? "")/\(method) needs the \(needed.role) role; "
                     + "uid \(peer.uid) has \(role)\(where_)")
         }
         if let refusal = gate.enter(connection: peer.connection) {
@@ -41,13 +39,14 @@ struct AccessInterceptor: ServerInterceptor {
         // For calls that change something, note the object the first request
         // message names, as it passes to the handler.
         let object = AuditObject()
-        var request = request
+        var audited = request
         if needed.changes {
-            request.messages = RPCAsyncSequence(wrapping: request.messages.map { message in
+            audited.messages = RPCAsyncSequence(wrapping: request.messages.map { message in
                 object.note(message)
                 return message
             })
         }
+        let call = audited
         let record: @Sendable (String) -> Void = { [audit] outcome in
             guard needed.changes else { return }
             audit.notice(
@@ -57,27 +56,19 @@ struct AccessInterceptor: ServerInterceptor {
                     "object": "\(object.name)", "outcome": "\(outcome)", "duration": "\(ContinuousClock.now - started)",
                 ])
         }
+        // The call's one deadline: the client's (the transports pass it
+        // under PeerIdentity.timeoutKey, so that grpc-swift does not keep a
+        // Task.sleep per call for it), else the agent's default one.
+        let deadline = request.metadata[stringValues: PeerIdentity.timeoutKey].first(where: { _ in true })
+            .flatMap(CallDeadline.parseTimeout).map { CallDeadline(limit: $0, fromClient: true) }
+            ?? defaultDeadline.map { CallDeadline(limit: $0, fromClient: false) }
         var response: StreamingServerResponse<Output>
-        var wrapped = request
         do {
-            // The client's deadline (the transports pass it under
-            // PeerIdentity.timeoutKey, so that grpc-swift does not keep a
-            // Task.sleep per call for it), else the agent's default one.
-            let clientDeadline = request.metadata[stringValues: PeerIdentity.timeoutKey].first(where: { _ in true })
-                .flatMap(AgentWait.parseGRPCTimeout)
-            if let limit = clientDeadline ?? defaultDeadline {
-                // Tell the handler as grpc-swift would (the guest agent bridge
-                // turns it into libvirt's timeout).
-                let milliseconds = min(limit.components.seconds * 1000 + limit.components.attoseconds / 1_000_000_000_000_000, 99_999_999)
-                wrapped.metadata.removeAllValues(forKey: PeerIdentity.timeoutKey)
-                wrapped.metadata.replaceOrAddString("\(max(milliseconds, 1))m", forKey: "grpc-timeout")
-                let request = wrapped
-                let what = clientDeadline == nil ? "the agent's default deadline of \(limit)" : "the call's deadline of \(limit)"
-                response = try await withoutActuallyEscaping(next) { next in
-                    try await Self.withDeadline(limit, what: what) { try await next(request, context) }
+            response = try await CallDeadline.$current.withValue(deadline) {
+                guard let deadline else { return try await next(call, context) }
+                return try await withoutActuallyEscaping(next) { next in
+                    try await Self.withDeadline(deadline.limit, what: deadline.description) { try await next(call, context) }
                 }
-            } else {
-                response = try await next(wrapped, context)
             }
         } catch {
             gate.leave(connection: peer.connection)
@@ -91,7 +82,8 @@ struct AccessInterceptor: ServerInterceptor {
             let producer = contents.producer
             contents.producer = { [gate] writer in
                 do {
-                    let trailers = try await producer(writer)
+                    // A streaming body runs after `next` returned: bind the deadline again.
+                    let trailers = try await CallDeadline.$current.withValue(deadline) { try await producer(writer) }
                     gate.leave(connection: peer.connection)
                     record("OK")
                     return trailers

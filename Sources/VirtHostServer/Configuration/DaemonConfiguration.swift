@@ -8,13 +8,13 @@ import Glibc
 /// is `packaging/virthostd.toml`.
 public struct DaemonConfiguration: Sendable {
     /// The agent's settings (socket, access, limits, events...).
-    public var agent = AgentConfiguration()
+    public var daemon = DaemonSettings()
     public var logLevel = "info"
     public var shutdownGraceSeconds = 10
     /// Whether the file named the socket group (a missing group is then an error).
     public var socketGroupExplicit = false
     /// Which raw guest-agent commands are forwarded ([guest_agent] allow, deny).
-    public var guestAgentPolicy = AgentCommandPolicy()
+    public var guestAgentPolicy = GuestAgentPolicy()
     /// Where Prometheus metrics are served ([metrics] address); nil: nowhere.
     public var metricsAddress: MetricsEndpoint?
 
@@ -160,9 +160,9 @@ public struct DaemonConfiguration: Sendable {
         mutating func read(into config: inout DaemonConfiguration) throws {
             if let uri = try string("connect") {
                 guard !uri.isEmpty else { throw fail("connect", "must not be empty") }
-                config.agent.libvirtURI = uri
+                config.daemon.libvirtURI = uri
             }
-            if let threads = try int("libvirt_threads", 1...256) { config.agent.libvirtThreads = threads }
+            if let threads = try int("libvirt_threads", 1...256) { config.daemon.libvirtThreads = threads }
             if let level = try string("log_level") {
                 let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
                 guard levels.contains(level) else { throw fail("log_level", "expected one of \(levels.joined(separator: ", "))") }
@@ -170,38 +170,38 @@ public struct DaemonConfiguration: Sendable {
             }
             if let grace = try int("shutdown_grace_seconds", 0...3600) { config.shutdownGraceSeconds = grace }
 
-            if let path = try string("socket.path") { config.agent.socketPath = path }
-            if let mode = try mode("socket.mode") { config.agent.socketMode = mode }
+            if let path = try string("socket.path") { config.daemon.socketPath = path }
+            if let mode = try mode("socket.mode") { config.daemon.socketMode = mode }
             if let group = try string("socket.group") {
-                config.agent.socketGroup = group.isEmpty ? nil : group
+                config.daemon.socketGroup = group.isEmpty ? nil : group
                 config.socketGroupExplicit = !group.isEmpty
             }
-            if let path = try string("socket.read_only_path") { config.agent.readOnlySocketPath = path.isEmpty ? nil : path }
-            if let mode = try mode("socket.read_only_mode") { config.agent.readOnlySocketMode = mode }
-            if let path = try string("socket.ttrpc_path") { config.agent.ttrpcSocketPath = path.isEmpty ? nil : path }
+            if let path = try string("socket.read_only_path") { config.daemon.readOnlySocketPath = path.isEmpty ? nil : path }
+            if let mode = try mode("socket.read_only_mode") { config.daemon.readOnlySocketMode = mode }
+            if let path = try string("socket.ttrpc_path") { config.daemon.ttrpcSocketPath = path.isEmpty ? nil : path }
 
-            if let ids = try uids("access.admin_uids") { config.agent.access.adminUIDs = ids }
-            if let ids = try gids("access.admin_groups") { config.agent.access.adminGroups = ids }
-            if let ids = try uids("access.operator_uids") { config.agent.access.operatorUIDs = ids }
-            if let ids = try gids("access.operator_groups") { config.agent.access.operatorGroups = ids }
-            if let ids = try uids("access.reader_uids") { config.agent.access.readerUIDs = ids }
-            if let ids = try gids("access.reader_groups") { config.agent.access.readerGroups = ids }
+            if let ids = try uids("access.admin_uids") { config.daemon.access.adminUIDs = ids }
+            if let ids = try gids("access.admin_groups") { config.daemon.access.adminGroups = ids }
+            if let ids = try uids("access.operator_uids") { config.daemon.access.operatorUIDs = ids }
+            if let ids = try gids("access.operator_groups") { config.daemon.access.operatorGroups = ids }
+            if let ids = try uids("access.reader_uids") { config.daemon.access.readerUIDs = ids }
+            if let ids = try gids("access.reader_groups") { config.daemon.access.readerGroups = ids }
             if let name = try string("access.default_role") {
                 guard let role = Role(name: name) else {
                     throw fail("access.default_role", "expected none, reader, operator or admin")
                 }
-                config.agent.access.defaultRole = role
+                config.daemon.access.defaultRole = role
             }
 
-            if let bytes = try int("limits.max_message_bytes", 1024...(256 << 20)) { config.agent.limits.maxMessageBytes = bytes }
-            if let calls = try int("limits.max_concurrent_calls", 1...100_000) { config.agent.limits.maxConcurrentCalls = calls }
+            if let bytes = try int("limits.max_message_bytes", 1024...(256 << 20)) { config.daemon.limits.maxMessageBytes = bytes }
+            if let calls = try int("limits.max_concurrent_calls", 1...100_000) { config.daemon.limits.maxConcurrentCalls = calls }
             if let calls = try int("limits.max_concurrent_calls_per_connection", 1...10_000) {
-                config.agent.limits.maxConcurrentCallsPerConnection = calls
+                config.daemon.limits.maxConcurrentCallsPerConnection = calls
             }
             if let seconds = try number("limits.default_deadline_seconds", 0...86_400) {
-                config.agent.limits.defaultDeadlineSeconds = seconds
+                config.daemon.limits.defaultDeadlineSeconds = seconds
             }
-            if let buffer = try int("events.buffer", 1...1_000_000) { config.agent.eventBuffer = buffer }
+            if let buffer = try int("events.buffer", 1...1_000_000) { config.daemon.eventBuffer = buffer }
             if let address = try string("metrics.address"), !address.isEmpty {
                 guard let endpoint = MetricsEndpoint(address) else { throw fail("metrics.address", MetricsEndpoint.expectation) }
                 config.metricsAddress = endpoint
@@ -211,11 +211,11 @@ public struct DaemonConfiguration: Sendable {
             try refuseUnknown()
         }
 
-        /// Keys under [guest_agent]; see AgentCommandPolicy.
+        /// Keys under [guest_agent]; see GuestAgentPolicy.
         mutating func readGuestAgent(into config: inout DaemonConfiguration) throws {
             for key in ["guest_agent.allow", "guest_agent.deny"] {
                 guard let rules = try strings(key) else { continue }
-                if let problem = rules.lazy.compactMap(AgentCommandPolicy.problem(withRule:)).first { throw fail(key, problem) }
+                if let problem = rules.lazy.compactMap(GuestAgentPolicy.problem(withRule:)).first { throw fail(key, problem) }
                 if key.hasSuffix("allow") { config.guestAgentPolicy.allow = rules } else { config.guestAgentPolicy.deny = rules }
             }
         }

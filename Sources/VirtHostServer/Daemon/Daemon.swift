@@ -6,7 +6,7 @@ import ServiceLifecycle
 import TTRPC
 
 /// What the agent serves, where, and for which libvirt.
-public struct AgentConfiguration: Sendable {
+public struct DaemonSettings: Sendable {
     /// libvirt URI, e.g. `qemu:///system` or `test:///default`.
     public var libvirtURI: String
     /// Path of the gRPC Unix socket.
@@ -32,9 +32,9 @@ public struct AgentConfiguration: Sendable {
     /// How many past events are kept for watchers that resume.
     public var eventBuffer: Int = 10_000
     /// Which raw guest-agent commands are forwarded.
-    public var agentPolicy: AgentCommandPolicy = AgentCommandPolicy()
+    public var guestAgentPolicy: GuestAgentPolicy = GuestAgentPolicy()
     /// Where calls are counted and timed (see MetricsInterceptor); nil counts nothing.
-    public var metrics: AgentMetrics?
+    public var metrics: DaemonMetrics?
     /// Listening sockets passed by the service manager, by the path they are
     /// bound to (see SocketActivation): such a listener adopts the socket
     /// instead of binding one, and leaves the file in place when it stops.
@@ -52,20 +52,20 @@ public struct AgentConfiguration: Sendable {
     }
 }
 
-/// The agent: one libvirt connection served as gRPC on a Unix socket.
+/// The daemon: one libvirt connection served as gRPC on a Unix socket.
 ///
 /// Run it under a ServiceGroup for graceful SIGTERM handling: on graceful
 /// shutdown it stops accepting calls, lets in-flight calls finish, and removes
 /// its socket file. Cancelling ``run()`` cancels in-flight calls.
-public final class Agent: Service, Sendable {
-    public let configuration: AgentConfiguration
+public final class Daemon: Service, Sendable {
+    public let configuration: DaemonSettings
     public let hypervisor: HypervisorConnection
     private let logger: Logger
     private let onReady: @Sendable (String) -> Void
 
     /// - Parameter onReady: called with the socket path once it accepts connections.
     public init(
-        configuration: AgentConfiguration, logger: Logger = Logger(label: "virthost"),
+        configuration: DaemonSettings, logger: Logger = Logger(label: "virthost"),
         onReady: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.configuration = configuration
@@ -85,9 +85,9 @@ public final class Agent: Service, Sendable {
             StorageService(hypervisor: hypervisor),
             HostNetworkService(hypervisor: hypervisor),
             GuestAgentService(
-                hypervisor: hypervisor, policy: configuration.agentPolicy,
+                hypervisor: hypervisor, policy: configuration.guestAgentPolicy,
                 concurrentCalls: max(1, configuration.libvirtThreads - 1)),
-            SnapshotService(hypervisor: hypervisor, policy: configuration.agentPolicy),
+            SnapshotService(hypervisor: hypervisor, policy: configuration.guestAgentPolicy),
             EventService(hub: hypervisor.events),
         ]
     }

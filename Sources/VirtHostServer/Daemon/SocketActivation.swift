@@ -18,7 +18,7 @@ public enum SocketActivation {
     /// unsets `LISTEN_PID`, `LISTEN_FDS` and `LISTEN_FDNAMES` so that nothing
     /// the agent starts inherits them. Does nothing when no sockets were
     /// passed to this process.
-    public static func adopt(into configuration: inout AgentConfiguration) throws {
+    public static func adopt(into configuration: inout DaemonSettings) throws {
         let passed = try passedUnixSockets()
         let listeners = [configuration.socketPath] + (configuration.readOnlySocketPath.map { [$0] } ?? [])
             + (configuration.ttrpcSocketPath.map { [$0] } ?? [])

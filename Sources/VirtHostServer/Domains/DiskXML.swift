@@ -41,7 +41,7 @@ enum DiskXML {
             try Validate.volumeName(volume.volume)
             source = .volume(pool: volume.pool, volume: volume.volume)
         case nil:
-            throw RPCError.invalid("give the disk's source: a host path or a pool volume")
+            throw Refusal.invalid("give the disk's source: a host path or a pool volume")
         }
         let bus = request.bus.isEmpty ? "virtio" : request.bus
         try Validate.oneOf(bus, buses, field: "bus")
@@ -52,7 +52,7 @@ enum DiskXML {
             guard request.serial.utf8.count <= 20, request.serial.unicodeScalars.allSatisfy({
                 $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.+".unicodeScalars.contains($0))
             }) else {
-                throw RPCError.invalid("serial '\(request.serial.prefix(32))' must be 1-20 of: letters, digits, '-', '_', '.', '+'")
+                throw Refusal.invalid("serial '\(request.serial.prefix(32))' must be 1-20 of: letters, digits, '-', '_', '.', '+'")
             }
         }
         return Attach(
@@ -67,12 +67,12 @@ enum DiskXML {
         let prefix = target.prefix(2)
         guard ["vd", "sd"].contains(prefix), (1...3).contains(letters.count),
               letters.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) }) else {
-            throw RPCError.invalid("target '\(target.prefix(32))' is not a disk target like vdb (virtio) or sdb (scsi, sata)")
+            throw Refusal.invalid("target '\(target.prefix(32))' is not a disk target like vdb (virtio) or sdb (scsi, sata)")
         }
         if let bus {
             let wanted = bus == "virtio" ? "vd" : "sd"
             guard prefix == wanted else {
-                throw RPCError.invalid("target '\(target)' does not fit bus \(bus): use \(wanted)X, e.g. \(wanted)b")
+                throw Refusal.invalid("target '\(target)' does not fit bus \(bus): use \(wanted)X, e.g. \(wanted)b")
             }
         }
     }
@@ -81,26 +81,26 @@ enum DiskXML {
     static func xml(_ attach: Attach, format: String) -> String {
         let disk = XMLElement(name: "disk")
         let driver = XMLElement(name: "driver")
-        driver.storageAttr("name", "qemu")
-        driver.storageAttr("type", format)
-        if !attach.cache.isEmpty { driver.storageAttr("cache", attach.cache) }
+        driver.setAttribute("name", "qemu")
+        driver.setAttribute("type", format)
+        if !attach.cache.isEmpty { driver.setAttribute("cache", attach.cache) }
         let source = XMLElement(name: "source")
         switch attach.source {
         case .file(let path):
-            disk.storageAttr("type", "file")
-            source.storageAttr("file", path)
+            disk.setAttribute("type", "file")
+            source.setAttribute("file", path)
         case .block(let path):
-            disk.storageAttr("type", "block")
-            source.storageAttr("dev", path)
+            disk.setAttribute("type", "block")
+            source.setAttribute("dev", path)
         case .volume(let pool, let volume):
-            disk.storageAttr("type", "volume")
-            source.storageAttr("pool", pool)
-            source.storageAttr("volume", volume)
+            disk.setAttribute("type", "volume")
+            source.setAttribute("pool", pool)
+            source.setAttribute("volume", volume)
         }
-        disk.storageAttr("device", "disk")
+        disk.setAttribute("device", "disk")
         disk.addChild(driver)
         disk.addChild(source)
-        disk.storageChild("target", ["dev": attach.target, "bus": attach.bus])
+        disk.appendChild("target", ["dev": attach.target, "bus": attach.bus])
         if attach.readOnly { disk.addChild(XMLElement(name: "readonly")) }
         if !attach.serial.isEmpty { disk.addChild(XMLElement(name: "serial", stringValue: attach.serial)) }
         return disk.xmlString

@@ -57,7 +57,7 @@ struct DomainService: Virthost_V1_DomainService.SimpleServiceProtocol {
         case "": flags = []
         case "acpi": flags = .acpiPowerButton
         case "agent": flags = .guestAgent
-        default: throw RPCError.invalid("shutdown mode '\(request.mode.prefix(32))' is not one of: acpi, agent (or empty)")
+        default: throw Refusal.invalid("shutdown mode '\(request.mode.prefix(32))' is not one of: acpi, agent (or empty)")
         }
         return try await hypervisor.run { connection in
             let domain = try connection.domain(ref)

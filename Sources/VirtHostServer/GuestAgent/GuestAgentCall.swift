@@ -7,7 +7,7 @@ import VirtHostAPI
 
 /// How long one guest-agent call may wait, from the caller's gRPC deadline,
 /// an explicit timeout, or one of libvirt's modes.
-struct AgentWait: Sendable, Equatable {
+struct GuestAgentWait: Sendable, Equatable {
     /// What libvirt is told.
     var libvirt: Domain.AgentTimeout
     /// The mode, as reported back to the caller.
@@ -20,28 +20,6 @@ struct AgentWait: Sendable, Equatable {
     /// The longest explicit timeout accepted, in seconds (a day).
     static let maxTimeoutSeconds: UInt32 = 86_400
 
-    /// The gRPC deadline of a call: its `grpc-timeout` header (up to eight
-    /// digits and a unit: H, M, S, m, u, n), or nil without one.
-    static func grpcTimeout(_ metadata: Metadata) -> Duration? {
-        guard let value = metadata[stringValues: "grpc-timeout"].first(where: { _ in true }) else { return nil }
-        return parseGRPCTimeout(value)
-    }
-
-    static func parseGRPCTimeout(_ text: String) -> Duration? {
-        guard let unit = text.last, text.count >= 2, text.count <= 9 else { return nil }
-        let digits = text.dropLast()
-        guard digits.allSatisfy({ $0.isASCII && $0.isNumber }), let amount = Int64(digits) else { return nil }
-        switch unit {
-        case "H": return .seconds(amount * 3600)
-        case "M": return .seconds(amount * 60)
-        case "S": return .seconds(amount)
-        case "m": return .milliseconds(amount)
-        case "u": return .microseconds(amount)
-        case "n": return .nanoseconds(amount)
-        default: return nil
-        }
-    }
-
     /// libvirt's whole seconds for a limit: rounded up, at least 1.
     static func libvirtSeconds(_ limit: Duration) -> Int32 {
         let (seconds, attoseconds) = limit.components
@@ -49,16 +27,16 @@ struct AgentWait: Sendable, Equatable {
         return Int32(clamping: max(1, whole))
     }
 
-    /// The wait for a call: the shorter of the gRPC deadline and an explicit
-    /// timeout in deadline mode; libvirt's own modes otherwise.
+    /// The wait for a call: the shorter of what is left of the call's
+    /// deadline (``CallDeadline``) and an explicit timeout in deadline mode;
+    /// libvirt's own modes otherwise.
     static func resolve(
-        metadata: Metadata, timeoutSeconds: UInt32, mode: Virthost_V1_AgentTimeoutMode = .deadline,
-        now: ContinuousClock.Instant = .now
-    ) throws -> AgentWait {
+        timeoutSeconds: UInt32, mode: Virthost_V1_AgentTimeoutMode = .deadline,
+        deadline: Duration? = CallDeadline.remaining, now: ContinuousClock.Instant = .now
+    ) throws -> GuestAgentWait {
         guard timeoutSeconds <= maxTimeoutSeconds else {
-            throw RPCError.invalid("timeout_seconds \(timeoutSeconds) is over the limit of \(maxTimeoutSeconds) (a day)")
+            throw Refusal.invalid("timeout_seconds \(timeoutSeconds) is over the limit of \(maxTimeoutSeconds) (a day)")
         }
-        let deadline = grpcTimeout(metadata)
         switch mode {
         case .deadline:
             var limit = deadline
@@ -66,25 +44,25 @@ struct AgentWait: Sendable, Equatable {
                 let explicit = Duration.seconds(Int64(timeoutSeconds))
                 limit = limit.map { min($0, explicit) } ?? explicit
             }
-            guard let limit else { return AgentWait(libvirt: .default, mode: .default, until: nil, limit: nil) }
-            return AgentWait(libvirt: .seconds(libvirtSeconds(limit)), mode: .deadline, until: now + limit, limit: limit)
+            guard let limit else { return GuestAgentWait(libvirt: .default, mode: .default, until: nil, limit: nil) }
+            return GuestAgentWait(libvirt: .seconds(libvirtSeconds(limit)), mode: .deadline, until: now + limit, limit: limit)
         case .block:
-            return AgentWait(libvirt: .block, mode: .block, until: deadline.map { now + $0 }, limit: nil)
+            return GuestAgentWait(libvirt: .block, mode: .block, until: deadline.map { now + $0 }, limit: nil)
         case .default:
-            return AgentWait(libvirt: .default, mode: .default, until: deadline.map { now + $0 }, limit: nil)
+            return GuestAgentWait(libvirt: .default, mode: .default, until: deadline.map { now + $0 }, limit: nil)
         case .nowait:
-            return AgentWait(libvirt: .noWait, mode: .nowait, until: deadline.map { now + $0 }, limit: nil)
+            return GuestAgentWait(libvirt: .noWait, mode: .nowait, until: deadline.map { now + $0 }, limit: nil)
         case .UNRECOGNIZED(let value):
-            throw RPCError.invalid("timeout_mode \(value) is not one of DEADLINE, BLOCK, DEFAULT, NOWAIT")
+            throw Refusal.invalid("timeout_mode \(value) is not one of DEADLINE, BLOCK, DEFAULT, NOWAIT")
         }
     }
 
     /// The same limit for a later command of one call (exec's polls): what
     /// is left of it, or libvirt's default without one.
-    func remaining(now: ContinuousClock.Instant = .now) -> AgentWait {
+    func remaining(now: ContinuousClock.Instant = .now) -> GuestAgentWait {
         guard let until, mode == .deadline else { return self }
         let left = until - now
-        return AgentWait(libvirt: .seconds(Self.libvirtSeconds(max(left, .milliseconds(1)))), mode: mode, until: until, limit: limit)
+        return GuestAgentWait(libvirt: .seconds(Self.libvirtSeconds(max(left, .milliseconds(1)))), mode: mode, until: until, limit: limit)
     }
 
     /// The whole seconds libvirt was given, for replies; 0 for the modes.
@@ -95,7 +73,7 @@ struct AgentWait: Sendable, Equatable {
 }
 
 /// Turns libvirt's guest-agent failures into the gRPC errors callers can act on.
-enum AgentErrors {
+enum GuestAgentErrors {
     /// The ErrorInfo domain of errors the guest agent itself replied with.
     static let agentErrorDomain = "qemu-guest-agent"
 
@@ -116,7 +94,7 @@ enum AgentErrors {
     ///   takes 5 s whatever the timeout), so the elapsed time decides.
     /// - An error reply of the agent: UNIMPLEMENTED for an unknown command,
     ///   FAILED_PRECONDITION otherwise, with class and description.
-    static func rpcError(_ error: LibvirtError, elapsed: Duration, wait: AgentWait) -> RPCError {
+    static func rpcError(_ error: LibvirtError, elapsed: Duration, wait: GuestAgentWait) -> RPCError {
         if let reply = agentReply(error.message) {
             return agentReplyError(error, reply)
         }
@@ -212,7 +190,7 @@ enum AgentErrors {
 /// without this gate a few calls to one stuck guest would take every libvirt
 /// thread and stall the agent's other services. Waiting here is async and
 /// ends at the caller's deadline.
-final class AgentGate: @unchecked Sendable {
+final class GuestAgentGate: @unchecked Sendable {
     private let lock = NSLock()
     private let limit: Int
     private var running = 0
@@ -304,10 +282,10 @@ final class AgentGate: @unchecked Sendable {
 }
 
 /// Sends agent commands for the services: policy, gate, libvirt, error mapping.
-struct AgentChannel: Sendable {
+struct GuestAgentChannel: Sendable {
     let hypervisor: HypervisorConnection
-    let policy: AgentCommandPolicy
-    let gate: AgentGate
+    let policy: GuestAgentPolicy
+    let gate: GuestAgentGate
 
     /// The result of one command: the reply and how long libvirt took.
     struct Answer: Sendable {
@@ -323,7 +301,7 @@ struct AgentChannel: Sendable {
 
     /// Sends one command (already validated) and returns the agent's reply.
     /// The policy check is the caller's: it knows what the command is for.
-    func send(_ ref: ObjectRef, json: String, wait: AgentWait) async throws -> Answer {
+    func send(_ ref: ObjectRef, json: String, wait: GuestAgentWait) async throws -> Answer {
         let key = ref.describe("domain")
         return try await gate.run(key: key, until: wait.until) {
             // Agent failures come back as values, so the elapsed time measured
@@ -339,7 +317,7 @@ struct AgentChannel: Sendable {
                     do {
                         let reply = try domain.agentCommand(json, timeout: wait.libvirt)
                         return .success(Answer(reply: reply, elapsed: .now - started))
-                    } catch let error as LibvirtError where AgentErrors.isAgentError(error) {
+                    } catch let error as LibvirtError where GuestAgentErrors.isAgentError(error) {
                         return .failure(Failure(error: error, elapsed: .now - started))
                     }
                 }
@@ -347,14 +325,14 @@ struct AgentChannel: Sendable {
             switch outcome {
             case .success(let answer): return answer
             case .failure(let failure):
-                throw AgentErrors.rpcError(failure.error, elapsed: failure.elapsed, wait: wait)
+                throw GuestAgentErrors.rpcError(failure.error, elapsed: failure.elapsed, wait: wait)
             }
         }
     }
 
     /// Sends a command built from a JSON object and returns its `return` member.
     func call(
-        _ ref: ObjectRef, execute: String, arguments: [String: any Sendable]? = nil, wait: AgentWait,
+        _ ref: ObjectRef, execute: String, arguments: [String: any Sendable]? = nil, wait: GuestAgentWait,
         purpose: String? = nil
     ) async throws -> (value: Any?, elapsed: Duration) {
         try policy.check(execute, for: purpose)
@@ -362,23 +340,23 @@ struct AgentChannel: Sendable {
         if let arguments { object["arguments"] = arguments }
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
         let answer = try await send(ref, json: String(decoding: data, as: UTF8.self), wait: wait)
-        let reply = try AgentJSON.object(answer.reply, command: execute)
+        let reply = try GuestAgentJSON.object(answer.reply, command: execute)
         return (reply["return"], answer.elapsed)
     }
 }
 
 /// Reading the agent's JSON replies.
-enum AgentJSON {
+enum GuestAgentJSON {
     /// The reply as a JSON object.
     static func object(_ reply: String, command: String) throws -> [String: Any] {
         guard let object = try? JSONSerialization.jsonObject(with: Data(reply.utf8)) as? [String: Any] else {
-            throw RPCError(code: .internalError, message: "the guest agent's reply to \(command) is not a JSON object: \(reply.prefix(200))")
+            throw Refusal(.internalError, "the guest agent's reply to \(command) is not a JSON object: \(reply.prefix(200))")
         }
         return object
     }
 
     /// A reply of the wrong shape: the guest agent is not what we expect.
-    static func unexpected(_ command: String, _ what: String) -> RPCError {
-        RPCError(code: .internalError, message: "the guest agent's reply to \(command) has no \(what)")
+    static func unexpected(_ command: String, _ what: String) -> Refusal {
+        Refusal(.internalError, "the guest agent's reply to \(command) has no \(what)")
     }
 }

@@ -17,7 +17,7 @@ import GRPCCore
 /// the agent, depth 200 failed with "failed to convert virJSONValue to yajl
 /// data"); a gRPC message is at most 4 MiB by default, so a 1 MiB limit makes
 /// an oversized command a clear INVALID_ARGUMENT rather than a transport error.
-enum AgentCommandValidator {
+enum GuestAgentCommandValidator {
     /// The largest command accepted, in bytes of UTF-8.
     static let maxBytes = 1 << 20
     /// The deepest nesting accepted; the command object itself is level 1.
@@ -412,11 +412,11 @@ enum AgentCommandValidator {
         }
 
         func describe(_ b: UInt8) -> String {
-            (0x21..<0x7F).contains(b) ? "'\(Character(Unicode.Scalar(b)))'" : "byte 0x\(AgentCommandValidator.hex(b))"
+            (0x21..<0x7F).contains(b) ? "'\(Character(Unicode.Scalar(b)))'" : "byte 0x\(GuestAgentCommandValidator.hex(b))"
         }
 
         func describeRaw(_ b: UInt8) -> String {
-            (0x21..<0x7F).contains(b) ? String(Character(Unicode.Scalar(b))) : "<0x\(AgentCommandValidator.hex(b))>"
+            (0x21..<0x7F).contains(b) ? String(Character(Unicode.Scalar(b))) : "<0x\(GuestAgentCommandValidator.hex(b))>"
         }
 
         /// A key for an error message: at most 64 bytes, control characters escaped.
@@ -445,7 +445,7 @@ private func fourHexDigits(_ value: UInt32) -> String {
 
 extension RPCError {
     /// A refused agent command, as INVALID_ARGUMENT.
-    init(_ failure: AgentCommandValidator.Failure) {
+    init(_ failure: GuestAgentCommandValidator.Failure) {
         self.init(code: .invalidArgument, message: failure.message)
     }
 }

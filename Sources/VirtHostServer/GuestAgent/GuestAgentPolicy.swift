@@ -11,7 +11,7 @@ import GRPCProtobuf
 /// snapshot needs `guest-fsfreeze-freeze` and `guest-fsfreeze-thaw`.
 ///
 /// A plain value, so a configuration file can fill it as well as flags.
-public struct AgentCommandPolicy: Sendable, Equatable, Codable {
+public struct GuestAgentPolicy: Sendable, Equatable, Codable {
     /// Commands allowed; empty allows all.
     public var allow: [String]
     /// Commands refused even when allowed.
@@ -24,7 +24,7 @@ public struct AgentCommandPolicy: Sendable, Equatable, Codable {
     }
 
     /// Allows every command.
-    public static let allowAll = AgentCommandPolicy()
+    public static let allowAll = GuestAgentPolicy()
 
     /// Why a rule is not well formed, or nil when it is.
     public static func problem(withRule rule: String) -> String? {

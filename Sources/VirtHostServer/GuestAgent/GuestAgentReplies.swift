@@ -7,9 +7,9 @@ import VirtHostAPI
 // Members the agent leaves out stay at their defaults; a member of the wrong
 // type is an INTERNAL error naming the command.
 
-enum AgentReplies {
+enum GuestAgentReplies {
     static func info(_ value: Any?) throws -> Virthost_V1_AgentInfo {
-        guard let object = value as? [String: Any] else { throw AgentJSON.unexpected("guest-info", "object") }
+        guard let object = value as? [String: Any] else { throw GuestAgentJSON.unexpected("guest-info", "object") }
         var info = Virthost_V1_AgentInfo()
         info.version = object["version"] as? String ?? ""
         for command in object["supported_commands"] as? [[String: Any]] ?? [] {
@@ -24,7 +24,7 @@ enum AgentReplies {
     }
 
     static func osInfo(_ value: Any?) throws -> Virthost_V1_GuestOSInfo {
-        guard let object = value as? [String: Any] else { throw AgentJSON.unexpected("guest-get-osinfo", "object") }
+        guard let object = value as? [String: Any] else { throw GuestAgentJSON.unexpected("guest-get-osinfo", "object") }
         var info = Virthost_V1_GuestOSInfo()
         info.id = object["id"] as? String ?? ""
         info.name = object["name"] as? String ?? ""
@@ -39,13 +39,13 @@ enum AgentReplies {
 
     static func hostName(_ value: Any?) throws -> Virthost_V1_GuestHostName {
         guard let object = value as? [String: Any], let name = object["host-name"] as? String else {
-            throw AgentJSON.unexpected("guest-get-host-name", "host-name")
+            throw GuestAgentJSON.unexpected("guest-get-host-name", "host-name")
         }
         return .with { $0.hostName = name }
     }
 
     static func interfaces(_ value: Any?) throws -> Virthost_V1_GuestInterfaces {
-        guard let list = value as? [[String: Any]] else { throw AgentJSON.unexpected("guest-network-get-interfaces", "list") }
+        guard let list = value as? [[String: Any]] else { throw GuestAgentJSON.unexpected("guest-network-get-interfaces", "list") }
         var result = Virthost_V1_GuestInterfaces()
         for item in list {
             var interface = Virthost_V1_GuestInterface()
@@ -64,7 +64,7 @@ enum AgentReplies {
     }
 
     static func filesystems(_ value: Any?) throws -> Virthost_V1_GuestFilesystems {
-        guard let list = value as? [[String: Any]] else { throw AgentJSON.unexpected("guest-get-fsinfo", "list") }
+        guard let list = value as? [[String: Any]] else { throw GuestAgentJSON.unexpected("guest-get-fsinfo", "list") }
         var result = Virthost_V1_GuestFilesystems()
         for item in list {
             var fs = Virthost_V1_GuestFilesystem()
@@ -81,7 +81,7 @@ enum AgentReplies {
     }
 
     static func users(_ value: Any?) throws -> Virthost_V1_GuestUsers {
-        guard let list = value as? [[String: Any]] else { throw AgentJSON.unexpected("guest-get-users", "list") }
+        guard let list = value as? [[String: Any]] else { throw GuestAgentJSON.unexpected("guest-get-users", "list") }
         var result = Virthost_V1_GuestUsers()
         for item in list {
             var user = Virthost_V1_GuestUser()
@@ -96,7 +96,7 @@ enum AgentReplies {
     }
 
     static func time(_ value: Any?) throws -> Virthost_V1_GuestTime {
-        guard let number = value as? NSNumber else { throw AgentJSON.unexpected("guest-get-time", "number") }
+        guard let number = value as? NSNumber else { throw GuestAgentJSON.unexpected("guest-get-time", "number") }
         let ns = number.int64Value
         var time = Virthost_V1_GuestTime()
         time.time = Google_Protobuf_Timestamp(seconds: ns / 1_000_000_000, nanos: Int32(ns % 1_000_000_000))
@@ -104,19 +104,19 @@ enum AgentReplies {
     }
 
     static func count(_ value: Any?, _ command: String) throws -> Int32 {
-        guard let number = value as? NSNumber else { throw AgentJSON.unexpected(command, "count") }
+        guard let number = value as? NSNumber else { throw GuestAgentJSON.unexpected(command, "count") }
         return Int32(clamping: number.int64Value)
     }
 
     static func freezeStatus(_ value: Any?) throws -> Virthost_V1_FreezeStatus {
-        guard let status = value as? String else { throw AgentJSON.unexpected("guest-fsfreeze-status", "status") }
+        guard let status = value as? String else { throw GuestAgentJSON.unexpected("guest-fsfreeze-status", "status") }
         return .with { $0.frozen = status == "frozen" }
     }
 
     /// guest-exec's reply: the process id.
     static func execPID(_ value: Any?) throws -> Int64 {
         guard let object = value as? [String: Any], let pid = (object["pid"] as? NSNumber)?.int64Value else {
-            throw AgentJSON.unexpected("guest-exec", "pid")
+            throw GuestAgentJSON.unexpected("guest-exec", "pid")
         }
         return pid
     }
@@ -133,7 +133,7 @@ enum AgentReplies {
     }
 
     static func execStatus(_ value: Any?) throws -> ExecStatus {
-        guard let object = value as? [String: Any] else { throw AgentJSON.unexpected("guest-exec-status", "object") }
+        guard let object = value as? [String: Any] else { throw GuestAgentJSON.unexpected("guest-exec-status", "object") }
         var status = ExecStatus()
         status.exited = object["exited"] as? Bool ?? false
         status.exitCode = Int32(clamping: (object["exitcode"] as? NSNumber)?.int64Value ?? 0)
@@ -141,7 +141,7 @@ enum AgentReplies {
         for (key, keyPath) in [("out-data", \ExecStatus.stdout), ("err-data", \ExecStatus.stderr)] {
             guard let text = object[key] as? String else { continue }
             guard let data = Data(base64Encoded: text) else {
-                throw RPCError(code: .internalError, message: "the guest agent's \(key) is not base64")
+                throw Refusal(.internalError, "the guest agent's \(key) is not base64")
             }
             status[keyPath: keyPath] = data
         }

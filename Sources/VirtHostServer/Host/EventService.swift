@@ -11,7 +11,7 @@ struct EventService: Virthost_V1_EventService.SimpleServiceProtocol {
         for kind in request.kinds {
             switch kind {
             case .domain, .network, .pool, .agent, .system: continue
-            default: throw RPCError.invalid("kinds holds an unknown event kind (\(kind.rawValue))")
+            default: throw Refusal.invalid("kinds holds an unknown event kind (\(kind.rawValue))")
             }
         }
         if !request.name.isEmpty { try Validate.lookupName(request.name, field: "name") }

@@ -14,7 +14,7 @@ struct HostService: Virthost_V1_HostService.SimpleServiceProtocol {
     ) async throws -> Virthost_V1_GetVersionResponse {
         try await hypervisor.run { connection in
             var response = Virthost_V1_GetVersionResponse()
-            response.agentVersion = AgentVersion.current
+            response.agentVersion = DaemonVersion.current
             response.libvirtVersion = LibvirtRuntime.versionString(LibvirtRuntime.libraryVersion)
             response.daemonVersion = LibvirtRuntime.versionString(try connection.libVersion())
             response.hypervisorType = try connection.hypervisorType()

@@ -25,7 +25,7 @@ import Synchronization
 /// | `virthost_event_watchers` | gauge | |
 /// | `virthost_build_info` | gauge (always 1) | `version`, `libvirt_library` |
 /// | `virthost_start_time_seconds` | gauge | |
-public final class AgentMetrics: Sendable {
+public final class DaemonMetrics: Sendable {
     /// The Prometheus registry everything is recorded into.
     public let registry: PrometheusCollectorRegistry
     let factory: DescribedPrometheusFactory
@@ -63,7 +63,7 @@ public final class AgentMetrics: Sendable {
     /// - Parameters:
     ///   - version: the agent's version, for `virthost_build_info`.
     ///   - libvirtLibrary: the libvirt library's version, for `virthost_build_info`.
-    public init(version: String = AgentVersion.current, libvirtLibrary: String = "") {
+    public init(version: String = DaemonVersion.current, libvirtLibrary: String = "") {
         let registry = PrometheusCollectorRegistry()
         self.registry = registry
         let factory = DescribedPrometheusFactory(
@@ -185,7 +185,7 @@ struct DescribedPrometheusFactory: CoreMetrics.MetricsFactory {
 
     func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {
         registry.makeDurationHistogram(
-            descriptor: describe(label), labels: dimensions, buckets: buckets[label] ?? AgentMetrics.latencyBuckets)
+            descriptor: describe(label), labels: dimensions, buckets: buckets[label] ?? DaemonMetrics.latencyBuckets)
     }
 
     func destroyCounter(_ handler: any CounterHandler) {

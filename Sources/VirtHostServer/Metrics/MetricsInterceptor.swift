@@ -1,15 +1,15 @@
 import GRPCCore
 
 /// Counts every call per method, its status when it is not OK, and how long it
-/// took, into ``AgentMetrics``.
+/// took, into ``DaemonMetrics``.
 ///
 /// Put it first in the interceptor chain, so calls the access interceptor
 /// refuses (PERMISSION_DENIED, RESOURCE_EXHAUSTED) are counted too. A
 /// streaming call is timed until its last response message.
 public struct MetricsInterceptor: ServerInterceptor {
-    let metrics: AgentMetrics
+    let metrics: DaemonMetrics
 
-    public init(metrics: AgentMetrics) {
+    public init(metrics: DaemonMetrics) {
         self.metrics = metrics
     }
 

@@ -38,7 +38,7 @@ public struct MetricsEndpoint: Sendable, Equatable, CustomStringConvertible {
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
 
-/// Serves ``AgentMetrics`` over HTTP/1.1 at `GET /metrics`, in Prometheus'
+/// Serves ``DaemonMetrics`` over HTTP/1.1 at `GET /metrics`, in Prometheus'
 /// text format, until the service group shuts down.
 ///
 /// Any other path answers 404, any other method 405. It binds only where it
@@ -46,7 +46,7 @@ public struct MetricsEndpoint: Sendable, Equatable, CustomStringConvertible {
 /// it on the host.
 public final class MetricsServer: Service, Sendable {
     public let endpoint: MetricsEndpoint
-    let metrics: AgentMetrics
+    let metrics: DaemonMetrics
     let hypervisor: HypervisorConnection?
     let logger: Logger
     let onReady: @Sendable (Int) -> Void
@@ -55,7 +55,7 @@ public final class MetricsServer: Service, Sendable {
     ///   - hypervisor: read at each scrape for the connection and watcher gauges.
     ///   - onReady: called with the bound port once it accepts connections.
     public init(
-        endpoint: MetricsEndpoint, metrics: AgentMetrics, hypervisor: HypervisorConnection?,
+        endpoint: MetricsEndpoint, metrics: DaemonMetrics, hypervisor: HypervisorConnection?,
         logger: Logger = Logger(label: "virthost-metrics"), onReady: @escaping @Sendable (Int) -> Void = { _ in }
     ) {
         self.endpoint = endpoint

@@ -26,7 +26,7 @@ struct HostNetworkService: Virthost_V1_HostNetworkService.SimpleServiceProtocol 
 
     func listLinks(request: Virthost_V1_ListLinksRequest, context: ServerContext) async throws -> Virthost_V1_ListLinksResponse {
         if !request.kind.isEmpty, request.kind.utf8.count > 32 || !request.kind.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) {
-            throw RPCError.invalid("kind '\(request.kind.prefix(32))' is not a link kind (like bridge, tap, veth)")
+            throw Refusal.invalid("kind '\(request.kind.prefix(32))' is not a link kind (like bridge, tap, veth)")
         }
         return try await Self.netlink {
             var response = Virthost_V1_ListLinksResponse()
@@ -36,15 +36,15 @@ struct HostNetworkService: Virthost_V1_HostNetworkService.SimpleServiceProtocol 
     }
 
     func createBridge(request: Virthost_V1_CreateBridgeRequest, context: ServerContext) async throws -> Virthost_V1_Link {
-        try Self.linkName(request.name, field: "bridge name")
-        if request.mtu != 0, !(68...65535).contains(request.mtu) { throw RPCError.invalid("mtu \(request.mtu) is outside 68-65535") }
+        try HostChecks.linkName(request.name, field: "bridge name")
+        if request.mtu != 0, !(68...65535).contains(request.mtu) { throw Refusal.invalid("mtu \(request.mtu) is outside 68-65535") }
         return try await Self.netlink {
             Self.message(try HostLinks.createBridge(request.name, mtu: request.mtu, stp: request.stp))
         }
     }
 
     func deleteBridge(request: Virthost_V1_DeleteLinkRequest, context: ServerContext) async throws -> Virthost_V1_Empty {
-        try Self.linkName(request.name, field: "bridge name")
+        try HostChecks.linkName(request.name, field: "bridge name")
         let name = request.name
         // Refuse a bridge an active libvirt network uses (libvirt's own, or a
         // bridged network's); without libvirt, the host checks still hold.
@@ -54,9 +54,7 @@ struct HostNetworkService: Virthost_V1_HostNetworkService.SimpleServiceProtocol 
             }.map(\.name)
         }) ?? []
         if let user = users.first {
-            throw RPCError(
-                code: .failedPrecondition,
-                message: "bridge '\(name)' is used by active libvirt network '\(user)'; stop that network first")
+            throw Refusal(.failedPrecondition, "bridge '\(name)' is used by active libvirt network '\(user)'; stop that network first")
         }
         return try await Self.netlink {
             let link = try HostLinks.get(name, what: "bridge")
@@ -76,11 +74,11 @@ struct HostNetworkService: Virthost_V1_HostNetworkService.SimpleServiceProtocol 
     }
 
     func createTap(request: Virthost_V1_CreateTapRequest, context: ServerContext) async throws -> Virthost_V1_Link {
-        try Self.linkName(request.name, field: "TAP name")
-        if !request.bridge.isEmpty { try Self.linkName(request.bridge, field: "bridge") }
-        if request.mtu != 0, !(68...65535).contains(request.mtu) { throw RPCError.invalid("mtu \(request.mtu) is outside 68-65535") }
-        if request.hasOwnerUid, request.ownerUid == UInt32.max { throw RPCError.invalid("owner_uid 4294967295 is not a uid") }
-        if request.hasOwnerGid, request.ownerGid == UInt32.max { throw RPCError.invalid("owner_gid 4294967295 is not a gid") }
+        try HostChecks.linkName(request.name, field: "TAP name")
+        if !request.bridge.isEmpty { try HostChecks.linkName(request.bridge, field: "bridge") }
+        if request.mtu != 0, !(68...65535).contains(request.mtu) { throw Refusal.invalid("mtu \(request.mtu) is outside 68-65535") }
+        if request.hasOwnerUid, request.ownerUid == UInt32.max { throw Refusal.invalid("owner_uid 4294967295 is not a uid") }
+        if request.hasOwnerGid, request.ownerGid == UInt32.max { throw Refusal.invalid("owner_gid 4294967295 is not a gid") }
         return try await Self.netlink {
             Self.message(
                 try HostLinks.createTap(
@@ -91,7 +89,7 @@ struct HostNetworkService: Virthost_V1_HostNetworkService.SimpleServiceProtocol 
     }
 
     func deleteTap(request: Virthost_V1_DeleteLinkRequest, context: ServerContext) async throws -> Virthost_V1_Empty {
-        try Self.linkName(request.name, field: "TAP name")
+        try HostChecks.linkName(request.name, field: "TAP name")
         return try await Self.netlink {
             try HostLinks.deleteTap(request.name)
             return Virthost_V1_Empty()
@@ -99,44 +97,44 @@ struct HostNetworkService: Virthost_V1_HostNetworkService.SimpleServiceProtocol 
     }
 
     func addToBridge(request: Virthost_V1_BridgePortRequest, context: ServerContext) async throws -> Virthost_V1_Link {
-        try Self.linkName(request.bridge, field: "bridge")
-        try Self.linkName(request.interface, field: "interface")
+        try HostChecks.linkName(request.bridge, field: "bridge")
+        try HostChecks.linkName(request.interface, field: "interface")
         return try await Self.netlink {
             Self.message(try HostLinks.addToBridge(bridge: request.bridge, port: request.interface))
         }
     }
 
     func removeFromBridge(request: Virthost_V1_BridgePortRequest, context: ServerContext) async throws -> Virthost_V1_Link {
-        try Self.linkName(request.bridge, field: "bridge")
-        try Self.linkName(request.interface, field: "interface")
+        try HostChecks.linkName(request.bridge, field: "bridge")
+        try HostChecks.linkName(request.interface, field: "interface")
         return try await Self.netlink {
             Self.message(try HostLinks.removeFromBridge(bridge: request.bridge, port: request.interface))
         }
     }
 
     func createVlan(request: Virthost_V1_CreateVlanRequest, context: ServerContext) async throws -> Virthost_V1_Link {
-        try Self.linkName(request.name, field: "VLAN interface name")
-        try Self.linkName(request.parent, field: "parent")
-        guard (1...4094).contains(request.vlanID) else { throw RPCError.invalid("vlan_id \(request.vlanID) is outside 1-4094") }
+        try HostChecks.linkName(request.name, field: "VLAN interface name")
+        try HostChecks.linkName(request.parent, field: "parent")
+        guard (1...4094).contains(request.vlanID) else { throw Refusal.invalid("vlan_id \(request.vlanID) is outside 1-4094") }
         return try await Self.netlink {
             Self.message(try HostLinks.createVlan(request.name, parent: request.parent, id: UInt16(request.vlanID), up: request.up))
         }
     }
 
     func createBond(request: Virthost_V1_CreateBondRequest, context: ServerContext) async throws -> Virthost_V1_Link {
-        try Self.linkName(request.name, field: "bond name")
+        try HostChecks.linkName(request.name, field: "bond name")
         if !request.mode.isEmpty, !Self.bondModes.contains(request.mode) {
-            throw RPCError.invalid("bond mode '\(request.mode.prefix(32))' is not one of: \(Self.bondModes.sorted().joined(separator: ", "))")
+            throw Refusal.invalid("bond mode '\(request.mode.prefix(32))' is not one of: \(Self.bondModes.sorted().joined(separator: ", "))")
         }
-        for port in request.ports { try Self.linkName(port, field: "bond port") }
-        if Set(request.ports).count != request.ports.count { throw RPCError.invalid("ports names an interface twice") }
+        for port in request.ports { try HostChecks.linkName(port, field: "bond port") }
+        if Set(request.ports).count != request.ports.count { throw Refusal.invalid("ports names an interface twice") }
         return try await Self.netlink {
             Self.message(try HostLinks.createBond(request.name, mode: request.mode, ports: request.ports, up: request.up))
         }
     }
 
     func deleteLink(request: Virthost_V1_DeleteLinkRequest, context: ServerContext) async throws -> Virthost_V1_Empty {
-        try Self.linkName(request.name, field: "link name")
+        try HostChecks.linkName(request.name, field: "link name")
         return try await Self.netlink {
             let link = try HostLinks.get(request.name)
             switch link.kind {
@@ -165,15 +163,6 @@ struct HostNetworkService: Virthost_V1_HostNetworkService.SimpleServiceProtocol 
         }
     }
 
-    /// A host link by name, or nil; for checks made on a libvirt thread.
-    static func hostLink(_ name: String) throws -> LinkInfo? {
-        do {
-            return try HostLinks.find(name)
-        } catch let error as HostNetworkError {
-            throw rpcError(error)
-        }
-    }
-
     static func rpcError(_ error: HostNetworkError) -> RPCError {
         let code: RPCError.Code
         switch error.kind {
@@ -186,10 +175,6 @@ struct HostNetworkService: Virthost_V1_HostNetworkService.SimpleServiceProtocol 
         case .failed: code = .internalError
         }
         return RPCError(code: code, message: error.message)
-    }
-
-    static func linkName(_ name: String, field: String) throws {
-        if let problem = HostLinks.nameProblem(name) { throw RPCError.invalid("\(field) \(problem)") }
     }
 
     static func message(_ link: LinkInfo) -> Virthost_V1_Link {

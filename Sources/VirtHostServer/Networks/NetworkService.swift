@@ -59,9 +59,9 @@ struct NetworkService: Virthost_V1_NetworkService.SimpleServiceProtocol {
             do {
                 reader = try XMLReader(raw)
             } catch {
-                throw RPCError.invalid("xml is not a well-formed <network> document: \(error.localizedDescription)")
+                throw Refusal.invalid("xml is not a well-formed <network> document: \(error.localizedDescription)")
             }
-            guard reader.elements("/network").count == 1 else { throw RPCError.invalid("xml is not a <network> document") }
+            guard reader.elements("/network").count == 1 else { throw Refusal.invalid("xml is not a <network> document") }
             name = reader.string("/network/name")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
             try Validate.objectName(name, field: "network name")
             uuid = reader.string("/network/uuid")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
@@ -69,27 +69,27 @@ struct NetworkService: Virthost_V1_NetworkService.SimpleServiceProtocol {
             // The bridge libvirt makes itself (no forward, nat, route, open).
             let mode = reader.elements("/network/forward").first.map { $0.attr("mode") ?? "nat" }
             bridgeName = mode == nil || ["nat", "route", "open"].contains(mode!) ? reader.string("/network/bridge/@name") ?? "" : ""
-            if !bridgeName.isEmpty { try NetworkSpecXML.linkName(bridgeName, field: "bridge name") }
+            if !bridgeName.isEmpty { try HostChecks.linkName(bridgeName, field: "bridge name") }
             blocks = try NetworkXML.ipBlocks(raw)
             for (i, block) in blocks.enumerated() {
                 if let clash = blocks[..<i].first(where: { $0.overlaps(block) }) {
-                    throw RPCError.invalid("address blocks \(clash.subnet) and \(block.subnet) overlap")
+                    throw Refusal.invalid("address blocks \(clash.subnet) and \(block.subnet) overlap")
                 }
             }
             xml = raw
         case nil:
-            throw RPCError.invalid("no network given: set spec or xml")
+            throw Refusal.invalid("no network given: set spec or xml")
         }
         return try await hypervisor.run { connection in
             Self.defineLock.lock()
             defer { Self.defineLock.unlock() }
             try Self.checkNew(
-                connection, name: name, uuid: uuid, blocks: blocks, bridgeName: bridgeName, hostChecks: Self.hostChecks(connection))
+                connection, name: name, uuid: uuid, blocks: blocks, bridgeName: bridgeName, hostChecks: HostChecks.enabled(connection))
             let network = try connection.defineNetwork(xml: xml)
             do {
                 if request.autostart { try network.setAutostart(true) }
                 if request.start {
-                    try Self.checkUplinks(connection, try network.xml(), network: name)
+                    if HostChecks.enabled(connection) { try HostChecks.uplinks(of: try network.xml(), network: name) }
                     try network.start()
                 }
             } catch {
@@ -107,9 +107,9 @@ struct NetworkService: Virthost_V1_NetworkService.SimpleServiceProtocol {
         return try await hypervisor.run { connection in
             let network = try connection.network(ref)
             if try network.isActive() {
-                throw RPCError(code: .failedPrecondition, message: "network '\(network.name)' is already active")
+                throw Refusal(.failedPrecondition, "network '\(network.name)' is already active")
             }
-            try Self.checkUplinks(connection, try network.xml(), network: network.name)
+            if HostChecks.enabled(connection) { try HostChecks.uplinks(of: try network.xml(), network: network.name) }
             try network.start()
             return try Self.message(network)
         }
@@ -179,13 +179,13 @@ struct NetworkService: Virthost_V1_NetworkService.SimpleServiceProtocol {
         let ref = try ObjectRef(request.network)
         let host = request.host
         guard let hostIP = IPAddress(host.ip) else {
-            throw RPCError.invalid("host.ip '\(host.ip.prefix(64))' is not an IPv4 or IPv6 address")
+            throw Refusal.invalid("host.ip '\(host.ip.prefix(64))' is not an IPv4 or IPv6 address")
         }
         if !host.mac.isEmpty { try Validate.mac(host.mac, field: "host.mac") }
         if !host.hostname.isEmpty { try NetworkSpecXML.dnsName(host.hostname, field: "host.hostname") }
         let blockAddress = IPAddress(request.ipAddress)
         if !request.ipAddress.isEmpty, blockAddress == nil {
-            throw RPCError.invalid("ip_address '\(request.ipAddress.prefix(64))' is not an address")
+            throw Refusal.invalid("ip_address '\(request.ipAddress.prefix(64))' is not an address")
         }
         return try await hypervisor.run { connection in
             let network = try connection.network(ref)
@@ -207,14 +207,14 @@ struct NetworkService: Virthost_V1_NetworkService.SimpleServiceProtocol {
             if let blockAddress {
                 chosen = candidates.first { $0.1.address == blockAddress }
                 guard chosen != nil else {
-                    throw RPCError(code: .notFound, message: "network '\(network.name)' has no address block \(blockAddress)")
+                    throw Refusal(.notFound, "network '\(network.name)' has no address block \(blockAddress)")
                 }
             } else {
                 chosen = candidates.first { $0.1.contains(hostIP) }
             }
             guard let (index, block) = chosen else {
                 let known = blocks.map(\.subnet).joined(separator: ", ")
-                throw RPCError.invalid(
+                throw Refusal.invalid(
                     "\(hostIP) is not inside an address block of network '\(network.name)' (\(known.isEmpty ? "it has none" : known))")
             }
             let existing = ips[index].child("dhcp")?.elements(forName: "host") ?? []
@@ -223,13 +223,13 @@ struct NetworkService: Virthost_V1_NetworkService.SimpleServiceProtocol {
                 for entry in existing {
                     let mac = entry.attr("mac")?.lowercased()
                     if !host.mac.isEmpty, mac == host.mac.lowercased() {
-                        throw RPCError(code: .alreadyExists, message: "network '\(network.name)' already has a DHCP host with MAC \(mac!) (\(entry.attr("ip") ?? "-"))")
+                        throw Refusal(.alreadyExists, "network '\(network.name)' already has a DHCP host with MAC \(mac!) (\(entry.attr("ip") ?? "-"))")
                     }
                     if entry.attr("ip").flatMap(IPAddress.init) == hostIP {
-                        throw RPCError(code: .alreadyExists, message: "network '\(network.name)' already hands \(hostIP) to \(mac ?? entry.attr("name") ?? "a host")")
+                        throw Refusal(.alreadyExists, "network '\(network.name)' already hands \(hostIP) to \(mac ?? entry.attr("name") ?? "a host")")
                     }
                     if hostIP.isV6, entry.attr("name") == host.hostname {
-                        throw RPCError(code: .alreadyExists, message: "network '\(network.name)' already has a DHCP host named \(host.hostname)")
+                        throw Refusal(.alreadyExists, "network '\(network.name)' already has a DHCP host named \(host.hostname)")
                     }
                 }
                 try network.update(
@@ -245,9 +245,7 @@ struct NetworkService: Virthost_V1_NetworkService.SimpleServiceProtocol {
                     return sameIP && sameKey
                 }
                 guard let match else {
-                    throw RPCError(
-                        code: .notFound,
-                        message: "network '\(network.name)' has no DHCP host \(host.mac.isEmpty ? host.hostname : host.mac) with \(hostIP)")
+                    throw Refusal(.notFound, "network '\(network.name)' has no DHCP host \(host.mac.isEmpty ? host.hostname : host.mac) with \(hostIP)")
                 }
                 try network.update(
                     .delete, section: .ipDHCPHost, parentIndex: Int32(index), xml: match.xmlString, live: active, config: persistent)
@@ -266,11 +264,6 @@ struct NetworkService: Virthost_V1_NetworkService.SimpleServiceProtocol {
         return message
     }
 
-    /// Whether host links are real: the test driver's networks name none.
-    static func hostChecks(_ connection: Connection) -> Bool {
-        !connection.uri.hasPrefix("test:")
-    }
-
     /// Refuses a duplicate name or UUID, a bridge name in use, and subnets
     /// that overlap an existing network's.
     static func checkNew(
@@ -278,23 +271,19 @@ struct NetworkService: Virthost_V1_NetworkService.SimpleServiceProtocol {
     ) throws {
         let existing = try connection.listNetworks()
         if let same = existing.first(where: { $0.name == name }) {
-            throw RPCError(
-                code: .alreadyExists,
-                message: "a network named '\(name)' already exists (uuid \((try? same.uuid()) ?? "?")); undefine it first")
+            throw Refusal(.alreadyExists, "a network named '\(name)' already exists (uuid \((try? same.uuid()) ?? "?")); undefine it first")
         }
         if !uuid.isEmpty, let same = existing.first(where: { (try? $0.uuid())?.lowercased() == uuid.lowercased() }) {
-            throw RPCError(code: .alreadyExists, message: "network '\(same.name)' already has uuid \(uuid)")
+            throw Refusal(.alreadyExists, "network '\(same.name)' already has uuid \(uuid)")
         }
         for other in existing {
             let xml = try other.xml()
             if !bridgeName.isEmpty, (try? XMLReader(xml).string("/network/bridge/@name")) == bridgeName {
-                throw RPCError(code: .alreadyExists, message: "bridge name '\(bridgeName)' is already used by network '\(other.name)'")
+                throw Refusal(.alreadyExists, "bridge name '\(bridgeName)' is already used by network '\(other.name)'")
             }
             for theirs in try NetworkXML.ipBlocks(xml) {
                 if let mine = blocks.first(where: { $0.overlaps(theirs) }) {
-                    throw RPCError(
-                        code: .failedPrecondition,
-                        message: "subnet \(mine.subnet) overlaps \(theirs.subnet) of network '\(other.name)'")
+                    throw Refusal(.failedPrecondition, "subnet \(mine.subnet) overlaps \(theirs.subnet) of network '\(other.name)'")
                 }
             }
         }
@@ -303,69 +292,12 @@ struct NetworkService: Virthost_V1_NetworkService.SimpleServiceProtocol {
             for used in HostLinks.subnets() {
                 let theirs = IPBlock(address: IPAddress(bytes: used.address), prefix: used.prefix)
                 if let mine = blocks.first(where: { $0.overlaps(theirs) }) {
-                    throw RPCError(
-                        code: .failedPrecondition,
-                        message: "subnet \(mine.subnet) overlaps \(theirs.subnet) of the host's interface \(used.interface) (\(used.source == "route" ? "a route" : "address \(theirs.address)"))")
+                    throw Refusal(.failedPrecondition, "subnet \(mine.subnet) overlaps \(theirs.subnet) of the host's interface \(used.interface) (\(used.source == "route" ? "a route" : "address \(theirs.address)"))")
                 }
             }
         }
-        if hostChecks, !bridgeName.isEmpty, let link = try HostNetworkService.hostLink(bridgeName) {
-            throw RPCError(
-                code: .alreadyExists,
-                message: "host interface '\(bridgeName)' already exists (a \(link.kind)); libvirt makes the network's bridge itself: pick another bridge_name")
-        }
-    }
-
-    /// Checks that the host links a network's XML names exist (libvirt itself
-    /// starts bridged, macvtap and OVS networks without looking).
-    static func checkUplinks(_ connection: Connection, _ xml: String, network: String) throws {
-        guard hostChecks(connection) else { return }
-        for uplink in try NetworkXML.uplinks(xml) {
-            switch uplink {
-            case .bridge(let name):
-                guard let link = try HostNetworkService.hostLink(name) else {
-                    throw RPCError(
-                        code: .failedPrecondition,
-                        message: "network '\(network)' uses host bridge '\(name)', which does not exist (create it: virthost bridge add \(name))")
-                }
-                guard link.kind == "bridge" else {
-                    throw RPCError(
-                        code: .failedPrecondition,
-                        message: "network '\(network)' uses '\(name)' as its host bridge, but it is a \(link.kind), not a bridge")
-                }
-            case .ovsBridge(let name):
-                guard let link = try HostNetworkService.hostLink(name) else {
-                    throw RPCError(
-                        code: .failedPrecondition,
-                        message: "network '\(network)' uses Open vSwitch bridge '\(name)', which does not exist on this host "
-                            + "(is Open vSwitch installed and running, and was the bridge made with ovs-vsctl add-br \(name)?)")
-                }
-                guard link.kind == "openvswitch" else {
-                    throw RPCError(
-                        code: .failedPrecondition,
-                        message: "network '\(network)' expects '\(name)' to be an Open vSwitch bridge, but it is a \(link.kind)")
-                }
-            case .device(let name, let role):
-                guard try HostNetworkService.hostLink(name) != nil else {
-                    throw RPCError(
-                        code: .failedPrecondition,
-                        message: "network '\(network)' uses host interface '\(name)' (\(role)), which does not exist")
-                }
-                if role == NetworkXML.physicalFunctionRole {
-                    // libvirt says only "No usable Vf's present": say why.
-                    let path = "/sys/class/net/\(name)/device/sriov_numvfs"
-                    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                        throw RPCError(
-                            code: .failedPrecondition,
-                            message: "network '\(network)' uses '\(name)' as its SR-IOV physical function, but it is not an SR-IOV device (no \(path))")
-                    }
-                    if Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) == 0 {
-                        throw RPCError(
-                            code: .failedPrecondition,
-                            message: "network '\(network)' uses SR-IOV physical function '\(name)', which has no virtual functions enabled (write a count to \(path))")
-                    }
-                }
-            }
+        if hostChecks, !bridgeName.isEmpty, let link = try HostChecks.link(bridgeName) {
+            throw Refusal(.alreadyExists, "host interface '\(bridgeName)' already exists (a \(link.kind)); libvirt makes the network's bridge itself: pick another bridge_name")
         }
     }
 }

@@ -14,7 +14,7 @@ enum NetworkSpecXML {
         try Validate.objectName(spec.name, field: "network name")
         if !spec.uuid.isEmpty { try Validate.uuid(spec.uuid, field: "uuid") }
         guard let kind = spec.kind else {
-            throw RPCError.invalid(
+            throw Refusal.invalid(
                 "network '\(spec.name)' has no kind: set one of isolated, nat, routed, bridged, macvtap, hostdev, ovs")
         }
         let makesBridge: Bool
@@ -25,82 +25,82 @@ enum NetworkSpecXML {
         let kindName = Self.kindName(kind)
         if !spec.bridgeName.isEmpty {
             guard makesBridge else {
-                throw RPCError.invalid(
+                throw Refusal.invalid(
                     "bridge_name is for networks whose bridge libvirt makes (isolated, nat, routed), not \(kindName)"
                         + (kindName == "bridged" || kindName == "ovs" ? "; name the existing bridge in the \(kindName) settings" : ""))
             }
-            try linkName(spec.bridgeName, field: "bridge_name")
+            try HostChecks.linkName(spec.bridgeName, field: "bridge_name")
         }
         if spec.mtu != 0 {
-            guard makesBridge else { throw RPCError.invalid("mtu is for networks whose bridge libvirt makes, not \(kindName)") }
-            guard (68...65535).contains(spec.mtu) else { throw RPCError.invalid("mtu \(spec.mtu) is outside 68-65535") }
+            guard makesBridge else { throw Refusal.invalid("mtu is for networks whose bridge libvirt makes, not \(kindName)") }
+            guard (68...65535).contains(spec.mtu) else { throw Refusal.invalid("mtu \(spec.mtu) is outside 68-65535") }
         }
         if !spec.domain.isEmpty {
-            guard makesBridge else { throw RPCError.invalid("domain is for networks with libvirt's DNS (isolated, nat, routed), not \(kindName)") }
+            guard makesBridge else { throw Refusal.invalid("domain is for networks with libvirt's DNS (isolated, nat, routed), not \(kindName)") }
             try dnsName(spec.domain, field: "domain")
         }
         if !spec.ips.isEmpty, !makesBridge {
-            throw RPCError.invalid("ips are for networks whose bridge libvirt makes (isolated, nat, routed), not \(kindName)")
+            throw Refusal.invalid("ips are for networks whose bridge libvirt makes (isolated, nat, routed), not \(kindName)")
         }
         _ = try blocks(spec.ips)
 
         switch kind {
         case .isolated: break
         case .nat(let nat):
-            if !nat.dev.isEmpty { try linkName(nat.dev, field: "nat.dev") }
+            if !nat.dev.isEmpty { try HostChecks.linkName(nat.dev, field: "nat.dev") }
             if nat.portStart != 0 || nat.portEnd != 0 {
                 guard (1...65535).contains(nat.portStart), (1...65535).contains(nat.portEnd), nat.portStart <= nat.portEnd else {
-                    throw RPCError.invalid("nat port range \(nat.portStart)-\(nat.portEnd) is not within 1-65535 with start <= end")
+                    throw Refusal.invalid("nat port range \(nat.portStart)-\(nat.portEnd) is not within 1-65535 with start <= end")
                 }
             }
         case .routed(let routed):
-            if !routed.dev.isEmpty { try linkName(routed.dev, field: "routed.dev") }
+            if !routed.dev.isEmpty { try HostChecks.linkName(routed.dev, field: "routed.dev") }
         case .bridged(let bridged):
-            guard !bridged.bridge.isEmpty else { throw RPCError.invalid("bridged.bridge is empty: name the existing host bridge") }
-            try linkName(bridged.bridge, field: "bridged.bridge")
+            guard !bridged.bridge.isEmpty else { throw Refusal.invalid("bridged.bridge is empty: name the existing host bridge") }
+            try HostChecks.linkName(bridged.bridge, field: "bridged.bridge")
         case .macvtap(let macvtap):
             guard !macvtap.interfaces.isEmpty else {
-                throw RPCError.invalid("macvtap.interfaces is empty: name at least one host interface")
+                throw Refusal.invalid("macvtap.interfaces is empty: name at least one host interface")
             }
-            for dev in macvtap.interfaces { try linkName(dev, field: "macvtap.interfaces") }
+            for dev in macvtap.interfaces { try HostChecks.linkName(dev, field: "macvtap.interfaces") }
             if Set(macvtap.interfaces).count != macvtap.interfaces.count {
-                throw RPCError.invalid("macvtap.interfaces names an interface twice")
+                throw Refusal.invalid("macvtap.interfaces names an interface twice")
             }
-            if case .UNRECOGNIZED(let raw) = macvtap.mode { throw RPCError.invalid("macvtap.mode \(raw) is unknown") }
+            if case .UNRECOGNIZED(let raw) = macvtap.mode { throw Refusal.invalid("macvtap.mode \(raw) is unknown") }
             if !macvtap.vlanTags.isEmpty {
                 guard macvtap.mode == .passthrough else {
-                    throw RPCError.invalid("macvtap.vlan_tags needs mode passthrough (of an SR-IOV virtual function); libvirt refuses VLANs in the other modes")
+                    throw Refusal.invalid("macvtap.vlan_tags needs mode passthrough (of an SR-IOV virtual function); libvirt refuses VLANs in the other modes")
                 }
-                guard macvtap.vlanTags.count == 1 else { throw RPCError.invalid("macvtap.vlan_tags takes one tag (no trunks)") }
+                guard macvtap.vlanTags.count == 1 else { throw Refusal.invalid("macvtap.vlan_tags takes one tag (no trunks)") }
                 try vlanTags(macvtap.vlanTags, field: "macvtap.vlan_tags")
             }
         case .hostdev(let hostdev):
             switch (hostdev.pciAddresses.isEmpty, hostdev.pf.isEmpty) {
-            case (true, true): throw RPCError.invalid("hostdev needs pci_addresses or pf")
-            case (false, false): throw RPCError.invalid("hostdev takes pci_addresses or pf, not both")
+            case (true, true): throw Refusal.invalid("hostdev needs pci_addresses or pf")
+            case (false, false): throw Refusal.invalid("hostdev takes pci_addresses or pf, not both")
             default: break
             }
             for address in hostdev.pciAddresses { _ = try pciAddress(address) }
             if Set(hostdev.pciAddresses.map { $0.lowercased() }).count != hostdev.pciAddresses.count {
-                throw RPCError.invalid("hostdev.pci_addresses names an address twice")
+                throw Refusal.invalid("hostdev.pci_addresses names an address twice")
             }
-            if !hostdev.pf.isEmpty { try linkName(hostdev.pf, field: "hostdev.pf") }
-            guard hostdev.vlanTags.count <= 1 else { throw RPCError.invalid("hostdev.vlan_tags takes one tag (SR-IOV has no trunks)") }
+            if !hostdev.pf.isEmpty { try HostChecks.linkName(hostdev.pf, field: "hostdev.pf") }
+            guard hostdev.vlanTags.count <= 1 else { throw Refusal.invalid("hostdev.vlan_tags takes one tag (SR-IOV has no trunks)") }
             try vlanTags(hostdev.vlanTags, field: "hostdev.vlan_tags")
         case .ovs(let ovs):
-            guard !ovs.bridge.isEmpty else { throw RPCError.invalid("ovs.bridge is empty: name the Open vSwitch bridge") }
-            try linkName(ovs.bridge, field: "ovs.bridge")
+            guard !ovs.bridge.isEmpty else { throw Refusal.invalid("ovs.bridge is empty: name the Open vSwitch bridge") }
+            try HostChecks.linkName(ovs.bridge, field: "ovs.bridge")
             try vlanTags(ovs.vlanTags, field: "ovs.vlan_tags")
             var names = Set<String>()
             for group in ovs.portGroups {
                 try Validate.objectName(group.name, field: "port group name")
                 guard names.insert(group.name).inserted else {
-                    throw RPCError.invalid("port group '\(group.name)' is named twice")
+                    throw Refusal.invalid("port group '\(group.name)' is named twice")
                 }
                 try vlanTags(group.vlanTags, field: "port group '\(group.name)' vlan_tags")
             }
             if ovs.portGroups.filter(\.isDefault).count > 1 {
-                throw RPCError.invalid("more than one port group is marked default")
+                throw Refusal.invalid("more than one port group is marked default")
             }
         }
     }
@@ -113,36 +113,36 @@ enum NetworkSpecXML {
         var dhcpFamilies = Set<Bool>()
         for ip in ips {
             guard let address = IPAddress(ip.address) else {
-                throw RPCError.invalid("ip address '\(ip.address.prefix(64))' is not an IPv4 or IPv6 address")
+                throw Refusal.invalid("ip address '\(ip.address.prefix(64))' is not an IPv4 or IPv6 address")
             }
             let block = IPBlock(address: address, prefix: Int(ip.prefix))
             guard ip.prefix >= 1, ip.prefix <= address.maxPrefix else {
-                throw RPCError.invalid("prefix \(ip.prefix) of \(address) is outside 1-\(address.maxPrefix)")
+                throw Refusal.invalid("prefix \(ip.prefix) of \(address) is outside 1-\(address.maxPrefix)")
             }
             if !address.isV6, ip.prefix <= 30, address == block.network || address == block.last {
-                throw RPCError.invalid("\(block) is the network or broadcast address of \(block.subnet); give the host's address, e.g. the first one")
+                throw Refusal.invalid("\(block) is the network or broadcast address of \(block.subnet); give the host's address, e.g. the first one")
             }
             if address.isV6, address == block.network, ip.prefix < 127 {
-                throw RPCError.invalid("\(block) is the subnet-router anycast address of \(block.subnet); give the host's address")
+                throw Refusal.invalid("\(block) is the subnet-router anycast address of \(block.subnet); give the host's address")
             }
             if let clash = blocks.first(where: { $0.overlaps(block) }) {
-                throw RPCError.invalid("address blocks \(clash.subnet) and \(block.subnet) overlap")
+                throw Refusal.invalid("address blocks \(clash.subnet) and \(block.subnet) overlap")
             }
             if !ip.dhcpRanges.isEmpty || !ip.dhcpHosts.isEmpty {
                 guard dhcpFamilies.insert(address.isV6).inserted else {
-                    throw RPCError.invalid("more than one \(address.family) block has DHCP; libvirt serves DHCP on one block per family")
+                    throw Refusal.invalid("more than one \(address.family) block has DHCP; libvirt serves DHCP on one block per family")
                 }
             }
             for range in ip.dhcpRanges {
                 guard let start = IPAddress(range.start), let end = IPAddress(range.end) else {
-                    throw RPCError.invalid("DHCP range '\(range.start.prefix(64))'-'\(range.end.prefix(64))' is not two addresses")
+                    throw Refusal.invalid("DHCP range '\(range.start.prefix(64))'-'\(range.end.prefix(64))' is not two addresses")
                 }
                 guard block.contains(start), block.contains(end) else {
-                    throw RPCError.invalid("DHCP range \(start)-\(end) is not inside \(block.subnet)")
+                    throw Refusal.invalid("DHCP range \(start)-\(end) is not inside \(block.subnet)")
                 }
-                guard start <= end else { throw RPCError.invalid("DHCP range \(start)-\(end) ends before it starts") }
+                guard start <= end else { throw Refusal.invalid("DHCP range \(start)-\(end) ends before it starts") }
                 if (start...end).contains(address) {
-                    throw RPCError.invalid("DHCP range \(start)-\(end) holds the network's own address \(address)")
+                    throw Refusal.invalid("DHCP range \(start)-\(end) holds the network's own address \(address)")
                 }
             }
             var macs = Set<String>()
@@ -150,10 +150,10 @@ enum NetworkSpecXML {
             for host in ip.dhcpHosts {
                 try dhcpHost(host, in: block)
                 if !host.mac.isEmpty, !macs.insert(host.mac.lowercased()).inserted {
-                    throw RPCError.invalid("DHCP host MAC \(host.mac) is listed twice")
+                    throw Refusal.invalid("DHCP host MAC \(host.mac) is listed twice")
                 }
                 if let hostIP = IPAddress(host.ip), !addresses.insert(hostIP).inserted {
-                    throw RPCError.invalid("DHCP host address \(hostIP) is listed twice")
+                    throw Refusal.invalid("DHCP host address \(hostIP) is listed twice")
                 }
             }
             blocks.append(block)
@@ -164,27 +164,23 @@ enum NetworkSpecXML {
     /// Checks one static DHCP host against the block it goes in.
     static func dhcpHost(_ host: Virthost_V1_DhcpHost, in block: IPBlock) throws {
         guard let ip = IPAddress(host.ip) else {
-            throw RPCError.invalid("DHCP host ip '\(host.ip.prefix(64))' is not an address")
+            throw Refusal.invalid("DHCP host ip '\(host.ip.prefix(64))' is not an address")
         }
-        guard block.contains(ip) else { throw RPCError.invalid("DHCP host ip \(ip) is not inside \(block.subnet)") }
-        guard ip != block.address else { throw RPCError.invalid("DHCP host ip \(ip) is the network's own address") }
+        guard block.contains(ip) else { throw Refusal.invalid("DHCP host ip \(ip) is not inside \(block.subnet)") }
+        guard ip != block.address else { throw Refusal.invalid("DHCP host ip \(ip) is the network's own address") }
         if ip.isV6 {
             guard host.mac.isEmpty else {
-                throw RPCError.invalid("an IPv6 DHCP host is matched by hostname; libvirt refuses a MAC there (\(host.mac))")
+                throw Refusal.invalid("an IPv6 DHCP host is matched by hostname; libvirt refuses a MAC there (\(host.mac))")
             }
-            guard !host.hostname.isEmpty else { throw RPCError.invalid("an IPv6 DHCP host needs a hostname") }
+            guard !host.hostname.isEmpty else { throw Refusal.invalid("an IPv6 DHCP host needs a hostname") }
         } else {
-            guard !host.mac.isEmpty else { throw RPCError.invalid("an IPv4 DHCP host needs the client's MAC") }
+            guard !host.mac.isEmpty else { throw Refusal.invalid("an IPv4 DHCP host needs the client's MAC") }
             try Validate.mac(host.mac, field: "DHCP host mac")
         }
         if !host.hostname.isEmpty { try dnsName(host.hostname, field: "DHCP hostname") }
     }
 
     /// A host interface name (bridge, device): what the kernel accepts.
-    static func linkName(_ name: String, field: String) throws {
-        if let problem = HostLinks.nameProblem(name) { throw RPCError.invalid("\(field) \(problem)") }
-    }
-
     /// A DNS name: labels of letters, digits and '-', dot-separated.
     static func dnsName(_ name: String, field: String) throws {
         let labels = name.split(separator: ".", omittingEmptySubsequences: false)
@@ -194,18 +190,18 @@ enum NetworkSpecXML {
                     && label.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-") }
             }
         guard ok else {
-            throw RPCError.invalid("\(field) '\(name.prefix(64))' is not a DNS name (letters, digits, '-', dot-separated)")
+            throw Refusal.invalid("\(field) '\(name.prefix(64))' is not a DNS name (letters, digits, '-', dot-separated)")
         }
     }
 
     static func vlanTags(_ tags: [UInt32], field: String) throws {
-        for tag in tags where tag > 4095 { throw RPCError.invalid("\(field): VLAN tag \(tag) is outside 0-4095") }
-        if Set(tags).count != tags.count { throw RPCError.invalid("\(field) lists a tag twice") }
+        for tag in tags where tag > 4095 { throw Refusal.invalid("\(field): VLAN tag \(tag) is outside 0-4095") }
+        if Set(tags).count != tags.count { throw Refusal.invalid("\(field) lists a tag twice") }
     }
 
     /// "0000:03:10.1" (or "03:10.1") as (domain, bus, slot, function).
     static func pciAddress(_ text: String) throws -> (domain: UInt32, bus: UInt32, slot: UInt32, function: UInt32) {
-        let bad = RPCError.invalid("PCI address '\(text.prefix(64))' is not DDDD:BB:SS.F (hex, slot 00-1f, function 0-7)")
+        let bad = Refusal.invalid("PCI address '\(text.prefix(64))' is not DDDD:BB:SS.F (hex, slot 00-1f, function 0-7)")
         var parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         if parts.count == 2 { parts.insert("0000", at: 0) }
         guard parts.count == 3 else { throw bad }
@@ -247,11 +243,9 @@ enum NetworkSpecXML {
         let network = XMLElement(name: "network")
         network.addChild(XMLElement(name: "name", stringValue: spec.name))
         if !spec.uuid.isEmpty { network.addChild(XMLElement(name: "uuid", stringValue: spec.uuid.lowercased())) }
+        // One element with attributes and children, as LibXML builds it.
         func element(_ name: String, _ attributes: [(String, String)], _ children: [XMLElement] = []) -> XMLElement {
-            let element = XMLElement(name: name)
-            for (key, value) in attributes { element.addAttribute(XMLNode.attribute(withName: key, stringValue: value) as! XMLNode) }
-            for child in children { element.addChild(child) }
-            return element
+            XMLElement(name: name, attributes: attributes, children: children)
         }
         func vlan(_ tags: [UInt32], trunk: Bool = false) -> XMLElement {
             element("vlan", trunk ? [("trunk", "yes")] : [], tags.map { element("tag", [("id", String($0))]) })
@@ -316,13 +310,11 @@ enum NetworkSpecXML {
 
     /// `<host mac name ip/>` for a static DHCP host.
     static func hostElement(_ host: Virthost_V1_DhcpHost) -> XMLElement {
-        let element = XMLElement(name: "host")
         var attributes: [(String, String)] = []
         if !host.mac.isEmpty { attributes.append(("mac", host.mac.lowercased())) }
         if !host.hostname.isEmpty { attributes.append(("name", host.hostname)) }
         attributes.append(("ip", IPAddress(host.ip)?.description ?? host.ip))
-        for (key, value) in attributes { element.addAttribute(XMLNode.attribute(withName: key, stringValue: value) as! XMLNode) }
-        return element
+        return XMLElement(name: "host", attributes: attributes)
     }
 
     // MARK: Reading back

@@ -86,14 +86,18 @@ public enum ErrorMapping {
     }
 }
 
-extension RPCError {
-    /// A call that this agent declares but does not serve yet.
-    static func notBuilt(_ method: String) -> RPCError {
-        RPCError(code: .unimplemented, message: "\(method) is declared in virthost.v1 but not implemented in this agent yet")
+extension Refusal: RPCErrorConvertible {
+    var rpcErrorCode: RPCError.Code {
+        switch kind {
+        case .invalidArgument: .invalidArgument
+        case .notFound: .notFound
+        case .alreadyExists: .alreadyExists
+        case .failedPrecondition: .failedPrecondition
+        case .permissionDenied: .permissionDenied
+        case .unimplemented: .unimplemented
+        case .internalError: .internalError
+        }
     }
 
-    /// Bad input, caught before anything reached libvirt.
-    static func invalid(_ message: String) -> RPCError {
-        RPCError(code: .invalidArgument, message: message)
-    }
+    var rpcErrorMessage: String { message }
 }

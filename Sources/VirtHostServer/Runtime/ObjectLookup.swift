@@ -16,7 +16,7 @@ enum ObjectRef: Sendable {
             try Validate.uuid(uuid, field: "\(kind) uuid")
             self = .uuid(uuid)
         } else {
-            throw RPCError.invalid("no \(kind) named: set its name or uuid")
+            throw Refusal.invalid("no \(kind) named: set its name or uuid")
         }
     }
 
@@ -75,7 +75,7 @@ extension ListFilter {
     /// The filter a request's active_only / inactive_only pair asks for.
     init(activeOnly: Bool, inactiveOnly: Bool) throws {
         switch (activeOnly, inactiveOnly) {
-        case (true, true): throw RPCError.invalid("active_only and inactive_only exclude each other")
+        case (true, true): throw Refusal.invalid("active_only and inactive_only exclude each other")
         case (true, false): self = .active
         case (false, true): self = .inactive
         case (false, false): self = .all

@@ -30,3 +30,14 @@ extension XMLElement {
     /// An attribute of the first child with the name.
     func childAttr(_ child: String, _ name: String) -> String? { self.child(child)?.attr(name) }
 }
+
+extension XMLElement {
+    /// Appends a child element with attributes, written in name order so the
+    /// output is stable, and optional text; returns it for further children.
+    @discardableResult
+    func appendChild(_ name: String, _ attributes: [String: String] = [:], text: String? = nil) -> XMLElement {
+        let child = XMLElement(name: name, attributes: attributes.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, stringValue: text)
+        addChild(child)
+        return child
+    }
+}

@@ -16,15 +16,15 @@ import VirtHostAPI
 /// before asking.
 struct SnapshotService: Virthost_V1_SnapshotService.SimpleServiceProtocol {
     let hypervisor: HypervisorConnection
-    let policy: AgentCommandPolicy
+    let policy: GuestAgentPolicy
 
     func createSnapshot(request: Virthost_V1_CreateSnapshotRequest, context: ServerContext) async throws -> Virthost_V1_Snapshot {
         let ref = try ObjectRef(request.domain)
         try Validate.objectName(request.name, field: "snapshot name")
-        try AgentInput.text(request.description_p, field: "description", limit: 4096, allowEmpty: true)
+        try GuestAgentInput.text(request.description_p, field: "description", limit: 4096, allowEmpty: true)
         if request.quiesce {
             guard request.diskOnly else {
-                throw RPCError.invalid("quiesce needs disk_only: libvirt freezes the guest's file systems only for disk-only snapshots")
+                throw Refusal.invalid("quiesce needs disk_only: libvirt freezes the guest's file systems only for disk-only snapshots")
             }
             // libvirt sends these two through the agent itself.
             try policy.check("guest-fsfreeze-freeze", for: "a quiesced snapshot")

@@ -31,12 +31,12 @@ enum PoolSpecXML {
     static func xml(_ spec: Virthost_V1_PoolSpec) throws -> String {
         try Validate.objectName(spec.name, field: "pool name")
         guard let type = type(of: spec) else {
-            throw RPCError.invalid("pool spec has no kind: set one of dir, fs, netfs, disk, logical, iscsi, scsi, gluster, rbd")
+            throw Refusal.invalid("pool spec has no kind: set one of dir, fs, netfs, disk, logical, iscsi, scsi, gluster, rbd")
         }
         if !spec.uuid.isEmpty { try Validate.uuid(spec.uuid, field: "pool uuid") }
 
         let pool = XMLElement(name: "pool")
-        pool.storageAttr("type", type)
+        pool.setAttribute("type", type)
         pool.addChild(XMLElement(name: "name", stringValue: spec.name))
         if !spec.uuid.isEmpty { pool.addChild(XMLElement(name: "uuid", stringValue: spec.uuid.lowercased())) }
         let source = XMLElement(name: "source")
@@ -45,7 +45,7 @@ enum PoolSpecXML {
         // device kinds, absent for network-only kinds.
         var target = spec.targetPath
         func requireTarget() throws {
-            guard !target.isEmpty else { throw RPCError.invalid("a \(type) pool needs target_path (where its volumes appear)") }
+            guard !target.isEmpty else { throw Refusal.invalid("a \(type) pool needs target_path (where its volumes appear)") }
         }
 
         switch spec.kind {
@@ -53,10 +53,10 @@ enum PoolSpecXML {
             try requireTarget()
         case .fs(let fs):
             try Validate.absolutePath(fs.device, field: "fs device")
-            source.storageChild("device", ["path": fs.device])
+            source.appendChild("device", ["path": fs.device])
             if !fs.format.isEmpty {
                 try Validate.oneOf(fs.format, fsFormats, field: "fs format")
-                source.storageChild("format", ["type": fs.format])
+                source.appendChild("format", ["type": fs.format])
             }
             try requireTarget()
         case .netfs(let netfs):
@@ -70,38 +70,38 @@ enum PoolSpecXML {
             } else {
                 try Validate.absolutePath(netfs.exportPath, field: "netfs export_path")
             }
-            source.storageChild("host", ["name": netfs.host])
-            source.storageChild("dir", ["path": netfs.exportPath])
-            source.storageChild("format", ["type": format])
+            source.appendChild("host", ["name": netfs.host])
+            source.appendChild("dir", ["path": netfs.exportPath])
+            source.appendChild("format", ["type": format])
             try requireTarget()
         case .disk(let disk):
             try Validate.absolutePath(disk.device, field: "disk device")
             let format = disk.format.isEmpty ? "gpt" : disk.format
             try Validate.oneOf(format, diskFormats, field: "disk format")
-            source.storageChild("device", ["path": disk.device])
-            source.storageChild("format", ["type": format])
+            source.appendChild("device", ["path": disk.device])
+            source.appendChild("format", ["type": format])
             if target.isEmpty { target = "/dev" }
         case .logical(let logical):
             try Validate.token(logical.volumeGroup, field: "volume group", max: 127)
             source.addChild(XMLElement(name: "name", stringValue: logical.volumeGroup))
             for device in logical.devices {
                 try Validate.absolutePath(device, field: "logical device")
-                source.storageChild("device", ["path": device])
+                source.appendChild("device", ["path": device])
             }
-            source.storageChild("format", ["type": "lvm2"])
+            source.appendChild("format", ["type": "lvm2"])
             if target.isEmpty { target = "/dev/\(logical.volumeGroup)" }
         case .iscsi(let iscsi):
             try Validate.host(iscsi.host, field: "iscsi host")
-            guard iscsi.port <= 65535 else { throw RPCError.invalid("iscsi port \(iscsi.port) is not a TCP port") }
+            guard iscsi.port <= 65535 else { throw Refusal.invalid("iscsi port \(iscsi.port) is not a TCP port") }
             try Validate.iscsiName(iscsi.targetIqn, field: "iscsi target_iqn")
             var hostAttributes = ["name": iscsi.host]
             if iscsi.port != 0 { hostAttributes["port"] = String(iscsi.port) }
-            source.storageChild("host", hostAttributes)
-            source.storageChild("device", ["path": iscsi.targetIqn])
+            source.appendChild("host", hostAttributes)
+            source.appendChild("device", ["path": iscsi.targetIqn])
             if !iscsi.initiatorIqn.isEmpty {
                 try Validate.iscsiName(iscsi.initiatorIqn, field: "iscsi initiator_iqn")
                 let initiator = XMLElement(name: "initiator")
-                initiator.storageChild("iqn", ["name": iscsi.initiatorIqn])
+                initiator.appendChild("iqn", ["name": iscsi.initiatorIqn])
                 source.addChild(initiator)
             }
             if target.isEmpty { target = "/dev/disk/by-path" }
@@ -109,7 +109,7 @@ enum PoolSpecXML {
             let npiv = !scsi.wwnn.isEmpty || !scsi.wwpn.isEmpty
             if npiv {
                 guard scsi.adapter.isEmpty else {
-                    throw RPCError.invalid("scsi: give either adapter (a SCSI host) or wwnn and wwpn (an NPIV vHBA), not both")
+                    throw Refusal.invalid("scsi: give either adapter (a SCSI host) or wwnn and wwpn (an NPIV vHBA), not both")
                 }
                 try Validate.wwn(scsi.wwnn, field: "scsi wwnn")
                 try Validate.wwn(scsi.wwpn, field: "scsi wwpn")
@@ -118,14 +118,14 @@ enum PoolSpecXML {
                     try Validate.token(scsi.parent, field: "scsi parent", max: 64)
                     attributes["parent"] = scsi.parent
                 }
-                source.storageChild("adapter", attributes)
+                source.appendChild("adapter", attributes)
             } else {
                 guard !scsi.adapter.isEmpty else {
-                    throw RPCError.invalid("scsi: give adapter (e.g. host0) or wwnn and wwpn for an NPIV vHBA")
+                    throw Refusal.invalid("scsi: give adapter (e.g. host0) or wwnn and wwpn for an NPIV vHBA")
                 }
-                guard scsi.parent.isEmpty else { throw RPCError.invalid("scsi parent is only for an NPIV vHBA (wwnn/wwpn)") }
+                guard scsi.parent.isEmpty else { throw Refusal.invalid("scsi parent is only for an NPIV vHBA (wwnn/wwpn)") }
                 try Validate.token(scsi.adapter, field: "scsi adapter", max: 64)
-                source.storageChild("adapter", ["type": "scsi_host", "name": scsi.adapter])
+                source.appendChild("adapter", ["type": "scsi_host", "name": scsi.adapter])
             }
             if target.isEmpty { target = "/dev/disk/by-path" }
         case .gluster(let gluster):
@@ -133,19 +133,19 @@ enum PoolSpecXML {
             try Validate.token(gluster.volume, field: "gluster volume")
             let folder = gluster.folder.isEmpty ? "/" : gluster.folder
             if folder != "/" { try Validate.absolutePath(folder, field: "gluster folder") }
-            source.storageChild("host", ["name": gluster.host])
-            source.storageChild("dir", ["path": folder])
+            source.appendChild("host", ["name": gluster.host])
+            source.appendChild("dir", ["path": folder])
             source.addChild(XMLElement(name: "name", stringValue: gluster.volume))
-            guard target.isEmpty else { throw RPCError.invalid("a gluster pool has no target_path (its volumes are network URLs)") }
+            guard target.isEmpty else { throw Refusal.invalid("a gluster pool has no target_path (its volumes are network URLs)") }
         case .rbd(let rbd):
-            guard !rbd.monitors.isEmpty else { throw RPCError.invalid("an rbd pool needs at least one monitor") }
+            guard !rbd.monitors.isEmpty else { throw Refusal.invalid("an rbd pool needs at least one monitor") }
             try Validate.token(rbd.pool, field: "rbd pool")
             source.addChild(XMLElement(name: "name", stringValue: rbd.pool))
             for monitor in rbd.monitors {
                 let (host, port) = try monitorAddress(monitor)
                 var attributes = ["name": host]
                 if let port { attributes["port"] = String(port) }
-                source.storageChild("host", attributes)
+                source.appendChild("host", attributes)
             }
             switch (rbd.authUser.isEmpty, rbd.secretUuid.isEmpty) {
             case (true, true): break
@@ -153,14 +153,14 @@ enum PoolSpecXML {
                 try Validate.token(rbd.authUser, field: "rbd auth_user")
                 try Validate.uuid(rbd.secretUuid, field: "rbd secret_uuid")
                 let auth = XMLElement(name: "auth")
-                auth.storageAttr("type", "ceph")
-                auth.storageAttr("username", rbd.authUser)
-                auth.storageChild("secret", ["uuid": rbd.secretUuid.lowercased()])
+                auth.setAttribute("type", "ceph")
+                auth.setAttribute("username", rbd.authUser)
+                auth.appendChild("secret", ["uuid": rbd.secretUuid.lowercased()])
                 source.addChild(auth)
             default:
-                throw RPCError.invalid("rbd auth_user and secret_uuid go together: give both or neither")
+                throw Refusal.invalid("rbd auth_user and secret_uuid go together: give both or neither")
             }
-            guard target.isEmpty else { throw RPCError.invalid("an rbd pool has no target_path (its volumes are network URLs)") }
+            guard target.isEmpty else { throw Refusal.invalid("an rbd pool has no target_path (its volumes are network URLs)") }
         case nil:
             break
         }
@@ -168,7 +168,7 @@ enum PoolSpecXML {
 
         let hasPermissions = spec.hasOwnerUid || spec.hasOwnerGid || spec.hasMode
         if hasPermissions && target.isEmpty {
-            throw RPCError.invalid("owner, group and mode apply to a target folder; a \(type) pool has none")
+            throw Refusal.invalid("owner, group and mode apply to a target folder; a \(type) pool has none")
         }
         if !target.isEmpty {
             try Validate.absolutePath(target, field: "target_path")
@@ -177,7 +177,7 @@ enum PoolSpecXML {
             if hasPermissions {
                 let permissions = XMLElement(name: "permissions")
                 if spec.hasMode {
-                    guard spec.mode <= 0o7777 else { throw RPCError.invalid("mode \(String(spec.mode, radix: 8)) is not a file mode (at most 07777)") }
+                    guard spec.mode <= 0o7777 else { throw Refusal.invalid("mode \(String(spec.mode, radix: 8)) is not a file mode (at most 07777)") }
                     permissions.addChild(XMLElement(name: "mode", stringValue: "0" + String(spec.mode, radix: 8)))
                 }
                 if spec.hasOwnerUid { permissions.addChild(XMLElement(name: "owner", stringValue: String(spec.ownerUid))) }
@@ -198,16 +198,16 @@ enum PoolSpecXML {
             let rest = monitor[monitor.index(after: close)...]
             if rest.hasPrefix(":") {
                 guard let value = UInt16(rest.dropFirst()), value > 0 else {
-                    throw RPCError.invalid("rbd monitor '\(monitor.prefix(64))' has a bad port")
+                    throw Refusal.invalid("rbd monitor '\(monitor.prefix(64))' has a bad port")
                 }
                 port = value
             } else if !rest.isEmpty {
-                throw RPCError.invalid("rbd monitor '\(monitor.prefix(64))' is not host[:port]")
+                throw Refusal.invalid("rbd monitor '\(monitor.prefix(64))' is not host[:port]")
             }
         } else if monitor.filter({ $0 == ":" }).count == 1, let colon = monitor.firstIndex(of: ":") {
             host = String(monitor[..<colon])
             guard let value = UInt16(monitor[monitor.index(after: colon)...]), value > 0 else {
-                throw RPCError.invalid("rbd monitor '\(monitor.prefix(64))' has a bad port")
+                throw Refusal.invalid("rbd monitor '\(monitor.prefix(64))' has a bad port")
             }
             port = value
         }
@@ -294,23 +294,5 @@ enum PoolSpecXML {
             break
         }
         return spec
-    }
-}
-
-// Builders for the storage XML files (named apart from other areas' helpers).
-extension XMLElement {
-    /// Sets an attribute (escaped by libxml2 when written).
-    func storageAttr(_ name: String, _ value: String) {
-        addAttribute(XMLNode.attribute(withName: name, stringValue: value) as! XMLNode)
-    }
-
-    /// Appends a child element with attributes, written in name order so the
-    /// output is stable.
-    @discardableResult
-    func storageChild(_ name: String, _ attributes: [String: String] = [:], text: String? = nil) -> XMLElement {
-        let child = text.map { XMLElement(name: name, stringValue: $0) } ?? XMLElement(name: name)
-        for key in attributes.keys.sorted() { child.storageAttr(key, attributes[key]!) }
-        addChild(child)
-        return child
     }
 }

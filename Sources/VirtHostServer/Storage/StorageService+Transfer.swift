@@ -27,19 +27,19 @@ extension StorageService {
     ) async throws -> Virthost_V1_UploadVolumeResponse {
         var messages = request.makeAsyncIterator()
         guard let first = try await messages.next(), case .header(let header)? = first.part else {
-            throw RPCError.invalid("the first upload message must carry the header (volume, length)")
+            throw Refusal.invalid("the first upload message must carry the header (volume, length)")
         }
         try Self.validate(header.volume)
         try Validate.size(header.length, field: "upload length")
         guard header.offset <= Validate.maxVolumeBytes - header.length else {
-            throw RPCError.invalid("upload offset \(header.offset) plus length \(header.length) overflows")
+            throw Refusal.invalid("upload offset \(header.offset) plus length \(header.length) overflows")
         }
         if !header.sha256.isEmpty { try Validate.sha256(header.sha256, field: "upload sha256") }
         if header.create {
-            guard header.offset == 0 else { throw RPCError.invalid("an upload that creates its volume starts at offset 0") }
+            guard header.offset == 0 else { throw Refusal.invalid("an upload that creates its volume starts at offset 0") }
             if !header.createFormat.isEmpty { try VolumeXML.validateFormat(header.createFormat, field: "create_format") }
         } else if !header.createFormat.isEmpty {
-            throw RPCError.invalid("create_format applies only with create")
+            throw Refusal.invalid("create_format applies only with create")
         }
 
         let transfer = try await hypervisor.run { connection in try UploadTransfer.open(connection, header) }
@@ -52,15 +52,15 @@ extension StorageService {
         do {
             while let message = try await messages.next() {
                 guard case .chunk(let data)? = message.part else {
-                    throw RPCError.invalid("only the first upload message may carry a header")
+                    throw Refusal.invalid("only the first upload message may carry a header")
                 }
                 if data.isEmpty { continue }
                 guard data.count <= Self.maxUploadChunk else {
-                    throw RPCError.invalid("an upload chunk of \(data.count) bytes is over the 4 MiB limit (send 1 MiB chunks)")
+                    throw Refusal.invalid("an upload chunk of \(data.count) bytes is over the 4 MiB limit (send 1 MiB chunks)")
                 }
                 received += UInt64(data.count)
                 guard received <= header.length else {
-                    throw RPCError.invalid("the client sent more than the \(header.length) bytes its header announced")
+                    throw Refusal.invalid("the client sent more than the \(header.length) bytes its header announced")
                 }
                 hasher.update(data: data)
                 try await inFlight?.value
@@ -71,7 +71,7 @@ extension StorageService {
             try await inFlight?.value
             inFlight = nil
             guard received == header.length else {
-                throw RPCError.invalid("the upload ended after \(received) of the \(header.length) bytes its header announced")
+                throw Refusal.invalid("the upload ended after \(received) of the \(header.length) bytes its header announced")
             }
             let digest = Self.hex(hasher.finalize())
             if !header.sha256.isEmpty && digest != header.sha256.lowercased() {
@@ -98,14 +98,14 @@ extension StorageService {
     ) async throws {
         try Self.validate(request.volume)
         guard request.offset <= Validate.maxVolumeBytes - request.length else {
-            throw RPCError.invalid("download offset \(request.offset) plus length \(request.length) overflows")
+            throw Refusal.invalid("download offset \(request.offset) plus length \(request.length) overflows")
         }
         let stream = try await hypervisor.run { connection in
             let (_, volume) = try connection.volume(pool: request.volume.pool, name: request.volume.name)
             if request.offset > 0 {
                 let capacity = try volume.info().capacity
                 guard request.offset < capacity else {
-                    throw RPCError.invalid("offset \(request.offset) is past the end of the volume (\(capacity) bytes)")
+                    throw Refusal.invalid("offset \(request.offset) is past the end of the volume (\(capacity) bytes)")
                 }
             }
             let stream = try DataStream(connection: connection)
@@ -198,7 +198,7 @@ final class UploadTransfer: @unchecked Sendable {
             let format = VolumeXML.format(try volume.xml())
             if ["", "raw", "none"].contains(format) || info.kind == .block {
                 guard header.offset + header.length <= info.capacity else {
-                    throw RPCError.invalid(
+                    throw Refusal.invalid(
                         "offset \(header.offset) plus length \(header.length) is past the end of the volume (\(info.capacity) bytes)")
                 }
             }

@@ -52,7 +52,7 @@ extension StorageService {
             if poolType == "disk",
                let expected = VolumeXML.nextPartitionName(poolXML: poolXML, existing: try pool.listVolumes().map(\.name)),
                expected != request.name {
-                throw RPCError.invalid(
+                throw Refusal.invalid(
                     "in disk pool '\(pool.name)' libvirt names partitions itself: the next one is '\(expected)', not '\(request.name)'")
             }
             try Self.requireSpace(plan.upFrontBytes, in: pool, what: "volume '\(request.name)'")
@@ -81,7 +81,7 @@ extension StorageService {
             let (pool, volume) = try connection.volume(pool: request.volume.pool, name: request.volume.name)
             let current = try volume.info().capacity
             if request.capacity < current && !request.allowShrink {
-                throw RPCError.invalid(
+                throw Refusal.invalid(
                     "capacity \(request.capacity) is smaller than the volume's \(current) bytes; set allow_shrink to shrink it "
                         + "(data past the new end is lost)")
             }
@@ -144,7 +144,7 @@ extension StorageService {
     /// ALREADY_EXISTS when the pool has a volume of that name.
     static func requireAbsent(_ name: String, in pool: StoragePool) throws {
         if (try? pool.lookupVolume(name: name)) != nil {
-            throw RPCError(code: .alreadyExists, message: "pool '\(pool.name)' already has a volume '\(name)'")
+            throw Refusal(.alreadyExists, "pool '\(pool.name)' already has a volume '\(name)'")
         }
     }
 

@@ -57,9 +57,9 @@ struct StorageService: Virthost_V1_StorageService.SimpleServiceProtocol {
         case .xml(let raw):
             try Validate.xmlDocument(raw, root: "pool")
             xml = raw
-        case nil: throw RPCError.invalid("give the pool as a spec or as xml")
+        case nil: throw Refusal.invalid("give the pool as a spec or as xml")
         }
-        if request.overwrite && !request.build { throw RPCError.invalid("overwrite applies to build: set build too") }
+        if request.overwrite && !request.build { throw Refusal.invalid("overwrite applies to build: set build too") }
         return try await hypervisor.run { connection in
             let pool = try connection.defineStoragePool(xml: xml)
             do {

@@ -12,50 +12,50 @@ extension Validate {
     /// A volume name: it becomes a file name in dir/fs/netfs pools, so no
     /// '/', no NUL, not "." or "..", at most 255 bytes.
     static func volumeName(_ name: String, field: String = "volume name") throws {
-        guard !name.isEmpty else { throw RPCError.invalid("\(field) is empty") }
-        guard !name.utf8.contains(0) else { throw RPCError.invalid("\(field) contains a NUL byte") }
+        guard !name.isEmpty else { throw Refusal.invalid("\(field) is empty") }
+        guard !name.utf8.contains(0) else { throw Refusal.invalid("\(field) contains a NUL byte") }
         guard !name.contains("/") else {
-            throw RPCError.invalid("\(field) '\(name.prefix(64))' contains '/': a volume name is one file name, not a path")
+            throw Refusal.invalid("\(field) '\(name.prefix(64))' contains '/': a volume name is one file name, not a path")
         }
-        guard name != ".", name != ".." else { throw RPCError.invalid("\(field) must not be '.' or '..'") }
-        guard name.utf8.count <= 255 else { throw RPCError.invalid("\(field) is longer than 255 bytes") }
+        guard name != ".", name != ".." else { throw Refusal.invalid("\(field) must not be '.' or '..'") }
+        guard name.utf8.count <= 255 else { throw Refusal.invalid("\(field) is longer than 255 bytes") }
         guard !name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else {
-            throw RPCError.invalid("\(field) '\(name.prefix(64))' contains a control character")
+            throw Refusal.invalid("\(field) '\(name.prefix(64))' contains a control character")
         }
     }
 
     /// A size in bytes: more than zero and addressable.
     static func size(_ bytes: UInt64, field: String) throws {
-        guard bytes > 0 else { throw RPCError.invalid("\(field) is zero; give a size in bytes") }
+        guard bytes > 0 else { throw Refusal.invalid("\(field) is zero; give a size in bytes") }
         guard bytes <= maxVolumeBytes else {
-            throw RPCError.invalid("\(field) \(bytes) overflows: the largest size is \(maxVolumeBytes) bytes (8 EiB - 1)")
+            throw Refusal.invalid("\(field) \(bytes) overflows: the largest size is \(maxVolumeBytes) bytes (8 EiB - 1)")
         }
     }
 
     /// An absolute host path without NUL, control characters, or '.'/'..' parts.
     static func absolutePath(_ path: String, field: String) throws {
-        guard !path.isEmpty else { throw RPCError.invalid("\(field) is empty") }
-        guard path.hasPrefix("/") else { throw RPCError.invalid("\(field) '\(path.prefix(64))' is not an absolute path") }
-        guard path.utf8.count <= 4096 else { throw RPCError.invalid("\(field) is longer than 4096 bytes") }
+        guard !path.isEmpty else { throw Refusal.invalid("\(field) is empty") }
+        guard path.hasPrefix("/") else { throw Refusal.invalid("\(field) '\(path.prefix(64))' is not an absolute path") }
+        guard path.utf8.count <= 4096 else { throw Refusal.invalid("\(field) is longer than 4096 bytes") }
         guard !path.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else {
-            throw RPCError.invalid("\(field) contains a NUL or control character")
+            throw Refusal.invalid("\(field) contains a NUL or control character")
         }
         let parts = path.split(separator: "/")
         guard !parts.contains(where: { $0 == "." || $0 == ".." }) else {
-            throw RPCError.invalid("\(field) '\(path.prefix(64))' has a '.' or '..' component; give the plain path")
+            throw Refusal.invalid("\(field) '\(path.prefix(64))' has a '.' or '..' component; give the plain path")
         }
     }
 
     /// A host name or IP address of a remote storage source. Tests and the
     /// README use addresses such as 127.0.0.1.
     static func host(_ host: String, field: String) throws {
-        guard !host.isEmpty else { throw RPCError.invalid("\(field) is empty") }
-        guard host.utf8.count <= 253 else { throw RPCError.invalid("\(field) is longer than 253 bytes") }
+        guard !host.isEmpty else { throw Refusal.invalid("\(field) is empty") }
+        guard host.utf8.count <= 253 else { throw Refusal.invalid("\(field) is longer than 253 bytes") }
         let ok = host.unicodeScalars.allSatisfy {
             ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || $0 == "." || $0 == "-" || $0 == ":"
         }
         guard ok, !host.hasPrefix("-"), !host.hasPrefix(".") else {
-            throw RPCError.invalid("\(field) '\(host.prefix(64))' is not a host name or IP address")
+            throw Refusal.invalid("\(field) '\(host.prefix(64))' is not a host name or IP address")
         }
     }
 
@@ -67,7 +67,7 @@ extension Validate {
             $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || ".-:_".unicodeScalars.contains($0))
         }
         guard shapeOK, charsOK, name.utf8.count <= 223 else {
-            throw RPCError.invalid(
+            throw Refusal.invalid(
                 "\(field) '\(name.prefix(64))' is not an iSCSI name (like iqn.2024-01.org.example:storage)")
         }
     }
@@ -75,33 +75,33 @@ extension Validate {
     /// A fibre channel world wide name: 16 hex digits.
     static func wwn(_ value: String, field: String) throws {
         guard value.count == 16, value.allSatisfy(\.isHexDigit) else {
-            throw RPCError.invalid("\(field) '\(value.prefix(64))' is not a world wide name (16 hex digits)")
+            throw Refusal.invalid("\(field) '\(value.prefix(64))' is not a world wide name (16 hex digits)")
         }
     }
 
     /// A simple token: letters, digits, '-', '_', '.' (pool, volume-group, user names).
     static func token(_ value: String, field: String, max: Int = 128) throws {
-        guard !value.isEmpty else { throw RPCError.invalid("\(field) is empty") }
-        guard value.utf8.count <= max else { throw RPCError.invalid("\(field) is longer than \(max) bytes") }
+        guard !value.isEmpty else { throw Refusal.invalid("\(field) is empty") }
+        guard value.utf8.count <= max else { throw Refusal.invalid("\(field) is longer than \(max) bytes") }
         let ok = value.unicodeScalars.allSatisfy {
             $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0))
         }
         guard ok, !value.hasPrefix("-") else {
-            throw RPCError.invalid("\(field) '\(value.prefix(64))' may only hold letters, digits, '-', '_', '.'")
+            throw Refusal.invalid("\(field) '\(value.prefix(64))' may only hold letters, digits, '-', '_', '.'")
         }
     }
 
     /// One of a fixed set of words.
     static func oneOf(_ value: String, _ allowed: [String], field: String) throws {
         guard allowed.contains(value) else {
-            throw RPCError.invalid("\(field) '\(value.prefix(64))' is not one of: \(allowed.joined(separator: ", "))")
+            throw Refusal.invalid("\(field) '\(value.prefix(64))' is not one of: \(allowed.joined(separator: ", "))")
         }
     }
 
     /// A lowercase or uppercase hex SHA-256 digest.
     static func sha256(_ value: String, field: String) throws {
         guard value.count == 64, value.allSatisfy(\.isHexDigit) else {
-            throw RPCError.invalid("\(field) is not a sha256 digest (64 hex digits)")
+            throw Refusal.invalid("\(field) is not a sha256 digest (64 hex digits)")
         }
     }
 }

@@ -31,28 +31,28 @@ enum VolumeXML {
             allocation = request.capacity
             metadata = qcow2
         case .metadata:
-            guard qcow2 else { throw RPCError.invalid("metadata preallocation is for qcow2 volumes; use thin or full for \(format)") }
+            guard qcow2 else { throw Refusal.invalid("metadata preallocation is for qcow2 volumes; use thin or full for \(format)") }
             allocation = 0
             metadata = true
         case .falloc:
-            guard qcow2 else { throw RPCError.invalid("falloc preallocation is for qcow2 volumes; use full for \(format)") }
+            guard qcow2 else { throw Refusal.invalid("falloc preallocation is for qcow2 volumes; use full for \(format)") }
             allocation = request.capacity
             metadata = true
         case .UNRECOGNIZED(let value):
-            throw RPCError.invalid("allocation \(value) is not one of THIN, FULL, METADATA, FALLOC")
+            throw Refusal.invalid("allocation \(value) is not one of THIN, FULL, METADATA, FALLOC")
         }
         // Partitions and logical volumes take their whole size at once.
         let upFront: UInt64 = ["disk", "logical"].contains(poolType) ? request.capacity : allocation
 
         let volume = XMLElement(name: "volume")
         volume.addChild(XMLElement(name: "name", stringValue: request.name))
-        volume.storageChild("capacity", ["unit": "bytes"], text: String(request.capacity))
-        volume.storageChild("allocation", ["unit": "bytes"], text: String(allocation))
+        volume.appendChild("capacity", ["unit": "bytes"], text: String(request.capacity))
+        volume.appendChild("allocation", ["unit": "bytes"], text: String(allocation))
         // "raw" means "no image format": partitions, LVs and RBD images have
         // their own format words, and libvirt picks the right default.
         if format != "raw" || ["dir", "fs", "netfs", "gluster"].contains(poolType) {
             let target = XMLElement(name: "target")
-            target.storageChild("format", ["type": format])
+            target.appendChild("format", ["type": format])
             volume.addChild(target)
         }
         return Plan(xml: volume.xmlString, preallocateMetadata: metadata, upFrontBytes: upFront)
@@ -62,7 +62,7 @@ enum VolumeXML {
     static func validateFormat(_ format: String, field: String = "format") throws {
         guard format.utf8.count <= 32, format.unicodeScalars.allSatisfy({
             $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "+-_".unicodeScalars.contains($0))
-        }) else { throw RPCError.invalid("\(field) '\(format.prefix(32))' is not a volume format (raw, qcow2, ...)") }
+        }) else { throw Refusal.invalid("\(field) '\(format.prefix(32))' is not a volume format (raw, qcow2, ...)") }
     }
 
     /// The `<volume>` document for a clone: the source's, renamed (what virsh
@@ -70,7 +70,7 @@ enum VolumeXML {
     static func cloneXML(sourceXML: String, newName: String) throws -> String {
         let document = try XMLDocument(xmlString: sourceXML, options: [])
         guard let root = document.rootElement(), let name = root.elements(forName: "name").first else {
-            throw RPCError(code: .internalError, message: "libvirt's volume XML has no <name>")
+            throw Refusal(.internalError, "libvirt's volume XML has no <name>")
         }
         name.stringValue = newName
         for drop in ["key"] { root.elements(forName: drop).forEach { $0.detach() } }
