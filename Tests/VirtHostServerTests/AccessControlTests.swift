@@ -62,9 +62,13 @@ import VirtHostClient
         configuration.limits.maxConcurrentCalls = 2
         try await DaemonHarness.withAgent(configuration: configuration) { client, _ in
             // Two watch streams hold both slots; nothing else runs meanwhile.
-            let watchers = (0..<2).map { _ in Task { try await client.watchEvents { _ in } } }
+            // Each asks to resume from another run of the agent, so the
+            // agent's first message to it (a gap event) comes at once: it
+            // shows the stream got its slot and is running.
+            let streaming = [Flag(), Flag()]
+            let watchers = streaming.map { flag in Task { try await client.watchEvents(sinceEpoch: 1) { _ in flag.set() } } }
             defer { watchers.forEach { $0.cancel() } }
-            try await Task.sleep(for: .milliseconds(500))
+            try await waitUntil("both watch streams to start") { streaming.allSatisfy(\.isSet) }
             var refused: VirtHostError?
             do {
                 _ = try await client.version()

@@ -193,7 +193,7 @@ import VirtHostClient
         // The holder keeps the machine far longer than the deadline, so that
         // "ended at the deadline" does not depend on how loaded the machine is.
         let holder = Task { try await gate.run(key: "m", until: nil) { try await Task.sleep(for: .seconds(5)) } }
-        try await Task.sleep(for: .milliseconds(50))
+        try await waitUntil("the holder to take the gate") { gate.counts.running == 1 }
         let started = ContinuousClock.now
         do {
             _ = try await gate.run(key: "m", until: .now + .milliseconds(200)) { Issue.record("ran while the machine was busy") }
