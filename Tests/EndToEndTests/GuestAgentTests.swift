@@ -4,17 +4,24 @@ import Libvirt
 import Testing
 import VirtHostClient
 
+/// The guest the tests of ``GuestAgentTests`` share (a static of the suite
+/// cannot be named in its own `@Suite` attribute).
+let guestAgentTestsGuest = SharedGuest(disk: .rawExt4)
+
 /// The guest-agent bridge against a real guest running qemu-ga 7.2, through a
 /// real virthostd, checked against libvirt itself and the guest's own view.
-@Suite(.serialized, .enabled(if: TestBed.shouldRun, "needs root, libvirtd and the test guest; make test sets them up"))
+/// The tests share one guest (with a raw ext4 disk), checked and reset between
+/// them; the last one kills its qemu-ga, so the guest goes with it.
+@Suite(
+    .serialized, .sharedGuest(guestAgentTestsGuest),
+    .enabled(if: TestBed.shouldRun, "needs root, libvirtd and the test guest; make test sets them up"))
 struct GuestAgentTests {
     @Test func rawCommandsRoundTripAndPolicy() async throws {
         try TestBed.requireAvailable()
         let agent = try AgentProcess(name: "ga-raw")
         defer { _ = agent.process.isRunning ? agent.process.terminate() : () }
-        try await TestGuest.with { guest in
+        try await guestAgentTestsGuest.lend(agent.client) { guest in
             let client = agent.client
-            try await guest.boot(client)
             let direct = try guest.connection.lookupDomain(name: guest.name)
 
             // guest-ping and guest-info: the reply is the agent's, unchanged.
@@ -133,9 +140,8 @@ struct GuestAgentTests {
         try TestBed.requireAvailable()
         let agent = try AgentProcess(name: "ga-typed")
         defer { _ = agent.process.isRunning ? agent.process.terminate() : () }
-        try await TestGuest.with(disk: true) { guest in
+        try await guestAgentTestsGuest.lend(agent.client) { guest in
             let client = agent.client
-            try await guest.boot(client, xml: try guest.prepareDisk(.rawExt4))
             let name = guest.name
 
             #expect(try await client.pingAgent(domain: name) > .zero)
@@ -205,9 +211,8 @@ struct GuestAgentTests {
         try TestBed.requireAvailable()
         let agent = try AgentProcess(name: "ga-exec")
         defer { _ = agent.process.isRunning ? agent.process.terminate() : () }
-        try await TestGuest.with { guest in
+        try await guestAgentTestsGuest.lend(agent.client) { guest in
             let client = agent.client
-            try await guest.boot(client)
             let name = guest.name
 
             let mixed = try await client.exec(domain: name, program: "/bin/sh", arguments: ["-c", "echo out; echo err >&2; exit 3"])
@@ -293,9 +298,8 @@ struct GuestAgentTests {
         try TestBed.requireAvailable()
         let agent = try AgentProcess(name: "ga-deadline")
         defer { _ = agent.process.isRunning ? agent.process.terminate() : () }
-        try await TestGuest.with { guest in
+        try await guestAgentTestsGuest.lend(agent.client) { guest in
             let client = agent.client
-            try await guest.boot(client)
             let name = guest.name
             let ping = #"{"execute":"guest-ping"}"#
             // In the background of the guest: stop qemu-ga after 1 s for 12 s.
@@ -360,9 +364,9 @@ struct GuestAgentTests {
         try TestBed.requireAvailable()
         let agent = try AgentProcess(name: "ga-gone")
         defer { _ = agent.process.isRunning ? agent.process.terminate() : () }
-        try await TestGuest.with(disk: true) { guest in
+        // Last on the shared guest: without its qemu-ga it is of no further use.
+        try await guestAgentTestsGuest.lend(agent.client, last: true) { guest in
             let client = agent.client
-            try await guest.boot(client, xml: try guest.prepareDisk(.rawExt4))
             let name = guest.name
             try await guest.mountData(client)
             try await guest.shell(client, #"(sleep 1; kill $(pidof qemu-ga)) >/dev/null 2>&1 &"#)
