@@ -161,6 +161,16 @@ let package = Package(
         .testTarget(name: "LibvirtTests", dependencies: ["Libvirt"]),
         .testTarget(name: "LibXMLTests", dependencies: ["LibXML"]),
         .testTarget(
+            name: "VirtHostClientTests",
+            dependencies: [
+                "VirtHostClient", "TTRPC",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .testTarget(
             name: "VirtHostServerTests",
             dependencies: [
                 "VirtHostServer", "VirtHostClient", "Libvirt", "LibXML", "TTRPC",

@@ -102,28 +102,6 @@ import VirtHostClient
         #expect(TTRPCServerConnectionTestHook.nanoseconds(grpcTimeout: "x") == nil)
     }
 
-    /// ttrpc's request frame says whether a call streams; the client's table
-    /// of streaming methods must match the contract.
-    @Test func theClientKnowsEveryStreamingMethodOfTheContract() throws {
-        let data = try Data(contentsOf: DaemonHarness.repoRoot.appendingPathComponent("proto/virthost.protoset"))
-        let set = try Google_Protobuf_FileDescriptorSet(serializedBytes: data)
-        var streaming: [String: TTRPCClientTransport.MethodKind] = [:]
-        var methods = 0
-        for file in set.file where file.package == "virthost.v1" {
-            for service in file.service {
-                for method in service.method {
-                    methods += 1
-                    #expect(!(method.clientStreaming && method.serverStreaming), "\(method.name) streams both ways")
-                    let key = "virthost.v1.\(service.name)/\(method.name)"
-                    if method.serverStreaming { streaming[key] = .serverStreaming }
-                    if method.clientStreaming { streaming[key] = .clientStreaming }
-                }
-            }
-        }
-        #expect(methods > 50)
-        #expect(streaming == VirtHostTransport.ttrpcMethodKinds)
-    }
-
     // MARK: The agent's ttrpc socket, raw
 
     @Test func rawUnaryCallsAndProtocolErrors() async throws {
