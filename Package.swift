@@ -161,6 +161,16 @@ let package = Package(
         .testTarget(name: "LibvirtTests", dependencies: ["Libvirt"]),
         .testTarget(name: "LibXMLTests", dependencies: ["LibXML"]),
         .testTarget(
+            name: "TTRPCTests",
+            dependencies: [
+                "TTRPC",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+        .testTarget(
             name: "VirtHostClientTests",
             dependencies: [
                 "VirtHostClient", "TTRPC",

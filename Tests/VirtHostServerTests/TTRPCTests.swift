@@ -7,101 +7,11 @@ import Testing
 import VirtHostClient
 @testable import VirtHostServer
 
-/// The ttrpc wire: frames and messages, then the agent's ttrpc socket as a
-/// raw client sees it (the Go client and the frame corpus are in
-/// Tests/python; every server suite also runs over ttrpc with
+/// The agent's ttrpc socket as a raw client sees it (frames and messages
+/// are tested in the TTRPCTests target; the Go client and the frame corpus
+/// are in Tests/python; every server suite also runs over ttrpc with
 /// VIRTHOST_TRANSPORT=ttrpc).
 @Suite struct TTRPCTests {
-    // MARK: Frames and messages
-
-    @Test func framesSplitAnywhereDecodeTheSame() throws {
-        var stream = ByteBuffer()
-        let frames = [
-            TTRPCFrame(streamID: 1, kind: .request, data: ByteBuffer(string: "hello")),
-            TTRPCFrame(streamID: 3, kind: .data, flags: [.remoteClosed, .noData]),
-            TTRPCFrame(streamID: 5, type: 0x7f, flags: .init(rawValue: 0x80), data: ByteBuffer(repeating: 9, count: 300)),
-        ]
-        for frame in frames { frame.encode(into: &stream) }
-        let bytes = Array(stream.readableBytesView)
-        for cut in 0...bytes.count {
-            var decoder = TTRPCFrameDecoder()
-            var buffer = ByteBuffer(bytes: bytes[..<cut])
-            var seen: [TTRPCFrameEvent] = []
-            while let event = decoder.next(&buffer) { seen.append(event) }
-            buffer.discardReadBytes()
-            buffer.writeBytes(bytes[cut...])
-            while let event = decoder.next(&buffer) { seen.append(event) }
-            #expect(seen == frames.map { .frame($0) }, "cut at \(cut)")
-        }
-    }
-
-    @Test func anOversizedFrameIsReportedSkippedAndTheNextOneDecodes() {
-        var decoder = TTRPCFrameDecoder(maxDataLength: 16)
-        var buffer = ByteBuffer()
-        buffer.writeMultipleIntegers(UInt32(40), UInt32(7), UInt8(1), UInt8(0))
-        buffer.writeBytes([UInt8](repeating: 0xAA, count: 40))
-        TTRPCFrame(streamID: 9, kind: .request, data: ByteBuffer(string: "ok")).encode(into: &buffer)
-        #expect(decoder.next(&buffer) == .oversized(streamID: 7, type: 1, length: 40))
-        #expect(decoder.next(&buffer) == .frame(TTRPCFrame(streamID: 9, kind: .request, data: ByteBuffer(string: "ok"))))
-        #expect(decoder.next(&buffer) == nil)
-        // A length with the reserved first byte set is simply oversized.
-        var reserved = ByteBuffer(bytes: [0x01, 0, 0, 0, 0, 0, 0, 1, 1, 0])
-        #expect(decoder.next(&reserved) == .oversized(streamID: 1, type: 1, length: 1 << 24))
-    }
-
-    @Test func requestsRoundTripAndSkipUnknownFields() throws {
-        var request = TTRPCRequest()
-        request.service = "virthost.v1.HostService"
-        request.method = "GetVersion"
-        request.payload = ByteBuffer(bytes: [1, 2, 3])
-        request.timeoutNano = 1_500_000_000
-        request.metadata = [("a", "1"), ("b", "two"), ("a", "3")]
-        var buffer = ByteBuffer()
-        request.encode(into: &buffer)
-        // A later version's field 15 (varint) and 16 (bytes) are skipped.
-        buffer.writeBytes([15 << 3, 42, 0x82, 0x01, 0x02, 0, 0])
-        #expect(try TTRPCRequest(decoding: buffer) == request)
-    }
-
-    @Test func malformedMessagesAreErrorsNotCrashes() {
-        let cases: [[UInt8]] = [
-            [0x0a, 0x05, 0x61],  // a string running past the end
-            [0x0a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01],  // a huge length
-            [0x20, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01],  // an 11-byte varint
-            [0x0a, 0x02, 0xc3, 0x28],  // invalid UTF-8 in a string
-            [0x00, 0x01],  // field number 0
-            [0x0b],  // a group
-            [0x2a, 0x03, 0x0a, 0x05, 0x61],  // a metadata pair running past its end
-        ]
-        for bytes in cases {
-            #expect(throws: TTRPCDecodingError.self, "\(bytes)") { try TTRPCRequest(decoding: ByteBuffer(bytes: bytes)) }
-        }
-    }
-
-    @Test func statusDetailsPassThroughUnchanged() throws {
-        var status = Google_Protobuf_Any()
-        status.typeURL = "type.googleapis.com/google.rpc.ErrorInfo"
-        status.value = Data([1, 2, 3])
-        var encoded = ByteBuffer()
-        ProtobufWriterForTests.status(code: 5, message: "no network 'x'", details: try status.serializedBytes(), into: &encoded)
-        let response = TTRPCResponse(status: try TTRPCStatus(decoding: encoded))
-        var frame = ByteBuffer()
-        response.encode(into: &frame)
-        let decoded = try TTRPCResponse(decoding: frame)
-        #expect(decoded.status.code == 5 && decoded.status.message == "no network 'x'")
-        #expect(decoded.status.encoded.map { Array($0.readableBytesView) } == Array(encoded.readableBytesView))
-    }
-
-    @Test func deadlinesConvertBothWays() {
-        #expect(TTRPCServerConnectionTestHook.grpcTimeout(nanoseconds: 250) == "250n")
-        #expect(TTRPCServerConnectionTestHook.grpcTimeout(nanoseconds: 2_500_000_000) == "2500000u")
-        #expect(TTRPCServerConnectionTestHook.grpcTimeout(nanoseconds: 3_600_000_000_000) == "3600000m")
-        #expect(TTRPCServerConnectionTestHook.grpcTimeout(nanoseconds: Int64.max).hasSuffix("H"))
-        #expect(TTRPCServerConnectionTestHook.nanoseconds(grpcTimeout: "2500m") == 2_500_000_000)
-        #expect(TTRPCServerConnectionTestHook.nanoseconds(grpcTimeout: "7S") == 7_000_000_000)
-        #expect(TTRPCServerConnectionTestHook.nanoseconds(grpcTimeout: "x") == nil)
-    }
-
     // MARK: The agent's ttrpc socket, raw
 
     @Test func rawUnaryCallsAndProtocolErrors() async throws {
@@ -251,23 +161,6 @@ import VirtHostClient
 func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
         Thread { continuation.resume(with: Result { try body() }) }.start()
-    }
-}
-
-/// The internal conversions, reached from here.
-enum TTRPCServerConnectionTestHook {
-    static func grpcTimeout(nanoseconds: Int64) -> String { TTRPCTimeouts.grpcTimeout(nanoseconds: nanoseconds) }
-    static func nanoseconds(grpcTimeout: String) -> Int64? { TTRPCTimeouts.nanoseconds(grpcTimeout: grpcTimeout) }
-}
-
-enum ProtobufWriterForTests {
-    /// A google.rpc.Status with one detail.
-    static func status(code: Int32, message: String, details: [UInt8], into buffer: inout ByteBuffer) {
-        buffer.writeBytes([0x08, UInt8(code)])
-        buffer.writeBytes([0x12, UInt8(message.utf8.count)])
-        buffer.writeString(message)
-        buffer.writeBytes([0x1a, UInt8(details.count)])
-        buffer.writeBytes(details)
     }
 }
 
