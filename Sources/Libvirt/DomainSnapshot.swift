@@ -3,8 +3,9 @@ import Glibc
 
 /// A snapshot of a machine (`virDomainSnapshotPtr`), freed when the last
 /// reference goes away. It keeps its domain alive.
-public final class DomainSnapshot: @unchecked Sendable {
-    let handle: OpaquePointer
+public final class DomainSnapshot: Sendable {
+    /// libvirt objects may be used from any thread; freed once, in deinit.
+    nonisolated(unsafe) let handle: OpaquePointer
     /// The machine the snapshot belongs to.
     public let domain: Domain
 
@@ -47,7 +48,7 @@ public final class DomainSnapshot: @unchecked Sendable {
         }
         let error = LibvirtError.last("virDomainSnapshotGetParent")
         // VIR_ERR_NO_DOMAIN_SNAPSHOT: a root snapshot has no parent.
-        if error.code == Int32(VIR_ERR_NO_DOMAIN_SNAPSHOT.rawValue) { return nil }
+        if error.code == .noDomainSnapshot { return nil }
         throw error
     }
 

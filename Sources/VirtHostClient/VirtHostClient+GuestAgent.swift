@@ -177,14 +177,9 @@ extension VirtHostError {
     /// The guest agent's own error reply, when the call failed with one:
     /// its class (e.g. `GenericError`, `CommandNotFound`) and description.
     ///
-    /// Read from the message the agent formats as
-    /// `guest agent error CLASS from 'COMMAND': DESC`; gRPC clients in other
-    /// languages get the same values as a `virthost.v1.AgentErrorDetail`.
+    /// Unpacked from the status's `virthost.v1.AgentErrorDetail`, as gRPC
+    /// clients in other languages read it (see ``VirtHostError/agentError``).
     public var guestAgentError: (errorClass: String, command: String, desc: String)? {
-        let prefix = "guest agent error "
-        guard message.hasPrefix(prefix) else { return nil }
-        let rest = message.dropFirst(prefix.count)
-        guard let from = rest.range(of: " from '"), let end = rest[from.upperBound...].range(of: "': ") else { return nil }
-        return (String(rest[..<from.lowerBound]), String(rest[from.upperBound..<end.lowerBound]), String(rest[end.upperBound...]))
+        agentError.map { ($0.errorClass, $0.command, $0.desc) }
     }
 }

@@ -15,6 +15,9 @@ public struct VirtHostError: Error, Sendable, CustomStringConvertible {
     public let libvirtDomain: Int32?
     /// libvirt's symbolic code name, e.g. `VIR_ERR_NO_DOMAIN`, when libvirt failed.
     public let libvirtCodeName: String?
+    /// What the qemu guest agent replied (its error class, the command and
+    /// its description), when the guest agent refused a command.
+    public let agentError: Virthost_V1_AgentErrorDetail?
 
     /// The gRPC code in its canonical spelling, e.g. `NOT_FOUND`.
     public var codeName: String {
@@ -46,30 +49,34 @@ public struct VirtHostError: Error, Sendable, CustomStringConvertible {
     }
 
     public init(code: RPCError.Code, message: String, libvirtCode: Int32? = nil, libvirtDomain: Int32? = nil,
-                libvirtCodeName: String? = nil) {
+                libvirtCodeName: String? = nil, agentError: Virthost_V1_AgentErrorDetail? = nil) {
         self.code = code
         self.message = message
         self.libvirtCode = libvirtCode
         self.libvirtDomain = libvirtDomain
         self.libvirtCodeName = libvirtCodeName
+        self.agentError = agentError
     }
 
-    /// Reads the libvirt details out of a gRPC error's `google.rpc.Status`.
+    /// Reads the typed details out of a gRPC error's `google.rpc.Status`:
+    /// `LibvirtErrorDetail` (with libvirt's code name from the ErrorInfo
+    /// beside it) and `AgentErrorDetail`.
     public init(_ error: RPCError) {
-        var libvirtCode: Int32?
-        var libvirtDomain: Int32?
+        var libvirt: Virthost_V1_LibvirtErrorDetail?
+        var agent: Virthost_V1_AgentErrorDetail?
         var name: String?
         if let status = try? error.unpackGoogleRPCStatus() {
             for detail in status.details {
-                if let info = detail.errorInfo, info.domain == "libvirt.org" {
-                    name = info.reason
-                    libvirtCode = info.metadata["code"].flatMap { Int32($0) }
-                    libvirtDomain = info.metadata["domain"].flatMap { Int32($0) }
+                if let any = detail.any {
+                    if let found = try? Virthost_V1_LibvirtErrorDetail(unpackingAny: any) { libvirt = found }
+                    if let found = try? Virthost_V1_AgentErrorDetail(unpackingAny: any) { agent = found }
                 }
+                // libvirt's ErrorInfo gives the code's name as its reason.
+                if let info = detail.errorInfo, info.reason.hasPrefix("VIR_ERR_") { name = info.reason }
             }
         }
-        self.init(code: error.code, message: error.message, libvirtCode: libvirtCode,
-                  libvirtDomain: libvirtDomain, libvirtCodeName: name)
+        self.init(code: error.code, message: error.message, libvirtCode: libvirt?.code,
+                  libvirtDomain: libvirt?.domain, libvirtCodeName: libvirt == nil ? nil : name, agentError: agent)
     }
 
     /// Any error from a call, as a ``VirtHostError``.

@@ -58,7 +58,7 @@ struct GuestLifecycleTests {
                 Issue.record("starting a running domain succeeded")
             } catch let error as VirtHostError {
                 #expect(error.code == .failedPrecondition)
-                #expect(error.libvirtCode == 55)  // VIR_ERR_OPERATION_INVALID
+                #expect(error.libvirtCodeName == "VIR_ERR_OPERATION_INVALID")
             }
 
             // Interfaces and disks match libvirt's live XML.
@@ -99,7 +99,7 @@ struct GuestLifecycleTests {
                 _ = try direct.lookupDomain(name: guest.name)
                 Issue.record("the domain is still defined after undefine")
             } catch let error as LibvirtError {
-                #expect(error.code == LibvirtError.noDomain)
+                #expect(error.code == .noDomain)
             }
             let gone = try? await client.domain(guest.name)
             #expect(gone == nil)

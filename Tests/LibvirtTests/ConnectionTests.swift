@@ -43,7 +43,7 @@ import Testing
         do {
             _ = try connection.lookupDomain(name: "no-such-machine")
         } catch let error as LibvirtError {
-            #expect(error.code == LibvirtError.noDomain)
+            #expect(error.code == .noDomain)
             #expect(error.codeName == "VIR_ERR_NO_DOMAIN")
             #expect(!error.message.isEmpty)
         }
@@ -51,13 +51,13 @@ import Testing
             _ = try connection.lookupNetwork(name: "no-such-net")
             Issue.record("lookup of a missing network succeeded")
         } catch let error as LibvirtError {
-            #expect(error.code == LibvirtError.noNetwork)
+            #expect(error.code == .noNetwork)
         }
         do {
             _ = try connection.lookupStoragePool(name: "demo-images").lookupVolume(name: "missing.qcow2")
             Issue.record("lookup of a missing volume succeeded")
         } catch let error as LibvirtError {
-            #expect(error.code == LibvirtError.noStorageVolume)
+            #expect(error.code == .noStorageVolume)
         }
     }
 
@@ -146,7 +146,7 @@ import Testing
     @Test func propagatesErrors() async {
         let executor = BlockingExecutor(threads: 1)
         await #expect(throws: LibvirtError.self) {
-            try await executor.run { throw LibvirtError(code: 8, domain: 0, message: "bad") }
+            try await executor.run { throw LibvirtError(code: .invalidArg, domain: .none, message: "bad") }
         }
     }
 
@@ -154,14 +154,14 @@ import Testing
         // Two threads fail at once with different errors; each must see its own.
         let executor = BlockingExecutor(threads: 2)
         let connection = try Connection.open(TestHost.uri)
-        async let a: Int32? = executor.run {
+        async let a: LibvirtError.Code? = executor.run {
             do { _ = try connection.lookupDomain(name: "missing"); return nil } catch let e as LibvirtError { return e.code }
         }
-        async let b: Int32? = executor.run {
+        async let b: LibvirtError.Code? = executor.run {
             do { _ = try connection.lookupNetwork(name: "missing"); return nil } catch let e as LibvirtError { return e.code }
         }
-        #expect(try await a == LibvirtError.noDomain)
-        #expect(try await b == LibvirtError.noNetwork)
+        #expect(try await a == .noDomain)
+        #expect(try await b == .noNetwork)
     }
 }
 

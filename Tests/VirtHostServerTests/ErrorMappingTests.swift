@@ -11,7 +11,7 @@ import VirtHostClient
         try await DaemonHarness.withAgent { client, _ in
             let error = await DaemonHarness.error { _ = try await client.domain("no-such-machine") }
             #expect(error?.code == .notFound)
-            #expect(error?.libvirtCode == 42)
+            #expect(error?.libvirtCodeName == "VIR_ERR_NO_DOMAIN")
             #expect(error?.libvirtCodeName == "VIR_ERR_NO_DOMAIN")
             #expect(error?.libvirtDomain != nil)
             #expect(error?.message.contains("no-such-machine") == true)
@@ -68,16 +68,16 @@ import VirtHostClient
     }
 
     @Test func statusCodeTable() {
-        #expect(ErrorMapping.statusCode(forLibvirtCode: 42) == .notFound)
-        #expect(ErrorMapping.statusCode(forLibvirtCode: 8) == .invalidArgument)
-        #expect(ErrorMapping.statusCode(forLibvirtCode: 27) == .invalidArgument)
-        #expect(ErrorMapping.statusCode(forLibvirtCode: 55) == .failedPrecondition)
-        #expect(ErrorMapping.statusCode(forLibvirtCode: 3) == .unimplemented)
-        #expect(ErrorMapping.statusCode(forLibvirtCode: 84) == .unimplemented)
-        #expect(ErrorMapping.statusCode(forLibvirtCode: 86) == .unavailable)
-        #expect(ErrorMapping.statusCode(forLibvirtCode: 68) == .deadlineExceeded)
-        #expect(ErrorMapping.statusCode(forLibvirtCode: 88) == .permissionDenied)
-        #expect(ErrorMapping.statusCode(forLibvirtCode: 28) == .alreadyExists)
-        #expect(ErrorMapping.statusCode(forLibvirtCode: 1) == .internalError)
+        #expect(ErrorMapping.statusCode(for: .noDomain) == .notFound)
+        #expect(ErrorMapping.statusCode(for: .invalidArg) == .invalidArgument)
+        #expect(ErrorMapping.statusCode(for: .xmlError) == .invalidArgument)
+        #expect(ErrorMapping.statusCode(for: .operationInvalid) == .failedPrecondition)
+        #expect(ErrorMapping.statusCode(for: .noSupport) == .unimplemented)
+        #expect(ErrorMapping.statusCode(for: .operationUnsupported) == .unimplemented)
+        #expect(ErrorMapping.statusCode(for: .agentUnresponsive) == .unavailable)
+        #expect(ErrorMapping.statusCode(for: .operationTimeout) == .deadlineExceeded)
+        #expect(ErrorMapping.statusCode(for: .accessDenied) == .permissionDenied)
+        #expect(ErrorMapping.statusCode(for: .domainExists) == .alreadyExists)
+        #expect(ErrorMapping.statusCode(for: .internalError) == .internalError)
     }
 }

@@ -100,8 +100,8 @@ import VirtHostClient
 
     @Test func agentFailuresMapByMessageAndElapsedTime() {
         let twoSeconds = GuestAgentWait(libvirt: .seconds(2), mode: .deadline, until: .now + .seconds(2), limit: .seconds(2))
-        let notConnected = LibvirtError(code: 86, domain: 10, message: "Guest agent is not responding: QEMU guest agent is not connected")
-        let timedOut = LibvirtError(code: 86, domain: 10, message: "Guest agent is not responding: Guest agent not available for now")
+        let notConnected = LibvirtError(code: .agentUnresponsive, domain: .qemu, message: "Guest agent is not responding: QEMU guest agent is not connected")
+        let timedOut = LibvirtError(code: .agentUnresponsive, domain: .qemu, message: "Guest agent is not responding: Guest agent not available for now")
         #expect(GuestAgentErrors.rpcError(notConnected, elapsed: .milliseconds(50), wait: twoSeconds).code == .unavailable)
         #expect(GuestAgentErrors.rpcError(notConnected, elapsed: .seconds(3), wait: twoSeconds).code == .unavailable)
         let late = GuestAgentErrors.rpcError(timedOut, elapsed: .milliseconds(2018), wait: twoSeconds)
@@ -117,7 +117,7 @@ import VirtHostClient
         let noLimit = GuestAgentWait(libvirt: .default, mode: .default, until: nil, limit: nil)
         #expect(GuestAgentErrors.rpcError(timedOut, elapsed: .seconds(5), wait: noLimit).code == .unavailable)
         // Not an agent error: the usual mapping.
-        let missing = LibvirtError(code: 42, domain: 10, message: "Domain not found")
+        let missing = LibvirtError(code: .noDomain, domain: .qemu, message: "Domain not found")
         #expect(GuestAgentErrors.rpcError(missing, elapsed: .zero, wait: twoSeconds).code == .notFound)
         #expect(!GuestAgentErrors.isAgentError(missing))
         #expect(GuestAgentErrors.isAgentError(notConnected))
@@ -125,7 +125,7 @@ import VirtHostClient
 
     @Test func agentErrorRepliesKeepClassAndDescription() throws {
         let notFound = LibvirtError(
-            code: 1, domain: 10,
+            code: .internalError, domain: .qemu,
             message: "internal error: unable to execute QEMU agent command 'guest-nope': The command guest-nope has not been found")
         let reply = try #require(GuestAgentErrors.agentReply(notFound.message))
         #expect(reply == .init(command: "guest-nope", desc: "The command guest-nope has not been found", errorClass: "CommandNotFound"))
@@ -137,6 +137,10 @@ import VirtHostClient
         #expect(client.guestAgentError?.errorClass == "CommandNotFound")
         #expect(client.guestAgentError?.command == "guest-nope")
         #expect(client.guestAgentError?.desc == "The command guest-nope has not been found")
+        // Read from the typed detail, not from the message text.
+        var reworded = error
+        reworded.message = "reworded"
+        #expect(VirtHostError(reworded).guestAgentError?.errorClass == "CommandNotFound")
         let status = try #require(try error.unpackGoogleRPCStatus())
         let info = status.details.compactMap(\.errorInfo).first { $0.domain == "qemu-guest-agent" }
         #expect(info?.reason == "CommandNotFound")
@@ -147,7 +151,7 @@ import VirtHostClient
 
         let frozen = "internal error: unable to execute QEMU agent command 'guest-exec': Command guest-exec has been disabled: the agent is in frozen state"
         #expect(GuestAgentErrors.agentReply(frozen)?.errorClass == "CommandNotFound")
-        #expect(GuestAgentErrors.rpcError(LibvirtError(code: 1, domain: 10, message: frozen), elapsed: .zero,
+        #expect(GuestAgentErrors.rpcError(LibvirtError(code: .internalError, domain: .qemu, message: frozen), elapsed: .zero,
                                      wait: GuestAgentWait(libvirt: .default, mode: .default)).code == .failedPrecondition)
         let generic = "internal error: unable to execute QEMU agent command 'guest-exec-status': Invalid parameter 'pid'"
         #expect(GuestAgentErrors.agentReply(generic) == .init(command: "guest-exec-status", desc: "Invalid parameter 'pid'", errorClass: "GenericError"))

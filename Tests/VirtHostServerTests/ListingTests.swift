@@ -5,20 +5,20 @@ import Testing
 /// Lists skip objects that vanish between the list call and their details.
 @Suite struct ListingTests {
     @Test func vanishedObjectsAreSkippedOtherErrorsAreNot() throws {
-        let gone = LibvirtError(code: LibvirtError.noStorageVolume, domain: 18, message: "no storage vol with matching name 'b'")
+        let gone = LibvirtError(code: .noStorageVolume, domain: .storage, message: "no storage vol with matching name 'b'")
         let listed = try Listing.live(["a", "b", "c"]) { name -> String in
             if name == "b" { throw gone }
             return name.uppercased()
         }
         #expect(listed == ["A", "C"])
-        for code in [LibvirtError.noDomain, LibvirtError.noNetwork, LibvirtError.noStoragePool] {
+        for code: LibvirtError.Code in [.noDomain, .noNetwork, .noStoragePool] {
             #expect(try Listing.live([1, 2]) { n -> Int in
-                if n == 1 { throw LibvirtError(code: code, domain: 0, message: "gone") }
+                if n == 1 { throw LibvirtError(code: code, domain: .none, message: "gone") }
                 return n
             } == [2])
         }
         #expect(throws: LibvirtError.self) {
-            _ = try Listing.live([1]) { _ -> Int in throw LibvirtError(code: 1, domain: 0, message: "internal error") }
+            _ = try Listing.live([1]) { _ -> Int in throw LibvirtError(code: .internalError, domain: .none, message: "internal error") }
         }
     }
 }

@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import SwiftProtobuf
+import Synchronization
 
 /// Authorizes every call by the caller's role, enforces the call limits and
 /// the default deadline, and writes an audit line for every call that
@@ -102,8 +103,7 @@ struct AccessInterceptor: ServerInterceptor {
     }
 
     static func outcome(of error: any Error) -> String {
-        if let rpc = error as? RPCError { return "\(rpc.code): \(rpc.message)" }
-        if let convertible = error as? any RPCErrorConvertible { return "\(convertible.rpcErrorCode)" }
+        if let convertible = error as? any RPCErrorConvertible { return "\(convertible.rpcErrorCode): \(convertible.rpcErrorMessage)" }
         return "\(error)"
     }
 
@@ -139,21 +139,20 @@ struct AccessInterceptor: ServerInterceptor {
 
 /// The object a call is about, for the audit line: the names in the first
 /// request message (e.g. "web-1", or "images/disk.qcow2" for a pool and volume).
-final class AuditObject: @unchecked Sendable {
-    private let lock = NSLock()
-    private var noted: String?
+final class AuditObject: Sendable {
+    private let noted = Mutex<String?>(nil)
 
-    var name: String { lock.withLock { noted ?? "-" } }
+    var name: String { noted.withLock { $0 ?? "-" } }
 
     func note(_ message: Any) {
-        guard lock.withLock({ noted == nil }), let message = message as? any SwiftProtobuf.Message,
+        guard noted.withLock({ $0 == nil }), let message = message as? any SwiftProtobuf.Message,
             let json = try? message.jsonString(), let data = json.data(using: .utf8),
             let object = try? JSONSerialization.jsonObject(with: data)
         else { return }
         var names: [String] = []
         Self.collect(object, into: &names)
         let text = names.isEmpty ? "-" : names.prefix(3).joined(separator: "/")
-        lock.withLock { if noted == nil { noted = String(text.prefix(200)) } }
+        noted.withLock { if $0 == nil { $0 = String(text.prefix(200)) } }
     }
 
     /// String values of keys that name things, depth first, in field order.

@@ -15,38 +15,30 @@ public enum ErrorMapping {
     public static let domainMetadataKey = "virthost-libvirt-domain"
 
     /// The gRPC status code for a libvirt error code.
-    public static func statusCode(forLibvirtCode code: Int32) -> RPCError.Code {
+    public static func statusCode(for code: LibvirtError.Code) -> RPCError.Code {
         switch code {
-        case 42, 43, 49, 50, 53, 57, 62, 66, 72, 80, 99, 101, 103, 104, 107, 108:
-            // VIR_ERR_NO_DOMAIN, _NO_NETWORK, _NO_STORAGE_POOL, _NO_STORAGE_VOL,
-            // _NO_NODE_DEVICE, _NO_INTERFACE, _NO_NWFILTER, _NO_SECRET,
-            // _NO_DOMAIN_SNAPSHOT, _NO_DOMAIN_METADATA, _DEVICE_MISSING, ...
+        case .noDomain, .noNetwork, .noStoragePool, .noStorageVolume, .noNodeDevice, .noInterface, .noNWFilter, .noSecret,
+            .noDomainSnapshot, .noDomainMetadata, .deviceMissing, .noDomainCheckpoint, .noDomainBackup, .noNetworkPort,
+            .noHostname:
             return .notFound
-        case 8, 19, 20, 21, 27, 35, 36, 44, 46, 47, 58, 61, 65, 67, 71, 74, 82, 92, 102, 105:
-            // VIR_ERR_INVALID_ARG, _NO_SOURCE, _NO_TARGET, _NO_NAME, _XML_ERROR,
-            // _XML_DETAIL, _INVALID_MAC, _CONFIG_UNSUPPORTED, _ARGUMENT_UNSUPPORTED,
-            // _OVERFLOW, _XML_INVALID_SCHEMA, ...
+        case .invalidArg, .noSource, .noTarget, .noName, .xmlError, .invalidNetwork, .xmlDetail, .invalidMAC,
+            .invalidStoragePool, .invalidStorageVolume, .configUnsupported, .argumentUnsupported, .storageProbeFailed,
+            .overflow, .xmlInvalidSchema, .invalidDomainCheckpoint, .invalidNetworkPort:
             return .invalidArgument
-        case 28, 37, 90, 106:
-            // VIR_ERR_DOM_EXIST, _NETWORK_EXIST, _STORAGE_VOL_EXIST, _NETWORK_PORT_EXIST
+        case .domainExists, .networkExists, .storageVolumeExists, .networkPortExists:
             return .alreadyExists
-        case 9, 55, 76, 77, 83, 87, 91:
-            // VIR_ERR_OPERATION_FAILED, _OPERATION_INVALID (wrong state),
-            // _STORAGE_POOL_BUILT, _SNAPSHOT_REVERT_RISKY, _BLOCK_COPY_ACTIVE,
-            // _RESOURCE_BUSY, _CPU_INCOMPATIBLE
+        case .operationFailed, .operationInvalid, .storagePoolBuilt, .snapshotRevertRisky, .blockCopyActive, .resourceBusy,
+            .cpuIncompatible, .checkpointInconsistent:
             return .failedPrecondition
-        case 3, 84:
-            // VIR_ERR_NO_SUPPORT, _OPERATION_UNSUPPORTED
+        case .noSupport, .operationUnsupported:
             return .unimplemented
-        case 5, 6, 39, 86, 97:
-            // VIR_ERR_NO_CONNECT, _INVALID_CONN, _RPC, _AGENT_UNRESPONSIVE, _AGENT_UNSYNCED
+        case .noConnect, .invalidConnection, .rpc, .agentUnresponsive, .agentUnsynced:
             return .unavailable
-        case 68:
+        case .operationTimeout:
             return .deadlineExceeded
-        case 29, 45, 79, 88, 94:
-            // VIR_ERR_OPERATION_DENIED, _AUTH_FAILED, _AUTH_CANCELLED, _ACCESS_DENIED, _AUTH_UNAVAILABLE
+        case .operationDenied, .authFailed, .authCancelled, .accessDenied, .authUnavailable:
             return .permissionDenied
-        case 78:
+        case .operationAborted:
             return .aborted
         default:
             return .internalError
@@ -57,23 +49,26 @@ public enum ErrorMapping {
     /// `google.rpc.Status` (ErrorInfo plus a typed `LibvirtErrorDetail`) and
     /// as plain metadata.
     public static func rpcError(_ error: LibvirtError, context: String? = nil) -> RPCError {
+        rpcError(error, code: statusCode(for: error.code), message: context.map { "\($0): \(error.message)" } ?? error.message)
+    }
+
+    /// The one builder of a libvirt error's gRPC form, with a chosen code and
+    /// message (the guest-agent bridge chooses its own) and details that come
+    /// before libvirt's (its `AgentErrorDetail`).
+    static func rpcError(_ error: LibvirtError, code: RPCError.Code, message: String, leading: [ErrorDetails] = []) -> RPCError {
         var detail = Virthost_V1_LibvirtErrorDetail()
-        detail.code = error.code
-        detail.domain = error.domain
+        detail.code = error.code.rawValue
+        detail.domain = error.domain.rawValue
         detail.message = error.message
-        var details: [ErrorDetails] = [
+        var details = leading
+        details.append(
             .errorInfo(
                 reason: error.codeName, domain: errorDomain,
-                metadata: ["code": String(error.code), "domain": String(error.domain), "message": error.message])
-        ]
-        if let any = try? Google_Protobuf_Any(message: detail) {
-            details.append(.any(any))
-        }
-        let message = context.map { "\($0): \(error.message)" } ?? error.message
-        let status = GoogleRPCStatus(code: statusCode(forLibvirtCode: error.code), message: message, details: details)
-        var rpc = RPCError(status)
-        rpc.metadata.addString(String(error.code), forKey: codeMetadataKey)
-        rpc.metadata.addString(String(error.domain), forKey: domainMetadataKey)
+                metadata: ["code": String(error.code.rawValue), "domain": String(error.domain.rawValue), "message": error.message]))
+        if let any = try? Google_Protobuf_Any(message: detail) { details.append(.any(any)) }
+        var rpc = RPCError(GoogleRPCStatus(code: code, message: message, details: details))
+        rpc.metadata.addString(String(error.code.rawValue), forKey: codeMetadataKey)
+        rpc.metadata.addString(String(error.domain.rawValue), forKey: domainMetadataKey)
         return rpc
     }
 
@@ -95,6 +90,7 @@ extension Refusal: RPCErrorConvertible {
         case .failedPrecondition: .failedPrecondition
         case .permissionDenied: .permissionDenied
         case .unimplemented: .unimplemented
+        case .unavailable: .unavailable
         case .internalError: .internalError
         }
     }

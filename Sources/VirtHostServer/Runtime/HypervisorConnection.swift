@@ -80,7 +80,7 @@ public final class HypervisorConnection: @unchecked Sendable {
     /// (RPC or SYSTEM_ERROR), "client socket is closed" (INTERNAL), "Cannot
     /// write data: Broken pipe" (SYSTEM_ERROR), NO_CONNECT, INVALID_CONN.
     static func mayBeConnectionFailure(_ error: LibvirtError) -> Bool {
-        [1, 5, 6, 38, 39].contains(error.code)  // INTERNAL, NO_CONNECT, INVALID_CONN, SYSTEM_ERROR, RPC
+        [.internalError, .noConnect, .invalidConnection, .systemError, .rpc].contains(error.code)
     }
 
     /// After a suspicious failure, checks the connection on the same thread
@@ -91,7 +91,7 @@ public final class HypervisorConnection: @unchecked Sendable {
         if connection.isAlive, (try? connection.libVersion()) != nil { return }
         drop(connection, reason: "the connection to libvirt was lost: \(error.message)")
         throw LibvirtError(
-            code: 5, domain: error.domain,  // VIR_ERR_NO_CONNECT: the client sees UNAVAILABLE
+            code: .noConnect, domain: error.domain,  // the client sees UNAVAILABLE
             message: "the connection to libvirt at \(uri) was lost (\(error.message)); the agent is reconnecting")
     }
 
@@ -162,10 +162,10 @@ public final class HypervisorConnection: @unchecked Sendable {
         }
         switch claim {
         case .use(let connection): return connection
-        case .stopped: throw LibvirtError(code: 5, domain: 0, message: "the agent is shutting down")
+        case .stopped: throw LibvirtError(code: .noConnect, domain: .none, message: "the agent is shutting down")
         case .busy(let last):
             throw LibvirtError(
-                code: 5, domain: 0,
+                code: .noConnect, domain: .none,  // the client sees UNAVAILABLE
                 message: "libvirt at \(uri) is not reachable yet (the agent is reconnecting)"
                     + (last.isEmpty ? "" : ": \(last)"))
         case .open: break
@@ -182,7 +182,7 @@ public final class HypervisorConnection: @unchecked Sendable {
                 lock.broadcast()
             }
             throw LibvirtError(
-                code: 5, domain: libvirtError?.domain ?? 0,  // VIR_ERR_NO_CONNECT: the client sees UNAVAILABLE
+                code: .noConnect, domain: libvirtError?.domain ?? .none,  // the client sees UNAVAILABLE
                 message: "libvirt at \(uri) is not reachable (the agent keeps retrying): \(message)")
         }
     }
@@ -219,7 +219,7 @@ public final class HypervisorConnection: @unchecked Sendable {
         }
         guard let installed else {
             subscription?.cancel()
-            throw LibvirtError(code: 5, domain: 0, message: "the agent is shutting down")
+            throw LibvirtError(code: .noConnect, domain: .none, message: "the agent is shutting down")
         }
         if installed > 1 {
             logger.notice("reconnected to libvirt", metadata: ["uri": "\(uri)", "reconnects": "\(installed - 1)"])

@@ -17,7 +17,5 @@ enum Listing {
     }
 
     /// "No such object" codes: the object is gone.
-    static let vanished: Set<Int32> = [
-        LibvirtError.noDomain, LibvirtError.noNetwork, LibvirtError.noStoragePool, LibvirtError.noStorageVolume,
-    ]
+    static let vanished: Set<LibvirtError.Code> = [.noDomain, .noNetwork, .noStoragePool, .noStorageVolume]
 }

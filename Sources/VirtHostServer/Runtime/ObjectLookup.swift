@@ -42,7 +42,7 @@ extension ObjectRef {
             case .name(let name): return try byName(name)
             case .uuid(let uuid): return try byUUID(uuid)
             }
-        } catch let error as LibvirtError where ErrorMapping.statusCode(forLibvirtCode: error.code) == .notFound {
+        } catch let error as LibvirtError where ErrorMapping.statusCode(for: error.code) == .notFound {
             throw LibvirtError(code: error.code, domain: error.domain, message: "no \(describe(kind)): \(error.message)")
         }
     }

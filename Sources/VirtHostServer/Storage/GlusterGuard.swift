@@ -1,5 +1,4 @@
 import Foundation
-import GRPCCore
 
 /// Keeps a gluster pool start from taking libvirtd down.
 ///
@@ -19,9 +18,9 @@ enum GlusterGuard {
         let host = reader.string("/pool/source/host/@name") ?? ""
         let port = reader.string("/pool/source/host/@port").flatMap(UInt16.init) ?? defaultPort
         if let failure = probe(host: host, port: port, timeout: 3) {
-            throw RPCError(
-                code: .unavailable,
-                message: "gluster server \(host):\(port) does not answer (\(failure)); the pool is not started, because "
+            throw Refusal(
+                .unavailable,
+                "gluster server \(host):\(port) does not answer (\(failure)); the pool is not started, because "
                     + "libvirt's gluster backend on this host crashes libvirtd about two minutes after a failed connection")
         }
     }

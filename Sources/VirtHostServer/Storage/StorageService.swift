@@ -69,11 +69,9 @@ struct StorageService: Virthost_V1_StorageService.SimpleServiceProtocol {
                     try pool.start()
                 }
                 if request.autostart { try pool.setAutostart(true) }
-            } catch let error as RPCError {
+            } catch let error as Refusal {
                 try? pool.undefine()
-                var copy = error
-                copy.message = "pool '\(pool.name)' was defined but not started, so the definition was removed: \(error.message)"
-                throw copy
+                throw Refusal(error.kind, "pool '\(pool.name)' was defined but not started, so the definition was removed: \(error.message)")
             } catch let error as LibvirtError {
                 if (try? pool.isActive()) == true { try? pool.stop() }
                 try? pool.undefine()
