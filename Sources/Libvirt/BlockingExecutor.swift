@@ -1,5 +1,6 @@
 import CVirtHostSys
 import Foundation
+import Synchronization
 
 /// A fixed set of threads for blocking libvirt calls.
 ///
@@ -7,17 +8,25 @@ import Foundation
 /// never run on Swift concurrency's cooperative pool or a NIO event loop. Each
 /// job runs wholly on one thread, so libvirt's thread-local error is read where
 /// it was set.
-public final class BlockingExecutor: @unchecked Sendable {
-    private let condition = NSCondition()
+public final class BlockingExecutor: Sendable {
     /// Queued jobs from `head` on; taken slots are nil so their captures are
     /// released at once.
-    private var jobs: [(() -> Void)?] = []
-    private var head = 0
-    private var stopped = false
+    private struct Queue {
+        var jobs: [(@Sendable () -> Void)?] = []
+        var head = 0
+        var stopped = false
+    }
+
+    private let queue = Mutex(Queue())
+    /// One signal per queued job (and per worker at shutdown): workers sleep
+    /// in the kernel (a futex) while there is nothing to do.
+    private let ready = DispatchSemaphore(value: 0)
+    private let threads: Int
 
     /// Starts `threads` worker threads named `name-N`.
     public init(threads: Int, name: String = "libvirt") {
         precondition(threads > 0, "BlockingExecutor needs at least one thread")
+        self.threads = threads
         for index in 0..<threads {
             // Named from inside, for the kernel (top -H, perf) and Foundation:
             // Foundation's setter alone sometimes left the kernel's name
@@ -35,10 +44,11 @@ public final class BlockingExecutor: @unchecked Sendable {
 
     /// Lets the workers finish queued jobs and exit.
     public func shutdown() {
-        condition.lock()
-        stopped = true
-        condition.broadcast()
-        condition.unlock()
+        let first = queue.withLock { queue in
+            defer { queue.stopped = true }
+            return !queue.stopped
+        }
+        if first { for _ in 0..<threads { ready.signal() } }
     }
 
     /// Runs `body` on a worker thread and returns its result to the caller.
@@ -59,64 +69,70 @@ public final class BlockingExecutor: @unchecked Sendable {
     }
 
     /// Queues a job without waiting for it.
-    public func submit(_ job: @escaping () -> Void) {
-        condition.lock()
-        jobs.append(job)
-        condition.signal()
-        condition.unlock()
+    public func submit(_ job: @escaping @Sendable () -> Void) {
+        queue.withLock { $0.jobs.append(job) }
+        ready.signal()
     }
 
     private func work() {
         while true {
-            condition.lock()
-            while head == jobs.count && !stopped { condition.wait() }
-            if head == jobs.count {
-                condition.unlock()
-                return
+            ready.wait()
+            let next = queue.withLock { queue -> (@Sendable () -> Void)?? in
+                guard queue.head < queue.jobs.count else { return queue.stopped ? .none : .some(nil) }
+                let job = queue.jobs[queue.head]
+                queue.jobs[queue.head] = nil
+                queue.head += 1
+                if queue.head == queue.jobs.count {
+                    queue.jobs.removeAll(keepingCapacity: true)
+                    queue.head = 0
+                } else if queue.head >= 64 && queue.head * 2 >= queue.jobs.count {
+                    // Under steady load the queue may never drain: compact it.
+                    queue.jobs.removeFirst(queue.head)
+                    queue.head = 0
+                }
+                return .some(job)
             }
-            let job = jobs[head]
-            jobs[head] = nil
-            head += 1
-            if head == jobs.count {
-                jobs.removeAll(keepingCapacity: true)
-                head = 0
-            } else if head >= 64 && head * 2 >= jobs.count {
-                // Under steady load the queue may never drain: compact it.
-                jobs.removeFirst(head)
-                head = 0
-            }
-            condition.unlock()
+            // Stopped with nothing left: this worker ends. (A shutdown signal
+            // taken while jobs remain runs one of them; the last workers
+            // still find their own signals.)
+            guard let job = next else { return }
             job?()
         }
     }
 }
 
 /// A continuation resumed by whichever comes first: the job or a cancellation.
-private final class ResumeOnce<T: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var continuation: CheckedContinuation<T, any Error>?
-    private var early: Result<T, any Error>?
-    private var done = false
+private final class ResumeOnce<T: Sendable>: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<T, any Error>?
+        var early: Result<T, any Error>?
+        var done = false
+    }
+
+    private let state = Mutex(State())
 
     func set(_ continuation: CheckedContinuation<T, any Error>) {
-        let resumeNow: Result<T, any Error>? = lock.withLock {
-            if let early { done = true; return early }
-            self.continuation = continuation
+        let resumeNow: Result<T, any Error>? = state.withLock { state in
+            if let early = state.early {
+                state.done = true
+                return early
+            }
+            state.continuation = continuation
             return nil
         }
         if let resumeNow { continuation.resume(with: resumeNow) }
     }
 
     func resume(with result: Result<T, any Error>) {
-        let target: CheckedContinuation<T, any Error>? = lock.withLock {
-            guard !done else { return nil }
-            guard let continuation else {
+        let target: CheckedContinuation<T, any Error>? = state.withLock { state in
+            guard !state.done else { return nil }
+            guard let continuation = state.continuation else {
                 // Cancelled before the continuation exists: remember the outcome.
-                if early == nil { early = result }
+                if state.early == nil { state.early = result }
                 return nil
             }
-            done = true
-            self.continuation = nil
+            state.done = true
+            state.continuation = nil
             return continuation
         }
         target?.resume(with: result)

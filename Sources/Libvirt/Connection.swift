@@ -1,4 +1,5 @@
 import CLibvirt
+import Synchronization
 import Foundation
 import Glibc
 
@@ -12,11 +13,12 @@ public enum ListFilter: Sendable {
 /// libvirt connections are thread-safe: one connection serves calls from many
 /// threads at once. The handle is closed when the last reference goes away;
 /// objects looked up through it keep libvirt's own reference on it.
-public final class Connection: @unchecked Sendable {
-    let handle: OpaquePointer
+public final class Connection: Sendable {
+    /// Thread-safe in libvirt (see above); closed once, in deinit.
+    nonisolated(unsafe) let handle: OpaquePointer
     /// The URI the connection was opened with.
     public let uri: String
-    private var closeCallback: CloseCallbackBox?
+    private let closeCallback = Mutex<CloseCallbackBox?>(nil)
 
     /// Opens a connection, starting libvirt's event loop first if needed.
     /// - Parameters:
@@ -38,7 +40,7 @@ public final class Connection: @unchecked Sendable {
         // would wait for the lock libvirt holds while the callback runs: a
         // connection released from within its own close callback deadlocked
         // libvirt's event-loop thread that way.
-        if let closeCallback, !closeCallback.hasFired {
+        if let box = closeCallback.withLock({ $0 }), !box.hasFired {
             virConnectUnregisterCloseCallback(handle, connectionClosed)
         }
         virConnectClose(handle)
@@ -132,7 +134,7 @@ public final class Connection: @unchecked Sendable {
     /// queue of its own, outside every libvirt lock: it may call libvirt,
     /// take locks and release the connection.
     public func onClose(_ callback: @escaping @Sendable (CloseReason) -> Void) throws {
-        precondition(closeCallback == nil, "onClose registered twice")
+        precondition(closeCallback.withLock { $0 == nil }, "onClose registered twice")
         let box = CloseCallbackBox(callback)
         let opaque = Unmanaged.passRetained(box).toOpaque()
         let result = virConnectRegisterCloseCallback(handle, connectionClosed, opaque) { opaque in
@@ -142,7 +144,7 @@ public final class Connection: @unchecked Sendable {
             Unmanaged<CloseCallbackBox>.fromOpaque(opaque).release()
             throw LibvirtError.last("virConnectRegisterCloseCallback")
         }
-        closeCallback = box
+        closeCallback.withLock { $0 = box }
     }
 
     // MARK: Domains
@@ -246,22 +248,21 @@ public struct NodeInfo: Sendable, Equatable {
 
 /// A close callback: libvirt keeps one retain of it until the callback is
 /// disarmed, the connection one more.
-final class CloseCallbackBox: @unchecked Sendable {
+final class CloseCallbackBox: Sendable {
     /// Where callbacks run: never inside libvirt's own callback.
     static let queue = DispatchQueue(label: "libvirt-close-callbacks")
 
     let callback: @Sendable (Connection.CloseReason) -> Void
-    private let lock = NSLock()
-    private var fired = false
+    private let fired = Mutex(false)
 
     init(_ callback: @escaping @Sendable (Connection.CloseReason) -> Void) { self.callback = callback }
 
     /// Whether libvirt has called it (and so disarmed it).
-    var hasFired: Bool { lock.withLock { fired } }
+    var hasFired: Bool { fired.withLock { $0 } }
 
     /// Called from libvirt's callback: records the close and defers the work.
     func fire(_ reason: Connection.CloseReason) {
-        lock.withLock { fired = true }
+        fired.withLock { $0 = true }
         Self.queue.async { [self] in callback(reason) }
     }
 }

@@ -1,8 +1,9 @@
 import CLibvirt
 
 /// A libvirt machine (`virDomainPtr`), freed when the last reference goes away.
-public final class Domain: @unchecked Sendable {
-    let handle: OpaquePointer
+public final class Domain: Sendable {
+    /// libvirt objects may be used from any thread; freed once, in deinit.
+    nonisolated(unsafe) let handle: OpaquePointer
 
     init(handle: OpaquePointer) { self.handle = handle }
     deinit { virDomainFree(handle) }

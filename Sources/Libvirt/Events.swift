@@ -1,4 +1,5 @@
 import CLibvirt
+import Synchronization
 
 /// An event libvirt reported, copied out of the callback (which runs on the
 /// event-loop thread).
@@ -17,13 +18,18 @@ public enum LibvirtEvent: Sendable, Equatable {
 }
 
 /// Live event registrations on a connection; deregistered by ``cancel()`` or deinit.
-public final class EventSubscription: @unchecked Sendable {
+public final class EventSubscription: Sendable {
     private let connection: Connection
     private let sink: EventSink
-    private var domainIDs: [Int32] = []
-    private var networkIDs: [Int32] = []
-    private var poolIDs: [Int32] = []
-    private var cancelled = false
+    private let registrations = Mutex(Registrations())
+
+    /// libvirt's callback ids, by kind; nil once cancelled.
+    private struct Registrations {
+        var domain: [Int32] = []
+        var network: [Int32] = []
+        var pool: [Int32] = []
+        var cancelled = false
+    }
 
     init(connection: Connection, handler: @escaping @Sendable (LibvirtEvent) -> Void) {
         self.connection = connection
@@ -34,11 +40,15 @@ public final class EventSubscription: @unchecked Sendable {
 
     /// Deregisters every callback. Safe to call twice.
     public func cancel() {
-        guard !cancelled else { return }
-        cancelled = true
-        for id in domainIDs { virConnectDomainEventDeregisterAny(connection.handle, id) }
-        for id in networkIDs { virConnectNetworkEventDeregisterAny(connection.handle, id) }
-        for id in poolIDs { virConnectStoragePoolEventDeregisterAny(connection.handle, id) }
+        let ids = registrations.withLock { ids -> Registrations? in
+            guard !ids.cancelled else { return nil }
+            defer { ids = Registrations(cancelled: true) }
+            return ids
+        }
+        guard let ids else { return }
+        for id in ids.domain { virConnectDomainEventDeregisterAny(connection.handle, id) }
+        for id in ids.network { virConnectNetworkEventDeregisterAny(connection.handle, id) }
+        for id in ids.pool { virConnectStoragePoolEventDeregisterAny(connection.handle, id) }
         virResetLastError()
     }
 
@@ -53,7 +63,8 @@ public final class EventSubscription: @unchecked Sendable {
             let opaque = retainedSink()
             let result = virConnectDomainEventRegisterAny(connection.handle, nil, Int32(id.rawValue), callback, opaque, releaseSink)
             if result < 0 { Unmanaged<EventSink>.fromOpaque(opaque).release() }
-            domainIDs.append(try check(result, "virConnectDomainEventRegisterAny(\(id.rawValue))"))
+            let registered = try check(result, "virConnectDomainEventRegisterAny(\(id.rawValue))")
+            registrations.withLock { $0.domain.append(registered) }
         }
         try domain(VIR_DOMAIN_EVENT_ID_LIFECYCLE, unsafeBitCast(lifecycleCallback, to: virConnectDomainEventGenericCallback.self))
         try domain(VIR_DOMAIN_EVENT_ID_DEVICE_ADDED, unsafeBitCast(deviceAddedCallback, to: virConnectDomainEventGenericCallback.self))
@@ -70,13 +81,15 @@ public final class EventSubscription: @unchecked Sendable {
             connection.handle, nil, Int32(VIR_NETWORK_EVENT_ID_LIFECYCLE.rawValue),
             unsafeBitCast(networkCallback, to: virConnectNetworkEventGenericCallback.self), networkOpaque, releaseSink)
         if network < 0 { Unmanaged<EventSink>.fromOpaque(networkOpaque).release() }
-        networkIDs.append(try check(network, "virConnectNetworkEventRegisterAny"))
+        let networkID = try check(network, "virConnectNetworkEventRegisterAny")
+        registrations.withLock { $0.network.append(networkID) }
         let poolOpaque = retainedSink()
         let pool = virConnectStoragePoolEventRegisterAny(
             connection.handle, nil, Int32(VIR_STORAGE_POOL_EVENT_ID_LIFECYCLE.rawValue),
             unsafeBitCast(poolCallback, to: virConnectStoragePoolEventGenericCallback.self), poolOpaque, releaseSink)
         if pool < 0 { Unmanaged<EventSink>.fromOpaque(poolOpaque).release() }
-        poolIDs.append(try check(pool, "virConnectStoragePoolEventRegisterAny"))
+        let poolID = try check(pool, "virConnectStoragePoolEventRegisterAny")
+        registrations.withLock { $0.pool.append(poolID) }
     }
 }
 
@@ -99,7 +112,7 @@ extension Connection {
     }
 }
 
-final class EventSink {
+final class EventSink: Sendable {
     let handler: @Sendable (LibvirtEvent) -> Void
     init(_ handler: @escaping @Sendable (LibvirtEvent) -> Void) { self.handler = handler }
 

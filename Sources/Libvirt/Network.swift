@@ -2,8 +2,9 @@ import CLibvirt
 import Foundation
 
 /// A libvirt virtual network (`virNetworkPtr`), freed when the last reference goes away.
-public final class Network: @unchecked Sendable {
-    let handle: OpaquePointer
+public final class Network: Sendable {
+    /// libvirt objects may be used from any thread; freed once, in deinit.
+    nonisolated(unsafe) let handle: OpaquePointer
 
     init(handle: OpaquePointer) { self.handle = handle }
     deinit { virNetworkFree(handle) }

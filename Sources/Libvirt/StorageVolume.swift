@@ -1,8 +1,9 @@
 import CLibvirt
 
 /// A volume in a storage pool (`virStorageVolPtr`), freed when the last reference goes away.
-public final class StorageVolume: @unchecked Sendable {
-    let handle: OpaquePointer
+public final class StorageVolume: Sendable {
+    /// libvirt objects may be used from any thread; freed once, in deinit.
+    nonisolated(unsafe) let handle: OpaquePointer
 
     init(handle: OpaquePointer) { self.handle = handle }
     deinit { virStorageVolFree(handle) }

@@ -9,6 +9,7 @@ import CLibvirt
 /// from different threads are fine. A stream that is neither finished nor
 /// aborted is aborted when the last reference goes away, so libvirtd never
 /// waits on a transfer nobody drives.
+// Unchecked: one stream must not be used from two threads at once (see above); the type cannot say so.
 public final class DataStream: @unchecked Sendable {
     let handle: OpaquePointer
     private var closed = false

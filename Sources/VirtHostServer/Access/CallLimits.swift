@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Limits on calls: how many may run at once in total and per connection,
 /// how big a message may be, and the deadline of a call that sets none.
@@ -25,37 +26,40 @@ public struct CallLimits: Sendable, Equatable {
 
 /// Counts running calls against ``CallLimits``; over a limit the caller is
 /// told at once (RESOURCE_EXHAUSTED), never queued.
-final class CallGate: @unchecked Sendable {
+final class CallGate: Sendable {
     private let limits: CallLimits
-    private let lock = NSLock()
-    private var total = 0
-    private var perConnection: [UInt64: Int] = [:]
+    private let counts = Mutex(Counts())
+
+    private struct Counts {
+        var total = 0
+        var perConnection: [UInt64: Int] = [:]
+    }
 
     init(limits: CallLimits) { self.limits = limits }
 
     /// Why the call may not start, or nil after counting it in.
     func enter(connection: UInt64) -> String? {
-        lock.withLock { () -> String? in
-            if total >= limits.maxConcurrentCalls {
+        counts.withLock { counts -> String? in
+            if counts.total >= limits.maxConcurrentCalls {
                 return "the agent is running its maximum of \(limits.maxConcurrentCalls) calls; retry later"
             }
-            let mine = perConnection[connection, default: 0]
+            let mine = counts.perConnection[connection, default: 0]
             if mine >= limits.maxConcurrentCallsPerConnection {
                 return "this connection is running its maximum of \(limits.maxConcurrentCallsPerConnection) calls; retry later"
             }
-            total += 1
-            perConnection[connection] = mine + 1
+            counts.total += 1
+            counts.perConnection[connection] = mine + 1
             return nil
         }
     }
 
     func leave(connection: UInt64) {
-        lock.withLock {
-            total -= 1
-            let left = perConnection[connection, default: 1] - 1
-            perConnection[connection] = left == 0 ? nil : left
+        counts.withLock { counts in
+            counts.total -= 1
+            let left = counts.perConnection[connection, default: 1] - 1
+            counts.perConnection[connection] = left == 0 ? nil : left
         }
     }
 
-    var running: Int { lock.withLock { total } }
+    var running: Int { counts.withLock { $0.total } }
 }

@@ -5,6 +5,7 @@ import GRPCNIOTransportHTTP2Posix
 import NIOCore
 import NIOHPACK
 import NIOHTTP2
+import Synchronization
 
 /// Who is calling, as the kernel says (SO_PEERCRED on the Unix socket).
 public struct PeerIdentity: Sendable, Equatable, CustomStringConvertible {
@@ -85,10 +86,9 @@ public struct PeerIdentity: Sendable, Equatable, CustomStringConvertible {
 /// `virthost-peer-*` header and inserts the connection's uid, gid, groups and
 /// pid. These hooks are grpc-swift-nio-transport's channel debugging
 /// callbacks, which is why the transport's version is pinned exactly.
-final class PeerCredentialStamper: @unchecked Sendable {
-    private let lock = NSLock()
-    private var peers: [ObjectIdentifier: PeerIdentity] = [:]
-    private var nextConnection: UInt64 = 1
+final class PeerCredentialStamper: Sendable {
+    /// The identity of each open connection, by channel, and the next connection number.
+    private let state = Mutex((peers: [ObjectIdentifier: PeerIdentity](), nextConnection: UInt64(1)))
 
     var callbacks: HTTP2ServerTransport.Config.ChannelDebuggingCallbacks {
         HTTP2ServerTransport.Config.ChannelDebuggingCallbacks(
@@ -111,17 +111,17 @@ final class PeerCredentialStamper: @unchecked Sendable {
         let name = SocketOptionName(SO_PEERCRED)
         return provider.unsafeGetSocketOption(level: level, name: name).map { [self] (credentials: virthost_ucred) in
             let key = ObjectIdentifier(channel)
-            let peer = lock.withLock {
-                var groups = PeerIdentity.supplementaryGroups(pid: credentials.pid)
-                groups.insert(credentials.gid)
+            var groups = PeerIdentity.supplementaryGroups(pid: credentials.pid)
+            groups.insert(credentials.gid)
+            let peer = state.withLock { state in
                 let peer = PeerIdentity(
                     uid: credentials.uid, gid: credentials.gid, pid: credentials.pid, groups: groups,
-                    connection: nextConnection)
-                peers[key] = peer
-                nextConnection += 1
+                    connection: state.nextConnection)
+                state.peers[key] = peer
+                state.nextConnection += 1
                 return peer
             }
-            channel.closeFuture.whenComplete { [self] _ in lock.withLock { _ = peers.removeValue(forKey: key) } }
+            channel.closeFuture.whenComplete { [self] _ in state.withLock { _ = $0.peers.removeValue(forKey: key) } }
             return peer
         }
     }
@@ -132,7 +132,7 @@ final class PeerCredentialStamper: @unchecked Sendable {
     init(maxMessageBytes: Int) { self.maxMessageBytes = maxMessageBytes }
 
     private func streamOpened(_ stream: any Channel) -> EventLoopFuture<Void> {
-        let peer = stream.parent.flatMap { parent in lock.withLock { peers[ObjectIdentifier(parent)] } }
+        let peer = stream.parent.flatMap { parent in state.withLock { $0.peers[ObjectIdentifier(parent)] } }
         return stream.eventLoop.makeCompletedFuture { [maxMessageBytes] in
             // Without an identity the stamper still strips spoofed headers, and
             // the interceptor refuses the call.

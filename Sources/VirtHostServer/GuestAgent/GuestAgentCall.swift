@@ -3,6 +3,7 @@ import GRPCCore
 import GRPCProtobuf
 import Libvirt
 import SwiftProtobuf
+import Synchronization
 import VirtHostAPI
 
 /// How long one guest-agent call may wait, from the caller's gRPC deadline,
@@ -79,8 +80,7 @@ enum GuestAgentErrors {
 
     /// Whether a libvirt error is about the agent (and so mapped here).
     static func isAgentError(_ error: LibvirtError) -> Bool {
-        error.code == LibvirtError.agentUnresponsive || error.code == 97  // VIR_ERR_AGENT_UNSYNCED
-            || agentReply(error.message) != nil
+        error.code == .agentUnresponsive || error.code == .agentUnsynced || agentReply(error.message) != nil
     }
 
     /// The gRPC error for a failed agent command.
@@ -98,7 +98,7 @@ enum GuestAgentErrors {
         if let reply = agentReply(error.message) {
             return agentReplyError(error, reply)
         }
-        guard error.code == LibvirtError.agentUnresponsive else { return ErrorMapping.rpcError(error) }
+        guard error.code == .agentUnresponsive else { return ErrorMapping.rpcError(error) }
         if error.message.contains("not connected") {
             return rpcError(error, code: .unavailable, message: error.message)
         }
@@ -165,20 +165,7 @@ enum GuestAgentErrors {
     /// A libvirt error with a chosen gRPC code, carrying libvirt's details
     /// as ErrorMapping does.
     static func rpcError(_ error: LibvirtError, code: RPCError.Code, message: String, extra: [ErrorDetails] = []) -> RPCError {
-        var libvirtDetail = Virthost_V1_LibvirtErrorDetail()
-        libvirtDetail.code = error.code
-        libvirtDetail.domain = error.domain
-        libvirtDetail.message = error.message
-        var details: [ErrorDetails] = extra
-        details.append(
-            .errorInfo(
-                reason: error.codeName, domain: ErrorMapping.errorDomain,
-                metadata: ["code": String(error.code), "domain": String(error.domain), "message": error.message]))
-        if let any = try? Google_Protobuf_Any(message: libvirtDetail) { details.append(.any(any)) }
-        var rpc = RPCError(GoogleRPCStatus(code: code, message: message, details: details))
-        rpc.metadata.addString(String(error.code), forKey: ErrorMapping.codeMetadataKey)
-        rpc.metadata.addString(String(error.domain), forKey: ErrorMapping.domainMetadataKey)
-        return rpc
+        ErrorMapping.rpcError(error, code: code, message: message, leading: extra)
     }
 }
 
@@ -190,13 +177,16 @@ enum GuestAgentErrors {
 /// without this gate a few calls to one stuck guest would take every libvirt
 /// thread and stall the agent's other services. Waiting here is async and
 /// ends at the caller's deadline.
-final class GuestAgentGate: @unchecked Sendable {
-    private let lock = NSLock()
+final class GuestAgentGate: Sendable {
     private let limit: Int
-    private var running = 0
-    private var busy: Set<String> = []
-    private var queue: [Waiter] = []
-    private var nextID: UInt64 = 0
+    private let state = Mutex(State())
+
+    private struct State {
+        var running = 0
+        var busy: Set<String> = []
+        var queue: [Waiter] = []
+        var nextID: UInt64 = 0
+    }
 
     private struct Waiter {
         let id: UInt64
@@ -210,34 +200,30 @@ final class GuestAgentGate: @unchecked Sendable {
     func run<T: Sendable>(
         key: String, until deadline: ContinuousClock.Instant?, _ body: () async throws -> T
     ) async throws -> T {
-        let id: UInt64 = lock.withLock {
-            nextID += 1
-            return nextID
+        let id: UInt64 = state.withLock { state in
+            state.nextID += 1
+            return state.nextID
         }
-        let timer = deadline.map { deadline in
-            Task { [self] in
-                try? await Task.sleep(until: deadline, clock: .continuous)
-                if !Task.isCancelled { abandon(id) }
-            }
-        }
+        // The deadline sweeper's timer, not a task per wait.
+        let timer = deadline.map { DeadlineSweeper.shared.register(deadline: $0) { [self] in abandon(id) } }
         let granted = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                lock.withLock {
-                    if Task.isCancelled {
-                        continuation.resume(returning: false)
-                    } else if running < limit, !busy.contains(key) {
-                        running += 1
-                        busy.insert(key)
-                        continuation.resume(returning: true)
-                    } else {
-                        queue.append(Waiter(id: id, key: key, continuation: continuation))
+                let now: Bool? = state.withLock { state in
+                    if Task.isCancelled { return false }
+                    if state.running < limit, !state.busy.contains(key) {
+                        state.running += 1
+                        state.busy.insert(key)
+                        return true
                     }
+                    state.queue.append(Waiter(id: id, key: key, continuation: continuation))
+                    return nil
                 }
+                if let now { continuation.resume(returning: now) }
             }
         } onCancel: {
             abandon(id)
         }
-        timer?.cancel()
+        if let timer { DeadlineSweeper.shared.cancel(timer) }
         guard granted else {
             if Task.isCancelled { throw RPCError(code: .cancelled, message: "the call was cancelled while it waited for the guest agent") }
             throw RPCError(
@@ -249,33 +235,34 @@ final class GuestAgentGate: @unchecked Sendable {
     }
 
     /// Calls waiting and running, for tests.
-    var counts: (running: Int, waiting: Int) { lock.withLock { (running, queue.count) } }
+    var counts: (running: Int, waiting: Int) { state.withLock { ($0.running, $0.queue.count) } }
 
     private func release(_ key: String) {
-        var wake: [CheckedContinuation<Bool, Never>] = []
-        lock.withLock {
-            running -= 1
-            busy.remove(key)
+        let wake: [CheckedContinuation<Bool, Never>] = state.withLock { state in
+            var wake: [CheckedContinuation<Bool, Never>] = []
+            state.running -= 1
+            state.busy.remove(key)
             var index = 0
-            while index < queue.count, running < limit {
-                let waiter = queue[index]
-                if busy.contains(waiter.key) {
+            while index < state.queue.count, state.running < limit {
+                let waiter = state.queue[index]
+                if state.busy.contains(waiter.key) {
                     index += 1
                     continue
                 }
-                queue.remove(at: index)
-                running += 1
-                busy.insert(waiter.key)
+                state.queue.remove(at: index)
+                state.running += 1
+                state.busy.insert(waiter.key)
                 wake.append(waiter.continuation)
             }
+            return wake
         }
         for continuation in wake { continuation.resume(returning: true) }
     }
 
     private func abandon(_ id: UInt64) {
-        let waiter: Waiter? = lock.withLock {
-            guard let index = queue.firstIndex(where: { $0.id == id }) else { return nil }
-            return queue.remove(at: index)
+        let waiter: Waiter? = state.withLock { state in
+            guard let index = state.queue.firstIndex(where: { $0.id == id }) else { return nil }
+            return state.queue.remove(at: index)
         }
         waiter?.continuation.resume(returning: false)
     }

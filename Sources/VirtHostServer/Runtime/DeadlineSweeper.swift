@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Cancels tasks whose deadline has passed, from one thread that looks every
 /// 50 ms while any are registered and sleeps otherwise.
@@ -9,84 +10,102 @@ import Foundation
 /// from a caller's thread wakes the event loop twice per call; a cancelled
 /// `Task.sleep` stays queued in dispatch until its deadline). Deadlines fire
 /// up to 50 ms late.
-final class DeadlineSweeper: @unchecked Sendable {
+final class DeadlineSweeper: Sendable {
     static let shared = DeadlineSweeper()
 
     /// How often registered deadlines are checked.
     static let tick: Duration = .milliseconds(50)
 
-    private let condition = NSCondition()
-    private var entries: [UInt64: Entry] = [:]
-    private var nextID: UInt64 = 0
-    private var started = false
+    private struct State {
+        var entries: [UInt64: Entry] = [:]
+        var nextID: UInt64 = 0
+        var started = false
+    }
 
     private struct Entry {
         let deadline: ContinuousClock.Instant
         let expire: @Sendable () -> Void
     }
 
+    private let state = Mutex(State())
+    /// Signalled when the first deadline is registered: the thread sleeps on
+    /// it (a futex) while there is nothing to watch.
+    private let wakeUp = DispatchSemaphore(value: 0)
+
     /// Calls `expire` once `deadline` has passed, unless ``cancel(_:)`` came first.
     func register(deadline: ContinuousClock.Instant, expire: @escaping @Sendable () -> Void) -> UInt64 {
-        condition.lock()
-        defer { condition.unlock() }
-        nextID += 1
-        entries[nextID] = Entry(deadline: deadline, expire: expire)
-        if !started {
-            started = true
+        let (id, start, wake) = state.withLock { state in
+            state.nextID += 1
+            state.entries[state.nextID] = Entry(deadline: deadline, expire: expire)
+            defer { state.started = true }
+            return (state.nextID, !state.started, state.entries.count == 1)
+        }
+        if start {
             let thread = Thread { [self] in loop() }
             thread.name = "virthost-deadlines"
             thread.start()
         }
-        if entries.count == 1 { condition.signal() }
-        return nextID
+        if wake { wakeUp.signal() }
+        return id
     }
 
     func cancel(_ id: UInt64) {
-        condition.lock()
-        entries.removeValue(forKey: id)
-        condition.unlock()
+        _ = state.withLock { $0.entries.removeValue(forKey: id) }
     }
 
     private func loop() {
         Thread.current.name = "virthost-deadlines"
         while true {
-            condition.lock()
-            while entries.isEmpty { condition.wait() }
             let now = ContinuousClock.now
-            var expired: [@Sendable () -> Void] = []
-            for (id, entry) in entries where entry.deadline <= now {
-                expired.append(entry.expire)
-                entries.removeValue(forKey: id)
+            let (expired, idle) = state.withLock { state -> ([@Sendable () -> Void], Bool) in
+                var expired: [@Sendable () -> Void] = []
+                for (id, entry) in state.entries where entry.deadline <= now {
+                    expired.append(entry.expire)
+                    state.entries.removeValue(forKey: id)
+                }
+                return (expired, state.entries.isEmpty)
             }
-            condition.unlock()
             for expire in expired { expire() }
-            Thread.sleep(forTimeInterval: 0.05)
+            // A signal left over from an earlier registration only makes one
+            // extra pass.
+            if idle { wakeUp.wait() } else { Thread.sleep(forTimeInterval: 0.05) }
         }
     }
 }
 
 /// Lets another thread cancel the task that registered itself here, while
-/// it is registered (the task is alive for as long as it waits in it).
-final class TaskCanceller: @unchecked Sendable {
-    private let lock = NSLock()
-    private var task: UnsafeCurrentTask?
-    private var fired = false
+/// it is registered.
+///
+/// It keeps an `UnsafeCurrentTask` beyond `withUnsafeCurrentTask`'s closure,
+/// which that API warns against because the task may have ended by the time
+/// the reference is used. Here it cannot have: the reference is set and
+/// cleared under the lock by the task itself, inside ``running(_:)``, and
+/// ``cancel()`` uses it only under the same lock, so it is only ever used
+/// while the task waits in `running`. (The safe alternative, a second child
+/// task per call to wait for the timer, costs a task on every call.)
+final class TaskCanceller: Sendable {
+    private struct State: @unchecked Sendable {  // UnsafeCurrentTask is not Sendable; see above
+        var task: UnsafeCurrentTask?
+        var fired = false
+    }
+
+    private let state = Mutex(State())
 
     /// Runs `body` with the current task open to ``cancel()``.
     func running<T>(_ body: () async throws -> T) async throws -> T {
-        withUnsafeCurrentTask { task in lock.withLock { self.task = task } }
-        defer { lock.withLock { task = nil } }
-        if lock.withLock({ fired }) { withUnsafeCurrentTask { $0?.cancel() } }
+        withUnsafeCurrentTask { task in state.withLock { $0.task = task } }
+        defer { state.withLock { $0.task = nil } }
+        if state.withLock({ $0.fired }) { withUnsafeCurrentTask { $0?.cancel() } }
         return try await body()
     }
 
     /// Cancels the task if it still runs ``running(_:)``; marks this as fired.
     func cancel() {
-        lock.withLock {
-            fired = true
-            task?.cancel()
+        state.withLock { state in
+            state.fired = true
+            state.task?.cancel()
         }
     }
 
-    var hasFired: Bool { lock.withLock { fired } }
+    var hasFired: Bool { state.withLock { $0.fired } }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Libvirt
+import Synchronization
 import SwiftProtobuf
 import VirtHostAPI
 
@@ -9,7 +10,7 @@ import VirtHostAPI
 /// Publishing never waits for a watcher: each watcher has its own bounded
 /// queue, and a watcher that falls behind loses the overflow and is told so
 /// with a "gap" event, so a slow reader slows neither the agent nor other readers.
-public final class EventHub: @unchecked Sendable {
+public final class EventHub: Sendable {
     /// What a watcher wants to see.
     public struct Filter: Sendable {
         public var kinds: Set<Virthost_V1_EventKind>
@@ -48,13 +49,12 @@ public final class EventHub: @unchecked Sendable {
         public func cancel() { hub.remove(watcher) }
     }
 
-    final class Watcher: @unchecked Sendable {
+    final class Watcher: Sendable {
         let id = UUID()
         let filter: Filter
         let continuation: AsyncStream<Virthost_V1_Event>.Continuation
-        private let lock = NSLock()
-        private var droppedFrom: UInt64?
-        private var droppedCount = 0
+        /// The first event dropped since the last gap was told, and how many.
+        private let dropped = Mutex<(from: UInt64, count: Int)?>(nil)
 
         init(filter: Filter, continuation: AsyncStream<Virthost_V1_Event>.Continuation) {
             self.filter = filter
@@ -64,21 +64,15 @@ public final class EventHub: @unchecked Sendable {
         func offer(_ event: Virthost_V1_Event) {
             guard filter.matches(event) else { return }
             if case .dropped = continuation.yield(event) {
-                lock.withLock {
-                    if droppedFrom == nil { droppedFrom = event.sequence }
-                    droppedCount += 1
-                }
+                dropped.withLock { $0 = ($0?.from ?? event.sequence, ($0?.count ?? 0) + 1) }
             }
         }
 
         func takeDrop(before sequence: UInt64) -> (UInt64, Int)? {
-            lock.withLock {
-                guard let from = droppedFrom, sequence > from else { return nil }
-                defer {
-                    droppedFrom = nil
-                    droppedCount = 0
-                }
-                return (from, droppedCount)
+            dropped.withLock { dropped in
+                guard let taken = dropped, sequence > taken.from else { return nil }
+                dropped = nil
+                return (taken.from, taken.count)
             }
         }
     }
@@ -90,11 +84,17 @@ public final class EventHub: @unchecked Sendable {
     /// This run of the agent, in nanoseconds since the Unix epoch.
     public let epoch: UInt64
 
-    private let lock = NSLock()
-    private var buffer: [Virthost_V1_Event] = []
-    private var start = 0  // index of the oldest event in `buffer` once it is full
-    private var nextSequence: UInt64 = 1
-    private var watchers: [UUID: Watcher] = [:]
+    /// The numbered log, the watchers, and whether the agent is stopping.
+    private struct Log {
+        var buffer: [Virthost_V1_Event] = []
+        var start = 0  // index of the oldest event in `buffer` once it is full
+        var nextSequence: UInt64 = 1
+        var watchers: [UUID: Watcher] = [:]
+        /// Set by ``finishAll()``: the agent is stopping, later watchers end at once.
+        var finished = false
+    }
+
+    private let log = Mutex(Log())
 
     public init(capacity: Int = 10_000, watcherQueue: Int = 1_000) {
         self.capacity = max(capacity, 1)
@@ -102,14 +102,11 @@ public final class EventHub: @unchecked Sendable {
         epoch = UInt64(Date().timeIntervalSince1970 * 1e9)
     }
 
-    /// Set by ``finishAll()``: the agent is stopping, later watchers end at once.
-    private var finished = false
-
     /// The number of watchers right now.
-    public var watcherCount: Int { lock.withLock { watchers.count } }
+    public var watcherCount: Int { log.withLock { $0.watchers.count } }
 
     /// The sequence number the next event will get.
-    public var upcomingSequence: UInt64 { lock.withLock { nextSequence } }
+    public var upcomingSequence: UInt64 { log.withLock { $0.nextSequence } }
 
     /// Numbers an event, keeps it, and offers it to every watcher.
     @discardableResult
@@ -125,17 +122,17 @@ public final class EventHub: @unchecked Sendable {
         event.detail = detail
         event.device = device
         event.epoch = epoch
-        let current: [Watcher] = lock.withLock {
-            event.sequence = nextSequence
-            nextSequence += 1
+        let current: [Watcher] = log.withLock { log in
+            event.sequence = log.nextSequence
+            log.nextSequence += 1
             event.time = Google_Protobuf_Timestamp(date: Date())
-            if buffer.count < capacity {
-                buffer.append(event)
+            if log.buffer.count < capacity {
+                log.buffer.append(event)
             } else {
-                buffer[start] = event
-                start = (start + 1) % capacity
+                log.buffer[log.start] = event
+                log.start = (log.start + 1) % capacity
             }
-            return Array(watchers.values)
+            return Array(log.watchers.values)
         }
         for watcher in current { watcher.offer(event) }
         return event
@@ -148,12 +145,12 @@ public final class EventHub: @unchecked Sendable {
         let (stream, continuation) = AsyncStream<Virthost_V1_Event>.makeStream(
             bufferingPolicy: .bufferingOldest(watcherQueue))
         let watcher = Watcher(filter: filter, continuation: continuation)
-        var closed = false
-        let replay: [Virthost_V1_Event] = lock.withLock {
-            closed = finished
-            defer { if !closed { watchers[watcher.id] = watcher } }
-            guard since > 0 || sinceEpoch != 0 else { return [] }
-            let ordered = Array(buffer[start...] + buffer[..<start])
+        let (closed, replay) = log.withLock { log -> (Bool, [Virthost_V1_Event]) in
+            let closed = log.finished
+            if !closed { log.watchers[watcher.id] = watcher }
+            guard since > 0 || sinceEpoch != 0 else { return (closed, []) }
+            let ordered = Array(log.buffer[log.start...] + log.buffer[..<log.start])
+            let nextSequence = log.nextSequence
             let oldest = ordered.first?.sequence ?? nextSequence
             // A gap carries the sequence just before what follows it, so the
             // numbers a watcher sees never go down.
@@ -161,14 +158,14 @@ public final class EventHub: @unchecked Sendable {
                 let why = sinceEpoch != 0 && sinceEpoch != epoch
                     ? "the agent restarted; sequence numbers began again at 1"
                     : "since_sequence \(since) is ahead of this agent's events; it probably restarted"
-                return [makeGapLocked(from: 1, sequence: oldest - 1, detail: why)] + ordered.filter(filter.matches)
+                return (closed, [makeGap(from: 1, sequence: oldest - 1, detail: why)] + ordered.filter(filter.matches))
             }
             var replay: [Virthost_V1_Event] = []
             if since + 1 < oldest {
-                replay.append(makeGapLocked(
+                replay.append(makeGap(
                     from: since + 1, sequence: oldest - 1, detail: "events \(since + 1)...\(oldest - 1) are no longer buffered"))
             }
-            return replay + ordered.filter { $0.sequence > since && filter.matches($0) }
+            return (closed, replay + ordered.filter { $0.sequence > since && filter.matches($0) })
         }
         let subscription = Subscription(replay: replay, events: stream, watcher: watcher, hub: self)
         continuation.onTermination = { [weak self] _ in self?.remove(watcher) }
@@ -180,27 +177,23 @@ public final class EventHub: @unchecked Sendable {
     /// Ends every watcher's stream (agent shutdown), so Watch calls finish
     /// instead of holding a graceful shutdown open.
     public func finishAll() {
-        let all = lock.withLock {
-            finished = true
-            defer { watchers.removeAll() }
-            return Array(watchers.values)
+        let all = log.withLock { log in
+            log.finished = true
+            defer { log.watchers.removeAll() }
+            return Array(log.watchers.values)
         }
         for watcher in all { watcher.continuation.finish() }
     }
 
     func remove(_ watcher: Watcher) {
-        lock.withLock { _ = watchers.removeValue(forKey: watcher.id) }
+        log.withLock { _ = $0.watchers.removeValue(forKey: watcher.id) }
         watcher.continuation.finish()
-    }
-
-    func makeGap(from: UInt64, sequence: UInt64, detail: String) -> Virthost_V1_Event {
-        lock.withLock { makeGapLocked(from: from, sequence: sequence, detail: detail) }
     }
 
     /// A gap notice for one watcher. It is about the watcher, not the host, so
     /// it is not numbered into the log: it carries the sequence of the last
     /// event before what follows it.
-    private func makeGapLocked(from: UInt64, sequence: UInt64, detail: String) -> Virthost_V1_Event {
+    func makeGap(from: UInt64, sequence: UInt64, detail: String) -> Virthost_V1_Event {
         var gap = Virthost_V1_Event()
         gap.kind = .system
         gap.type = "gap"

@@ -87,7 +87,7 @@ extension StorageService {
             return response
         } catch {
             _ = try? await inFlight?.value
-            let outcome = (try? await hypervisor.executor.run { transfer.cancel() }) ?? "the upload was aborted"
+            let outcome = await transfer.cancel(on: hypervisor.executor)
             throw Self.uploadFailure(error, received: received, header: header, outcome: outcome)
         }
     }
@@ -143,9 +143,10 @@ extension StorageService {
     static func uploadFailure(_ error: any Error, received: UInt64, header: Virthost_V1_UploadHeader, outcome: String) -> RPCError {
         let name = "'\(header.volume.pool)/\(header.volume.name)'"
         switch error {
-        case let rpc as RPCError:
-            var copy = rpc
-            copy.message = "\(rpc.message); \(outcome)"
+        case let refused as any RPCErrorConvertible:
+            // A refusal (too many or too few bytes, a bad chunk) keeps its code.
+            var copy = RPCError(refused)
+            copy.message = "\(copy.message); \(outcome)"
             return copy
         default:
             // The request stream failed: the client went away or reset the call.
@@ -157,7 +158,7 @@ extension StorageService {
 }
 
 /// One upload in flight: the libvirt stream and the volume it writes.
-final class UploadTransfer: @unchecked Sendable {
+final class UploadTransfer: Sendable {
     let pool: StoragePool
     let volume: StorageVolume
     let stream: DataStream
@@ -214,24 +215,35 @@ final class UploadTransfer: @unchecked Sendable {
     }
 
     /// Aborts the stream and removes a volume this upload created; says what
-    /// was left. Runs on a libvirt thread.
-    func cancel() -> String {
-        stream.abort()
+    /// was left. Each libvirt call runs on `executor`; the waits between
+    /// attempts do not hold one of its threads.
+    func cancel(on executor: BlockingExecutor) async -> String {
+        // In a task of its own: a call cut off by its client is cancelled,
+        // and the cleanup must run (and wait between attempts) all the same.
+        await Task.detached { [self] in await cleanUp(on: executor) }.value
+    }
+
+    private func cleanUp(on executor: BlockingExecutor) async -> String {
         guard created else {
+            try? await executor.run { [stream] in stream.abort() }
             return "volume '\(volume.name)' was not replaced: the bytes written before the failure stay in it, "
                 + "so its contents are not the upload"
         }
-        // libvirt closes its side of the stream asynchronously; retry briefly.
+        let deleted = "the volume '\(volume.name)' this upload created was deleted"
+        // libvirt closes its side of the stream asynchronously: the delete may
+        // fail for a moment after the abort; retry for up to 2 s.
         for attempt in 0..<20 {
-            do {
-                try volume.delete()
-                return "the volume '\(volume.name)' this upload created was deleted"
-            } catch {
-                if (try? pool.lookupVolume(name: volume.name)) == nil {
-                    return "the volume '\(volume.name)' this upload created was deleted"
+            let gone = (try? await executor.run { [self] () -> Bool in
+                if attempt == 0 { stream.abort() }
+                do {
+                    try volume.delete()
+                    return true
+                } catch {
+                    return (try? pool.lookupVolume(name: volume.name)) == nil
                 }
-                if attempt < 19 { usleep(100_000) }
-            }
+            }) ?? false
+            if gone { return deleted }
+            try? await Task.sleep(for: .milliseconds(100))
         }
         return "the volume '\(volume.name)' this upload created could not be deleted; delete it by hand"
     }
