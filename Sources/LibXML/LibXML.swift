@@ -48,7 +48,11 @@ private func takeString(_ pointer: UnsafeMutablePointer<xmlChar>?) -> String? {
 }
 
 /// A node of an XML tree: an element, an attribute or text.
-open class XMLNode: @unchecked Sendable {
+///
+/// Not `Sendable`: a libxml2 tree is mutable and unsynchronized, and every
+/// node of a tree shares it. Build and read a tree on one thread (or task),
+/// and pass its `xmlString` across threads instead.
+open class XMLNode {
     /// FoundationXML's option set, accepted for source compatibility.
     public struct Options: OptionSet, Sendable {
         public let rawValue: Int
@@ -141,7 +145,7 @@ open class XMLNode: @unchecked Sendable {
 }
 
 /// An element of an XML tree.
-public final class XMLElement: XMLNode, @unchecked Sendable {
+public final class XMLElement: XMLNode {
     /// A new, parentless element.
     public init(name: String) {
         _ = initialized
@@ -213,8 +217,8 @@ public final class XMLElement: XMLNode, @unchecked Sendable {
     }
 }
 
-/// A parsed XML document.
-public final class XMLDocument: @unchecked Sendable {
+/// A parsed XML document. Not `Sendable`, like its nodes (see ``XMLNode``).
+public final class XMLDocument {
     let storage: XMLStorage
     let document: xmlDocPtr
 

@@ -16,6 +16,8 @@ import Logging
 /// libvirt call (opening can block for as long as a starting daemon takes;
 /// deregistering events is a round trip). One thread opens at a time; calls
 /// that find it opening wait for it briefly, then get UNAVAILABLE.
+// Unchecked: every field below `lock` is guarded by it, an NSCondition kept for
+// the bounded wait on an open in progress (see "Locking" above).
 public final class HypervisorConnection: @unchecked Sendable {
     /// The libvirt URI.
     public let uri: String
