@@ -26,11 +26,13 @@ struct Options: Sendable {
     var python: String?
     /// The grpcio client script (default: scripts/bench_grpcio.py found above --bin-dir or in the current folder).
     var grpcioScript: String?
+    /// Only compare BlockingExecutor with NIOThreadPool (see Executors.swift).
+    var executorsOnly = false
 
     static let usage = """
         usage: virthost-bench [--connect URI] [--calls N] [--virsh-calls N] [--concurrency 1,8,64]
                               [--domain NAME] [--agent-domain NAME] [--soak N] [--bin-dir DIR] [--paths abtcd]
-                              [--nio-executor] [--python PATH-TO-PYTHON [--grpcio-script PATH]]
+                              [--nio-executor] [--python PATH-TO-PYTHON [--grpcio-script PATH]] [--executors]
 
         Measures one libvirt URI five ways, side by side: (a) libvirt's C API in-process,
         (b) virthostd through VirtHostClient over gRPC on a Unix socket (a virthostd child is
@@ -38,7 +40,9 @@ struct Options: Sendable {
         as a new process per call, (d) a raw Unix-socket echo, and with --python (e) a Python
         grpcio client (scripts/bench_grpcio.py) against the same agent. Prints p50/p99/max
         latency of one caller, throughput per concurrency level, CPU per call, the ratios b/a,
-        b/d, c/b, t/a, b/t, c/t, e/b at p50, and virthostd's RSS.
+        b/d, c/b, t/a, b/t, c/t, e/b at p50, and virthostd's RSS. It ends with the hop to a
+        libvirt thread and back through the agent's BlockingExecutor and NIO's NIOThreadPool;
+        --executors prints only that.
         """
 
     static func parse(_ arguments: [String]) throws -> Options {
@@ -72,6 +76,7 @@ struct Options: Sendable {
             case "--nio-executor": options.nioExecutor = true
             case "--python": options.python = try value(flag)
             case "--grpcio-script": options.grpcioScript = try value(flag)
+            case "--executors": options.executorsOnly = true
             case "-h", "--help": print(usage); exit(0)
             default: throw BenchError("unknown option \(flag)\n\(usage)")
             }

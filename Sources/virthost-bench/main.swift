@@ -26,6 +26,10 @@ func libvirtdPID(_ uri: String) -> Int32? {
 func run() async throws {
     let o = options
     let connection = try Connection.open(o.uri)
+    if o.executorsOnly {
+        try await measureExecutors(connection, calls: o.calls)
+        return
+    }
     let domain = try o.domain ?? connection.listDomains().first.map { $0.name }
     let libvirtd = libvirtdPID(o.uri).map { [$0] } ?? []
 
@@ -189,6 +193,8 @@ func run() async throws {
         let bare = try await measure(.sync { _ = try connection.listNetworks() }, calls: o.calls, workers: 1, servers: [])
         print("list networks, bare virConnectListAllNetworks (names only): p50 \(formatNanos(Double(bare.histogram.valueAtPercentile(50))))")
     }
+    print("")
+    try await measureExecutors(connection, calls: o.calls)
     if let agent {
         func mb(_ k: Int?) -> String { k.map { String(format: "%.1f MB", Double($0) / 1024) } ?? "?" }
         print("virthostd RSS: idle \(mb(idleRSS)), under load (peak) \(mb(peakRSS.peak)), after \(agentCalls) calls \(mb(residentKiB(agent.pid)))")
