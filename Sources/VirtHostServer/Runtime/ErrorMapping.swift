@@ -89,6 +89,7 @@ extension Refusal: RPCErrorConvertible {
         case .alreadyExists: .alreadyExists
         case .failedPrecondition: .failedPrecondition
         case .permissionDenied: .permissionDenied
+        case .resourceExhausted: .resourceExhausted
         case .unimplemented: .unimplemented
         case .unavailable: .unavailable
         case .internalError: .internalError

@@ -7,7 +7,8 @@
 struct Refusal: Error, Equatable, Sendable, CustomStringConvertible {
     /// What kind of refusal: one gRPC status code each.
     enum Kind: Sendable, Equatable {
-        case invalidArgument, notFound, alreadyExists, failedPrecondition, permissionDenied, unimplemented, unavailable, internalError
+        case invalidArgument, notFound, alreadyExists, failedPrecondition, permissionDenied, resourceExhausted, unimplemented, unavailable,
+            internalError
     }
 
     let kind: Kind

@@ -178,18 +178,18 @@ final class UploadTransfer: Sendable {
         let pool = try connection.pool(.name(header.volume.pool))
         let volume: StorageVolume
         if header.create {
-            try StorageService.requireAbsent(header.volume.name, in: pool)
+            try VolumeOperations.requireAbsent(header.volume.name, in: pool)
             var create = Virthost_V1_CreateVolumeRequest()
             create.name = header.volume.name
             create.capacity = header.length
             create.format = header.createFormat
             let poolType = (try XMLReader(try pool.xml())).string("/pool/@type") ?? ""
             let plan = try VolumeXML.plan(create, poolType: poolType)
-            try StorageService.requireSpace(header.length, in: pool, what: "uploading \(header.length) bytes")
+            try VolumeOperations.requireSpace(header.length, in: pool, what: "uploading \(header.length) bytes")
             do {
                 volume = try pool.createVolume(xml: plan.xml)
             } catch let error as LibvirtError {
-                StorageService.removeLeftover(header.volume.name, in: pool)
+                VolumeOperations.removeLeftover(header.volume.name, in: pool)
                 throw error
             }
         } else {

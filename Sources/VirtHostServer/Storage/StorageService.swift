@@ -46,10 +46,8 @@ struct StorageService: Virthost_V1_StorageService.SimpleServiceProtocol {
 
     // MARK: Lifecycle
 
-    /// Defines a pool, then builds, starts and marks it autostart as asked.
-    /// When a later step fails the definition is removed again, so a failed
-    /// call leaves no half-made pool (what a build already wrote to a device
-    /// stays written).
+    /// Defines a pool, then builds, starts and marks it autostart as asked
+    /// (``PoolOperations/define(xml:build:overwrite:start:autostart:)``).
     func definePool(request: Virthost_V1_DefinePoolRequest, context: ServerContext) async throws -> Virthost_V1_Pool {
         let xml: String
         switch request.definition {
@@ -61,26 +59,8 @@ struct StorageService: Virthost_V1_StorageService.SimpleServiceProtocol {
         }
         if request.overwrite && !request.build { throw Refusal.invalid("overwrite applies to build: set build too") }
         return try await hypervisor.run { connection in
-            let pool = try connection.defineStoragePool(xml: xml)
-            do {
-                if request.build { try pool.build(overwrite: request.overwrite) }
-                if request.start {
-                    try GlusterGuard.check(poolXML: try pool.xml())
-                    try pool.start()
-                }
-                if request.autostart { try pool.setAutostart(true) }
-            } catch let error as Refusal {
-                try? pool.undefine()
-                throw Refusal(error.kind, "pool '\(pool.name)' was defined but not started, so the definition was removed: \(error.message)")
-            } catch let error as LibvirtError {
-                if (try? pool.isActive()) == true { try? pool.stop() }
-                try? pool.undefine()
-                let step = request.start && request.build ? "build or start" : request.start ? "start" : request.build ? "build" : "autostart"
-                throw LibvirtError(
-                    code: error.code, domain: error.domain,
-                    message: "pool '\(pool.name)' was defined but its \(step) failed, so the definition was removed: \(error.message)")
-            }
-            return try Virthost_V1_Pool.described(pool)
+            try PoolOperations(connection).define(
+                xml: xml, build: request.build, overwrite: request.overwrite, start: request.start, autostart: request.autostart)
         }
     }
 
