@@ -6,6 +6,7 @@ import NIOCore
 /// One accepted ttrpc connection: reads frames, opens a gRPC stream per
 /// Request, feeds client-stream Data into it, and cancels every call when
 /// the peer goes. Lives on the channel's event loop.
+// @unchecked: its vars are touched only on the channel's event loop (drain() hops there).
 final class TTRPCServerConnection: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = TTRPCFrameEvent
     typealias Bytes = GRPCNIOTransportBytes

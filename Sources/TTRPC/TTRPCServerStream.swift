@@ -2,10 +2,11 @@ import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2Posix
 import NIOCore
+import Synchronization
 
 /// The server side of one ttrpc stream: what the handler writes becomes
 /// frames, what the client sends on a client stream becomes request parts.
-final class TTRPCServerStream: @unchecked Sendable {
+final class TTRPCServerStream: Sendable {
     typealias Bytes = GRPCNIOTransportBytes
     typealias Part = RPCRequestPart<Bytes>
 
@@ -21,20 +22,27 @@ final class TTRPCServerStream: @unchecked Sendable {
     /// paused (true) or no longer (false).
     private let backpressure: @Sendable (Bool) -> Void
 
-    private let lock = NSLock()
-    private var handle: ServerContext.RPCCancellationHandle?
-    private var task: Task<Void, Never>?
-    private var cancelled = false
-    /// Ends the call when the client's timeout_nano runs out.
-    private var deadline: Scheduled<Void>?
-    /// The final frame (Response, or Data flagged remote-closed) is written.
-    private var finished = false
-    /// A unary call's one reply message.
-    private var reply: Bytes?
-    // Client streaming: the request parts, and flow control (event loop).
-    private var inbound: AsyncThrowingStream<Part, any Error>.Continuation?
-    private var buffered = 0
-    private var readingPaused = false
+    private struct State {
+        var handle: ServerContext.RPCCancellationHandle?
+        var task: Task<Void, Never>?
+        var cancelled = false
+        /// Ends the call when the client's timeout_nano runs out.
+        var deadline: Scheduled<Void>?
+        /// The final frame (Response, or Data flagged remote-closed) is written.
+        var finished = false
+        /// A unary call's one reply message.
+        var reply: Bytes?
+        /// Client streaming: the request parts.
+        var inbound: AsyncThrowingStream<Part, any Error>.Continuation?
+    }
+    private let state = Mutex(State())
+
+    /// Client streaming's flow control, kept on the event loop.
+    private struct Flow {
+        var buffered = 0
+        var readingPaused = false
+    }
+    private let flow: NIOLoopBoundBox<Flow>
 
     /// Client-stream messages buffered before reading from the connection pauses.
     static let highWater = 16
@@ -49,23 +57,24 @@ final class TTRPCServerStream: @unchecked Sendable {
         self.mode = mode
         self.channel = channel
         self.onFinish = onFinish
+        flow = .makeBoxSendingValue(Flow(), eventLoop: channel.eventLoop)
     }
 
     // MARK: Life cycle
 
     func start(on executor: EventLoopTaskExecutor?, _ body: @escaping @Sendable () async -> Void) {
         let task = executor.map { Task(executorPreference: $0) { await body() } } ?? Task { await body() }
-        let cancel = lock.withLock {
-            self.task = task
-            return cancelled
+        let cancel = state.withLock {
+            $0.task = task
+            return $0.cancelled
         }
         if cancel { task.cancel() }
     }
 
     func attach(_ handle: ServerContext.RPCCancellationHandle) {
-        let cancel = lock.withLock {
-            self.handle = handle
-            return cancelled
+        let cancel = state.withLock {
+            $0.handle = handle
+            return $0.cancelled
         }
         if cancel { handle.cancel() }
     }
@@ -81,20 +90,20 @@ final class TTRPCServerStream: @unchecked Sendable {
                     status: TTRPCStatus(
                         code: Int32(Status.Code.deadlineExceeded.rawValue),
                         message: "the call's deadline (timeout_nano \(nanoseconds)) passed")))
-            let (handle, task) = lock.withLock { (self.handle, self.task) }
+            let (handle, task) = state.withLock { ($0.handle, $0.task) }
             handle?.cancel()
             task?.cancel()
         }
-        lock.withLock { deadline = timer }
+        state.withLock { $0.deadline = timer }
     }
 
     /// The connection closed: nothing can be answered; stop the handler.
     func peerGone() {
-        let (handle, task, inbound, deadline) = lock.withLock {
-            cancelled = true
-            finished = true
-            defer { self.inbound = nil }
-            return (self.handle, self.task, self.inbound, self.deadline)
+        let (handle, task, inbound, deadline) = state.withLock { state in
+            state.cancelled = true
+            state.finished = true
+            defer { state.inbound = nil }
+            return (state.handle, state.task, state.inbound, state.deadline)
         }
         deadline?.cancel()
         inbound?.finish(throwing: RPCError(code: .cancelled, message: "the client closed the connection"))
@@ -104,9 +113,9 @@ final class TTRPCServerStream: @unchecked Sendable {
 
     /// The client closed its side of the connection.
     func inputClosed() {
-        let inbound = lock.withLock {
-            defer { self.inbound = nil }
-            return self.inbound
+        let inbound = state.withLock { state in
+            defer { state.inbound = nil }
+            return state.inbound
         }
         inbound?.finish(
             throwing: RPCError(code: .cancelled, message: "the client closed the connection before ending its stream"))
@@ -117,23 +126,23 @@ final class TTRPCServerStream: @unchecked Sendable {
     func openInbound(metadata: Metadata) -> FlowControlledParts {
         let (parts, continuation) = AsyncThrowingStream<Part, any Error>.makeStream()
         continuation.yield(.metadata(metadata))
-        lock.withLock { inbound = continuation }
+        state.withLock { $0.inbound = continuation }
         return FlowControlledParts(parts: parts, stream: self)
     }
 
     /// A Data frame from the client (on the event loop).
     func receive(_ frame: TTRPCFrame) {
         guard mode == .clientStreaming else { return }
-        let inbound = lock.withLock {
-            defer { if frame.flags.contains(.remoteClosed) { self.inbound = nil } }
-            return self.inbound
+        let inbound = state.withLock { state in
+            defer { if frame.flags.contains(.remoteClosed) { state.inbound = nil } }
+            return state.inbound
         }
         guard let inbound else { return }
         if !frame.flags.contains(.noData) {
             inbound.yield(.message(Bytes(frame.data.readableBytesView)))
-            buffered += 1
-            if buffered >= Self.highWater && !readingPaused {
-                readingPaused = true
+            flow.value.buffered += 1
+            if flow.value.buffered >= Self.highWater && !flow.value.readingPaused {
+                flow.value.readingPaused = true
                 backpressure(true)
             }
         }
@@ -143,9 +152,9 @@ final class TTRPCServerStream: @unchecked Sendable {
     /// The handler took a message off the client stream.
     func consumed() {
         channel.eventLoop.execute { [self] in
-            buffered -= 1
-            if readingPaused && buffered <= Self.lowWater {
-                readingPaused = false
+            flow.value.buffered -= 1
+            if flow.value.readingPaused && flow.value.buffered <= Self.lowWater {
+                flow.value.readingPaused = false
                 backpressure(false)
             }
         }
@@ -159,9 +168,9 @@ final class TTRPCServerStream: @unchecked Sendable {
             return
         case .message(let bytes):
             if mode == .unary {
-                let first = lock.withLock {
-                    if reply == nil && !finished {
-                        reply = bytes
+                let first = state.withLock {
+                    if $0.reply == nil && !$0.finished {
+                        $0.reply = bytes
                         return true
                     }
                     return false
@@ -173,12 +182,12 @@ final class TTRPCServerStream: @unchecked Sendable {
                             status: TTRPCStatus(
                                 code: Int32(Status.Code.unimplemented.rawValue),
                                 message: "this method streams its reply: call it as a stream (request flag remote-closed)")))
-                    lock.withLock { handle }?.cancel()
+                    state.withLock { $0.handle }?.cancel()
                     throw RPCError(code: .cancelled, message: "a unary ttrpc call got a second reply message")
                 }
                 return
             }
-            guard !lock.withLock({ finished }) else {
+            guard !state.withLock({ $0.finished }) else {
                 throw RPCError(code: .cancelled, message: "the stream is closed")
             }
             var buffer = channel.allocator.buffer(capacity: TTRPCFrame.headerSize + bytes.count)
@@ -192,7 +201,7 @@ final class TTRPCServerStream: @unchecked Sendable {
             if mode != .unary && status.code == .ok {
                 final = Self.frame(id: id, kind: .data, flags: [.remoteClosed, .noData])
             } else {
-                let reply = status.code == .ok ? lock.withLock { self.reply } : nil
+                let reply = status.code == .ok ? state.withLock { $0.reply } : nil
                 final = Self.responseFrame(id: id, status: Self.status(status, trailers), payload: reply)
             }
             finish(final)
@@ -219,9 +228,9 @@ final class TTRPCServerStream: @unchecked Sendable {
 
     /// Writes the final frame, once.
     private func finish(_ frame: ByteBuffer) {
-        let (first, deadline) = lock.withLock {
-            defer { finished = true }
-            return (!finished, self.deadline)
+        let (first, deadline) = state.withLock { state in
+            defer { state.finished = true }
+            return (!state.finished, state.deadline)
         }
         guard first else { return }
         deadline?.cancel()
@@ -314,7 +323,7 @@ struct TTRPCResponseWriter: ClosableRPCWriterProtocol {
 }
 
 /// Runs tasks' jobs on a NIO event loop (see TTRPCServerTransport.Config.handlersOnEventLoop).
-final class EventLoopTaskExecutor: TaskExecutor, @unchecked Sendable {
+final class EventLoopTaskExecutor: TaskExecutor, Sendable {
     let loop: any EventLoop
 
     init(_ loop: any EventLoop) { self.loop = loop }

@@ -3,6 +3,7 @@ import GRPCCore
 import GRPCNIOTransportHTTP2Posix
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// A grpc-swift `ServerTransport` that speaks containerd's ttrpc on a Unix
 /// socket, so a `GRPCServer` serves the same services, interceptors and
@@ -136,43 +137,45 @@ public final class TTRPCServerTransport: ServerTransport, Sendable {
 }
 
 /// The listening channel and the open connections, for graceful shutdown.
-final class ListenerState: @unchecked Sendable {
-    private let lock = NSLock()
-    private var server: (any Channel)?
-    private var connections: [ObjectIdentifier: TTRPCServerConnection] = [:]
-    private var shuttingDown = false
-    private var waiter: CheckedContinuation<Void, Never>?
+final class ListenerState: Sendable {
+    private struct State {
+        var server: (any Channel)?
+        var connections: [ObjectIdentifier: TTRPCServerConnection] = [:]
+        var shuttingDown = false
+        var waiter: CheckedContinuation<Void, Never>?
+    }
+    private let state = Mutex(State())
 
     func listening(_ channel: any Channel) {
-        let close = lock.withLock {
-            server = channel
-            return shuttingDown
+        let close = state.withLock {
+            $0.server = channel
+            return $0.shuttingDown
         }
         if close { channel.close(promise: nil) }
     }
 
     func add(_ connection: TTRPCServerConnection) -> Bool {
-        lock.withLock {
-            guard !shuttingDown else { return false }
-            connections[ObjectIdentifier(connection)] = connection
+        state.withLock {
+            guard !$0.shuttingDown else { return false }
+            $0.connections[ObjectIdentifier(connection)] = connection
             return true
         }
     }
 
     func remove(_ connection: TTRPCServerConnection) {
-        let waiter: CheckedContinuation<Void, Never>? = lock.withLock {
-            connections.removeValue(forKey: ObjectIdentifier(connection))
-            guard connections.isEmpty, shuttingDown else { return nil }
-            defer { self.waiter = nil }
-            return self.waiter
+        let waiter: CheckedContinuation<Void, Never>? = state.withLock { state in
+            state.connections.removeValue(forKey: ObjectIdentifier(connection))
+            guard state.connections.isEmpty, state.shuttingDown else { return nil }
+            defer { state.waiter = nil }
+            return state.waiter
         }
         waiter?.resume()
     }
 
     func beginShutdown() {
-        let (server, open) = lock.withLock {
-            shuttingDown = true
-            return (self.server, Array(connections.values))
+        let (server, open) = state.withLock {
+            $0.shuttingDown = true
+            return ($0.server, Array($0.connections.values))
         }
         server?.close(promise: nil)
         for connection in open { connection.drain() }
@@ -182,10 +185,10 @@ final class ListenerState: @unchecked Sendable {
     func drained() async {
         beginShutdown()
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let done = lock.withLock {
-                shuttingDown = true
-                if connections.isEmpty { return true }
-                waiter = continuation
+            let done = state.withLock {
+                $0.shuttingDown = true
+                if $0.connections.isEmpty { return true }
+                $0.waiter = continuation
                 return false
             }
             if done { continuation.resume() }
