@@ -3,6 +3,7 @@ import GRPCCore
 import GRPCNIOTransportHTTP2Posix
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// A grpc-swift `ClientTransport` speaking containerd's ttrpc over a Unix
 /// socket, so generated gRPC clients call a ttrpc server unchanged.
@@ -99,17 +100,19 @@ public final class TTRPCClientTransport: ClientTransport, Sendable {
 }
 
 /// Writes a call's request parts as ttrpc frames.
-final class TTRPCRequestWriter: ClosableRPCWriterProtocol, @unchecked Sendable {
+final class TTRPCRequestWriter: ClosableRPCWriterProtocol, Sendable {
     typealias Element = RPCRequestPart<GRPCNIOTransportBytes>
     private let connection: TTRPCClientConnection
     private let call: TTRPCClientCall
     private let descriptor: MethodDescriptor
     private let kind: TTRPCClientTransport.MethodKind
-    private let lock = NSLock()
-    private var metadata: [(key: String, value: String)] = []
-    private var timeoutNano: Int64 = 0
-    private var requestSent = false
-    private var closed = false
+    private struct State {
+        var metadata: [(key: String, value: String)] = []
+        var timeoutNano: Int64 = 0
+        var requestSent = false
+        var closed = false
+    }
+    private let state = Mutex(State())
 
     init(
         connection: TTRPCClientConnection, call: TTRPCClientCall, descriptor: MethodDescriptor,
@@ -134,9 +137,9 @@ final class TTRPCRequestWriter: ClosableRPCWriterProtocol, @unchecked Sendable {
                     pairs.append((key, text))
                 }
             }
-            lock.withLock {
-                self.metadata = pairs
-                timeoutNano = timeout
+            state.withLock {
+                $0.metadata = pairs
+                $0.timeoutNano = timeout
             }
         case .message(let bytes):
             if kind == .clientStreaming {
@@ -148,7 +151,7 @@ final class TTRPCRequestWriter: ClosableRPCWriterProtocol, @unchecked Sendable {
                     }
                 }.get()
             } else {
-                guard lock.withLock({ !requestSent }) else {
+                guard state.withLock({ !$0.requestSent }) else {
                     throw RPCError(code: .internalError, message: "\(descriptor) takes one request message over ttrpc")
                 }
                 try sendRequestIfNeeded(payload: bytes)
@@ -162,9 +165,10 @@ final class TTRPCRequestWriter: ClosableRPCWriterProtocol, @unchecked Sendable {
 
     func finish() async {
         try? sendRequestIfNeeded(payload: nil)
-        let close = lock.withLock {
-            defer { closed = true }
-            return kind == .clientStreaming && !closed
+        let kind = self.kind
+        let close = state.withLock { state in
+            defer { state.closed = true }
+            return kind == .clientStreaming && !state.closed
         }
         if close {
             _ = connection.send(call) { id, out in
@@ -176,14 +180,14 @@ final class TTRPCRequestWriter: ClosableRPCWriterProtocol, @unchecked Sendable {
     func finish(throwing error: any Error) async {
         // ttrpc cannot reset one stream: a client stream cut off is ended
         // by closing its connection (see TTRPCClientTransport).
-        lock.withLock { closed = true }
+        state.withLock { $0.closed = true }
         if kind == .clientStreaming { connection.channel.close(promise: nil) }
     }
 
     private func sendRequestIfNeeded(payload: GRPCNIOTransportBytes?) throws {
-        let (send, metadata, timeout) = lock.withLock {
-            defer { requestSent = true }
-            return (!requestSent, self.metadata, timeoutNano)
+        let (send, metadata, timeout) = state.withLock { state in
+            defer { state.requestSent = true }
+            return (!state.requestSent, state.metadata, state.timeoutNano)
         }
         guard send else { return }
         var request = TTRPCRequest()
@@ -218,12 +222,10 @@ final class TTRPCRequestWriter: ClosableRPCWriterProtocol, @unchecked Sendable {
 }
 
 /// The connection unary calls share, made on first use and again after it closes.
-final class SharedConnection: @unchecked Sendable {
+final class SharedConnection: Sendable {
     private let path: String
     private let group: any EventLoopGroup
-    private let lock = NSLock()
-    private var current: EventLoopFuture<TTRPCClientConnection>?
-    private var closing = false
+    private let current = Mutex<EventLoopFuture<TTRPCClientConnection>?>(nil)
 
     init(path: String, group: any EventLoopGroup) {
         self.path = path
@@ -231,7 +233,8 @@ final class SharedConnection: @unchecked Sendable {
     }
 
     func get() async throws -> TTRPCClientConnection {
-        let future: EventLoopFuture<TTRPCClientConnection> = lock.withLock {
+        let (path, group) = (self.path, self.group)
+        let future: EventLoopFuture<TTRPCClientConnection> = current.withLock { current in
             if let current { return current }
             let made = TTRPCClientConnection.connectFuture(path: path, group: group)
             current = made
@@ -241,53 +244,69 @@ final class SharedConnection: @unchecked Sendable {
             let connection = try await future.get()
             if connection.channel.isActive { return connection }
         } catch {
-            lock.withLock { if current === future { current = nil } }
+            current.withLock { if $0 === future { $0 = nil } }
             throw error
         }
         // It closed since: make a new one.
-        lock.withLock { if current === future { current = nil } }
+        current.withLock { if $0 === future { $0 = nil } }
         return try await get()
     }
 
     func closeWhenIdle() {
-        let future = lock.withLock { current }
+        let future = current.withLock { $0 }
         future?.whenSuccess { $0.closeWhenIdle() }
     }
 }
 
 /// One call on a client connection: where its response parts go, and the
 /// stream id it gets when its request is written.
-final class TTRPCClientCall: @unchecked Sendable {
+final class TTRPCClientCall: Sendable {
     let continuation: AsyncThrowingStream<RPCResponsePart<GRPCNIOTransportBytes>, any Error>.Continuation
-    // Event-loop state.
-    var id: UInt32 = 0
-    var sawMetadata = false
-    var forgotten = false
+    struct State {
+        var id: UInt32 = 0
+        var sawMetadata = false
+        var forgotten = false
+    }
+    /// Kept on the connection's event loop.
+    let state: NIOLoopBoundBox<State>
 
-    init(_ continuation: AsyncThrowingStream<RPCResponsePart<GRPCNIOTransportBytes>, any Error>.Continuation) {
+    init(
+        _ continuation: AsyncThrowingStream<RPCResponsePart<GRPCNIOTransportBytes>, any Error>.Continuation,
+        eventLoop: any EventLoop
+    ) {
         self.continuation = continuation
+        state = .makeBoxSendingValue(State(), eventLoop: eventLoop)
     }
 }
 
 /// One ttrpc connection of a client: numbers the streams as their requests
 /// are written and routes the server's frames to the calls. Its state lives
-/// on the channel's event loop.
-final class TTRPCClientConnection: ChannelInboundHandler, @unchecked Sendable {
+/// on the channel's event loop, except which calls callers hold.
+final class TTRPCClientConnection: ChannelInboundHandler, Sendable {
     typealias InboundIn = TTRPCFrameEvent
 
     let channel: any Channel
-    // Event-loop state, except `open` and `registered`, under `lock`.
-    private var nextID: UInt32 = 1
-    private var calls: [UInt32: TTRPCClientCall] = [:]
-    private let lock = NSLock()
-    private var open = true
-    private var registered = 0
-    private var closeWhenDone = false
-    /// Whether the server ever sent a frame (to tell a wrong socket from a dropped one).
-    private var answered = false
-    private var waiting: [ObjectIdentifier: TTRPCClientCall] = [:]
+    /// Event-loop state.
+    private struct Loop {
+        var nextID: UInt32 = 1
+        var calls: [UInt32: TTRPCClientCall] = [:]
+        /// Whether the server ever sent a frame (to tell a wrong socket from a dropped one).
+        var answered = false
+    }
+    private let loop: NIOLoopBoundBox<Loop>
+    /// The calls the callers hold, from any thread.
+    private struct Shared {
+        var open = true
+        var registered = 0
+        var closeWhenDone = false
+        var waiting: [ObjectIdentifier: TTRPCClientCall] = [:]
+    }
+    private let shared = Mutex(Shared())
 
-    init(channel: any Channel) { self.channel = channel }
+    init(channel: any Channel) {
+        self.channel = channel
+        loop = .makeBoxSendingValue(Loop(), eventLoop: channel.eventLoop)
+    }
 
     static func connectFuture(path: String, group: any EventLoopGroup) -> EventLoopFuture<TTRPCClientConnection> {
         ClientBootstrap(group: group)
@@ -309,11 +328,11 @@ final class TTRPCClientConnection: ChannelInboundHandler, @unchecked Sendable {
     func register(_ continuation: AsyncThrowingStream<RPCResponsePart<GRPCNIOTransportBytes>, any Error>.Continuation)
         -> TTRPCClientCall?
     {
-        let call = TTRPCClientCall(continuation)
-        return lock.withLock {
-            guard open else { return nil }
-            registered += 1
-            waiting[ObjectIdentifier(call)] = call
+        let call = TTRPCClientCall(continuation, eventLoop: channel.eventLoop)
+        return shared.withLock {
+            guard $0.open else { return nil }
+            $0.registered += 1
+            $0.waiting[ObjectIdentifier(call)] = call
             return call
         }
     }
@@ -323,56 +342,59 @@ final class TTRPCClientConnection: ChannelInboundHandler, @unchecked Sendable {
     func send(
         _ call: TTRPCClientCall, opening: Bool = false, _ build: @escaping @Sendable (UInt32, inout ByteBuffer) -> Void
     ) -> EventLoopFuture<Void> {
-        let loop = channel.eventLoop
-        return loop.flatSubmit { [self] in
+        let eventLoop = channel.eventLoop
+        return eventLoop.flatSubmit { [self] in
             if opening {
-                guard !call.forgotten, nextID < UInt32.max - 2 else {
-                    return loop.makeFailedFuture(RPCError(code: .unavailable, message: "the ttrpc connection is out of stream ids"))
+                guard !call.state.value.forgotten, loop.value.nextID < UInt32.max - 2 else {
+                    return eventLoop.makeFailedFuture(RPCError(code: .unavailable, message: "the ttrpc connection is out of stream ids"))
                 }
-                call.id = nextID
-                nextID += 2
-                calls[call.id] = call
+                let id = loop.value.nextID
+                call.state.value.id = id
+                loop.value.nextID += 2
+                loop.value.calls[id] = call
             }
-            guard call.id != 0 else { return loop.makeFailedFuture(ChannelError.ioOnClosedChannel) }
+            let id = call.state.value.id
+            guard id != 0 else { return eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel) }
             var buffer = channel.allocator.buffer(capacity: 256)
-            build(call.id, &buffer)
+            build(id, &buffer)
             return channel.writeAndFlush(buffer)
         }
     }
 
     /// The caller is done with a call: late frames for it are dropped.
     func forget(_ call: TTRPCClientCall) {
-        let idle = lock.withLock {
-            if waiting.removeValue(forKey: ObjectIdentifier(call)) != nil { registered -= 1 }
-            return closeWhenDone && registered == 0
+        let idle = shared.withLock {
+            if $0.waiting.removeValue(forKey: ObjectIdentifier(call)) != nil { $0.registered -= 1 }
+            return $0.closeWhenDone && $0.registered == 0
         }
         channel.eventLoop.execute { [self] in
-            call.forgotten = true
-            if call.id != 0, calls[call.id] === call { calls.removeValue(forKey: call.id) }
+            call.state.value.forgotten = true
+            let id = call.state.value.id
+            if id != 0, loop.value.calls[id] === call { loop.value.calls.removeValue(forKey: id) }
         }
         call.continuation.finish(throwing: RPCError(code: .cancelled, message: "the call ended"))
         if idle { channel.close(promise: nil) }
     }
 
     func closeWhenIdle() {
-        let idle = lock.withLock {
-            closeWhenDone = true
-            return registered == 0
+        let idle = shared.withLock {
+            $0.closeWhenDone = true
+            return $0.registered == 0
         }
         if idle { channel.close(promise: nil) }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard case .frame(let frame) = unwrapInboundIn(data) else { return }
-        answered = true
-        guard let call = calls[frame.streamID] else { return }
+        loop.value.answered = true
+        guard let call = loop.value.calls[frame.streamID] else { return }
         switch frame.kind {
         case .response:
-            calls.removeValue(forKey: frame.streamID)
+            loop.value.calls.removeValue(forKey: frame.streamID)
             do {
                 let response = try TTRPCResponse(decoding: frame.data)
                 if response.status.code == 0 {
-                    if !call.sawMetadata { call.continuation.yield(.metadata([:])) }
+                    if !call.state.value.sawMetadata { call.continuation.yield(.metadata([:])) }
                     call.continuation.yield(.message(GRPCNIOTransportBytes(response.payload.readableBytesView)))
                     call.continuation.yield(.status(Status(code: .ok, message: ""), [:]))
                 } else {
@@ -389,15 +411,15 @@ final class TTRPCClientConnection: ChannelInboundHandler, @unchecked Sendable {
                     throwing: RPCError(code: .internalError, message: "the server's ttrpc response is not valid: \(error)"))
             }
         case .data:
-            if !call.sawMetadata {
-                call.sawMetadata = true
+            if !call.state.value.sawMetadata {
+                call.state.value.sawMetadata = true
                 call.continuation.yield(.metadata([:]))
             }
             if !frame.flags.contains(.noData) {
                 call.continuation.yield(.message(GRPCNIOTransportBytes(frame.data.readableBytesView)))
             }
             if frame.flags.contains(.remoteClosed) {
-                calls.removeValue(forKey: frame.streamID)
+                loop.value.calls.removeValue(forKey: frame.streamID)
                 call.continuation.yield(.status(Status(code: .ok, message: ""), [:]))
                 call.continuation.finish()
             }
@@ -407,12 +429,12 @@ final class TTRPCClientConnection: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        let waiting = lock.withLock {
-            open = false
-            return Array(self.waiting.values)
+        let waiting = shared.withLock {
+            $0.open = false
+            return Array($0.waiting.values)
         }
-        calls.removeAll()
-        let message = answered
+        loop.value.calls.removeAll()
+        let message = loop.value.answered
             ? "the server closed the ttrpc connection"
             : "the server closed the connection without a ttrpc answer (is this a ttrpc socket? virthostd's main socket speaks gRPC)"
         for call in waiting {
@@ -427,27 +449,29 @@ final class TTRPCClientConnection: ChannelInboundHandler, @unchecked Sendable {
 }
 
 /// Set once, awaited by ``TTRPCClientTransport/connect()``.
-final class ShutdownSignal: @unchecked Sendable {
-    private let lock = NSLock()
-    private var signalled = false
-    private var waiters: [CheckedContinuation<Void, Never>] = []
+final class ShutdownSignal: Sendable {
+    private struct State {
+        var signalled = false
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+    private let state = Mutex(State())
 
-    var isSignalled: Bool { lock.withLock { signalled } }
+    var isSignalled: Bool { state.withLock { $0.signalled } }
 
     func signal() {
-        let waiters = lock.withLock {
-            signalled = true
-            defer { self.waiters.removeAll() }
-            return self.waiters
+        let waiters = state.withLock { state in
+            state.signalled = true
+            defer { state.waiters.removeAll() }
+            return state.waiters
         }
         for waiter in waiters { waiter.resume() }
     }
 
     func wait() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let done = lock.withLock {
-                if signalled { return true }
-                waiters.append(continuation)
+            let done = state.withLock {
+                if $0.signalled { return true }
+                $0.waiters.append(continuation)
                 return false
             }
             if done { continuation.resume() }
