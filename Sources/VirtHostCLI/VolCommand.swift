@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import VirtHostClient
 
 /// `virthost vol ...`: volumes in a pool, like virsh vol-*.
@@ -276,13 +277,15 @@ enum ByteSize {
 }
 
 /// Shows a transfer's progress on standard error when it is a terminal.
-final class ProgressMeter: @unchecked Sendable {
+final class ProgressMeter: Sendable {
     private let verb: String
     private let started = Date()
-    private let lock = NSLock()
     private let onTerminal = isatty(STDERR_FILENO) == 1
-    private var lastDraw = Date.distantPast
-    private var drew = false
+    private struct State {
+        var lastDraw = Date.distantPast
+        var drew = false
+    }
+    private let state = Mutex(State())
 
     init(verb: String) { self.verb = verb }
 
@@ -291,11 +294,11 @@ final class ProgressMeter: @unchecked Sendable {
     }
 
     private func draw(_ progress: TransferProgress) {
-        lock.withLock {
+        state.withLock { state in
             let now = Date()
-            guard now.timeIntervalSince(lastDraw) >= 0.2 || progress.bytes == progress.total else { return }
-            lastDraw = now
-            drew = true
+            guard now.timeIntervalSince(state.lastDraw) >= 0.2 || progress.bytes == progress.total else { return }
+            state.lastDraw = now
+            state.drew = true
             let percent = progress.total > 0 ? Int(Double(progress.bytes) * 100 / Double(progress.total)) : 0
             let line = "\r\(verb) \(Format.bytes(progress.bytes)) of \(Format.bytes(progress.total)) (\(percent)%), "
                 + rateText(progress.bytes) + "   "
@@ -304,7 +307,7 @@ final class ProgressMeter: @unchecked Sendable {
     }
 
     func finish() {
-        lock.withLock { if drew { FileHandle.standardError.write(Data("\n".utf8)) } }
+        state.withLock { if $0.drew { FileHandle.standardError.write(Data("\n".utf8)) } }
     }
 
     var elapsed: TimeInterval { Date().timeIntervalSince(started) }

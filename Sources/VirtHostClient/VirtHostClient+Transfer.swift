@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GRPCCore
+import Synchronization
 import VirtHostAPI
 
 // Streaming a file into a volume and a volume into a file, in 1 MiB chunks,
@@ -196,9 +197,8 @@ extension VirtHostClient {
 }
 
 /// The digest the request producer computed, handed back to the caller.
-private final class DigestBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var digest = ""
-    func set(_ value: String) { lock.withLock { digest = value } }
-    var value: String { lock.withLock { digest } }
+private final class DigestBox: Sendable {
+    private let digest = Mutex("")
+    func set(_ value: String) { digest.withLock { $0 = value } }
+    var value: String { digest.withLock { $0 } }
 }
