@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import Libvirt
 
@@ -126,6 +127,13 @@ import Testing
     }
 }
 
+/// A count jobs bump from their threads and tests poll.
+final class Counter: Sendable {
+    private let count = Mutex(0)
+    func add() { count.withLock { $0 += 1 } }
+    var value: Int { count.withLock { $0 } }
+}
+
 @Suite struct BlockingExecutorTests {
     @Test func runsJobsOffTheCallingThreadAndReturnsResults() async throws {
         let executor = BlockingExecutor(threads: 2, name: "test-exec")
@@ -141,6 +149,63 @@ import Testing
         }
         #expect(sum == 4950)
         executor.shutdown()
+    }
+
+    /// Waits (bounded) until `condition` holds.
+    static func eventually(_ what: String, _ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !condition() {
+            guard ContinuousClock.now < deadline else { throw LibvirtError(code: .operationTimeout, domain: .none, message: what) }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    @Test func aStuckThreadIsReplacedAndRetiresWhenItsCallReturns() async throws {
+        let executor = BlockingExecutor(threads: 1, maximumThreads: 2, name: "test-stuck")
+        defer { executor.shutdown() }
+        // The test never blocks its own thread (the cooperative pool has few):
+        // it polls what the jobs report.
+        let release = DispatchSemaphore(value: 0)
+        let started = Counter()
+        // A call that blocks in "libvirt" and whose caller gives up.
+        let caller = Task { try await executor.run { started.add(); release.wait() } }
+        try await Self.eventually("the first call in libvirt") { started.value == 1 }
+        caller.cancel()
+        await #expect(throws: CancellationError.self) { try await caller.value }
+        try await Self.eventually("a replacement thread") { executor.statistics == .init(threads: 2, stuck: 1, replaced: 1, queued: 0) }
+        // The replacement serves other calls meanwhile.
+        #expect(try await executor.run { 42 } == 42)
+        // At the ceiling, a second stuck call gets no third thread.
+        let second = Task { try await executor.run { started.add(); release.wait() } }
+        try await Self.eventually("the second call in libvirt") { started.value == 2 }
+        second.cancel()
+        _ = try? await second.value
+        try await Self.eventually("two stuck, no third thread") { executor.statistics.stuck == 2 }
+        #expect(executor.statistics.threads == 2)
+        // Their calls return: one thread retires, one stays.
+        release.signal()
+        release.signal()
+        try await Self.eventually("back to one thread") { executor.statistics == .init(threads: 1, stuck: 0, replaced: 1, queued: 0) }
+        #expect(try await executor.run { 7 } == 7)
+    }
+
+    @Test func aCallGivenUpWhileQueuedNeverRuns() async throws {
+        let executor = BlockingExecutor(threads: 1, maximumThreads: 1, name: "test-queued")
+        defer { executor.shutdown() }
+        let release = DispatchSemaphore(value: 0)
+        let started = Counter()
+        let ran = Mutex(false)
+        let busy = Task { try await executor.run { started.add(); release.wait() } }
+        try await Self.eventually("the first call in libvirt") { started.value == 1 }
+        let queued = Task { try await executor.run { ran.withLock { $0 = true } } }
+        try await Self.eventually("the second call is queued") { executor.statistics.queued == 1 }
+        queued.cancel()
+        await #expect(throws: CancellationError.self) { try await queued.value }
+        release.signal()
+        try await busy.value
+        // The queue is drained (the given-up job was taken and skipped), and it never ran.
+        #expect(try await executor.run { 1 } == 1)
+        #expect(!ran.withLock { $0 })
     }
 
     @Test func propagatesErrors() async {
