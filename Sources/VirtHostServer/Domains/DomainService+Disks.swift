@@ -12,7 +12,7 @@ extension DomainService {
         if localHost, case .file(let path) = attach.source, !FileManager.default.fileExists(atPath: path) {
             throw Refusal(.notFound, "no file or device '\(path)' on this host")
         }
-        return try await hypervisor.run { connection in
+        return try await hypervisor.run(machine: ref) { connection in
             try DomainDevices(connection: connection, machine: connection.domain(ref)).attachDisk(attach, scope: request.scope)
         }
     }
@@ -23,11 +23,11 @@ extension DomainService {
         let ref = try ObjectRef(request.domain)
         try DiskXML.target(request.target)
         let target = request.target
-        let live = try await hypervisor.run { connection in
+        let live = try await hypervisor.run(machine: ref) { connection in
             try DomainDevices(connection: connection, machine: connection.domain(ref)).detachDisk(target: target, scope: request.scope)
         }
         return try await DeviceRemoval.wait(live: live) {
-            try await hypervisor.run { connection in
+            try await hypervisor.run(machine: ref) { connection in
                 guard let domain = try? connection.domain(ref) else { return false }
                 return try DomainDevices(connection: connection, machine: domain).liveDisk(target: target)
             }

@@ -7,7 +7,7 @@ extension DomainService {
     func attachInterface(request: Virthost_V1_AttachInterfaceRequest, context: ServerContext) async throws -> Virthost_V1_Interface {
         let ref = try ObjectRef(request.domain)
         let nic = try NICAttach(request)
-        return try await hypervisor.run { connection in
+        return try await hypervisor.run(machine: ref) { connection in
             try DomainDevices(connection: connection, machine: connection.domain(ref)).attachNIC(nic, scope: request.scope)
         }
     }
@@ -19,11 +19,11 @@ extension DomainService {
         guard !request.mac.isEmpty else { throw Refusal.invalid("mac is empty: name the NIC to remove by its MAC") }
         try Validate.mac(request.mac)
         let mac = request.mac.lowercased()
-        let live = try await hypervisor.run { connection in
+        let live = try await hypervisor.run(machine: ref) { connection in
             try DomainDevices(connection: connection, machine: connection.domain(ref)).detachNIC(mac: mac, scope: request.scope)
         }
         return try await DeviceRemoval.wait(live: live) {
-            try await hypervisor.run { connection in
+            try await hypervisor.run(machine: ref) { connection in
                 guard let domain = try? connection.domain(ref) else { return false }
                 return try DomainDevices(connection: connection, machine: domain).liveNIC(mac: mac)
             }

@@ -19,7 +19,7 @@ struct DomainService: Virthost_V1_DomainService.SimpleServiceProtocol {
 
     func getDomain(request: Virthost_V1_GetDomainRequest, context: ServerContext) async throws -> Virthost_V1_Domain {
         let ref = try ObjectRef(request.domain)
-        return try await hypervisor.run { try Virthost_V1_Domain($0.domain(ref)) }
+        return try await hypervisor.run(machine: ref) { try Virthost_V1_Domain($0.domain(ref)) }
     }
 
     func getDomainXML(
@@ -29,7 +29,7 @@ struct DomainService: Virthost_V1_DomainService.SimpleServiceProtocol {
         var flags: Libvirt.Domain.XMLFlags = []
         if request.inactive { flags.insert(.inactive) }
         if request.secure { flags.insert(.secure) }
-        return try await hypervisor.run { [flags] connection in
+        return try await hypervisor.run(machine: ref) { [flags] connection in
             var response = Virthost_V1_GetDomainXMLResponse()
             response.xml = try connection.domain(ref).xml(flags)
             return response
@@ -43,7 +43,7 @@ struct DomainService: Virthost_V1_DomainService.SimpleServiceProtocol {
 
     func startDomain(request: Virthost_V1_DomainRef, context: ServerContext) async throws -> Virthost_V1_Domain {
         let ref = try ObjectRef(request)
-        return try await hypervisor.run { connection in
+        return try await hypervisor.run(machine: ref) { connection in
             let domain = try connection.domain(ref)
             try domain.start()
             return try Virthost_V1_Domain(domain)
@@ -59,7 +59,7 @@ struct DomainService: Virthost_V1_DomainService.SimpleServiceProtocol {
         case "agent": flags = .guestAgent
         default: throw Refusal.invalid("shutdown mode '\(request.mode.prefix(32))' is not one of: acpi, agent (or empty)")
         }
-        return try await hypervisor.run { connection in
+        return try await hypervisor.run(machine: ref) { connection in
             let domain = try connection.domain(ref)
             try domain.shutdown(flags)
             return try Virthost_V1_Domain(domain)
@@ -68,7 +68,7 @@ struct DomainService: Virthost_V1_DomainService.SimpleServiceProtocol {
 
     func destroyDomain(request: Virthost_V1_DomainRef, context: ServerContext) async throws -> Virthost_V1_Domain {
         let ref = try ObjectRef(request)
-        return try await hypervisor.run { connection in
+        return try await hypervisor.run(machine: ref) { connection in
             let domain = try connection.domain(ref)
             try domain.destroy()
             return try Virthost_V1_Domain(domain)
@@ -80,7 +80,7 @@ struct DomainService: Virthost_V1_DomainService.SimpleServiceProtocol {
         var flags: Libvirt.Domain.UndefineFlags = []
         if request.snapshotsMetadata { flags.insert(.snapshotsMetadata) }
         if request.nvram { flags.insert(.nvram) }
-        return try await hypervisor.run { [flags] connection in
+        return try await hypervisor.run(machine: ref) { [flags] connection in
             try connection.domain(ref).undefine(flags)
             return Virthost_V1_Empty()
         }
@@ -90,7 +90,7 @@ struct DomainService: Virthost_V1_DomainService.SimpleServiceProtocol {
         request: Virthost_V1_ListInterfacesRequest, context: ServerContext
     ) async throws -> Virthost_V1_ListInterfacesResponse {
         let ref = try ObjectRef(request.domain)
-        let xml = try await hypervisor.run { try $0.domain(ref).xml(request.inactive ? .inactive : []) }
+        let xml = try await hypervisor.run(machine: ref) { try $0.domain(ref).xml(request.inactive ? .inactive : []) }
         var response = Virthost_V1_ListInterfacesResponse()
         response.interfaces = try DomainXML.interfaces(xml)
         return response
@@ -98,7 +98,7 @@ struct DomainService: Virthost_V1_DomainService.SimpleServiceProtocol {
 
     func listDisks(request: Virthost_V1_ListDisksRequest, context: ServerContext) async throws -> Virthost_V1_ListDisksResponse {
         let ref = try ObjectRef(request.domain)
-        let xml = try await hypervisor.run { try $0.domain(ref).xml(request.inactive ? .inactive : []) }
+        let xml = try await hypervisor.run(machine: ref) { try $0.domain(ref).xml(request.inactive ? .inactive : []) }
         var response = Virthost_V1_ListDisksResponse()
         response.disks = try DomainXML.disks(xml)
         return response

@@ -169,102 +169,19 @@ enum GuestAgentErrors {
     }
 }
 
-/// Lets at most one agent command per machine, and at most `limit` in all,
-/// hold a libvirt thread at a time.
+/// At most one agent command per machine, and at most `limit` in all, hold
+/// a libvirt thread at a time.
 ///
 /// libvirt runs one agent command per machine at a time anyway (the others
 /// wait for its agent job), and a stopped agent makes every command wait 5 s:
 /// without this gate a few calls to one stuck guest would take every libvirt
 /// thread and stall the agent's other services. Waiting here is async and
 /// ends at the caller's deadline.
-final class GuestAgentGate: Sendable {
-    private let limit: Int
-    private let state = Mutex(State())
+typealias GuestAgentGate = KeyedGate
 
-    private struct State {
-        var running = 0
-        var busy: Set<String> = []
-        var queue: [Waiter] = []
-        var nextID: UInt64 = 0
-    }
-
-    private struct Waiter {
-        let id: UInt64
-        let key: String
-        let continuation: CheckedContinuation<Bool, Never>
-    }
-
-    init(limit: Int) { self.limit = max(1, limit) }
-
-    /// Runs `body` once `key` (a machine) is free and a slot is open.
-    func run<T: Sendable>(
-        key: String, until deadline: ContinuousClock.Instant?, _ body: () async throws -> T
-    ) async throws -> T {
-        let id: UInt64 = state.withLock { state in
-            state.nextID += 1
-            return state.nextID
-        }
-        // The deadline sweeper's timer, not a task per wait.
-        let timer = deadline.map { DeadlineSweeper.shared.register(deadline: $0) { [self] in abandon(id) } }
-        let granted = await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let now: Bool? = state.withLock { state in
-                    if Task.isCancelled { return false }
-                    if state.running < limit, !state.busy.contains(key) {
-                        state.running += 1
-                        state.busy.insert(key)
-                        return true
-                    }
-                    state.queue.append(Waiter(id: id, key: key, continuation: continuation))
-                    return nil
-                }
-                if let now { continuation.resume(returning: now) }
-            }
-        } onCancel: {
-            abandon(id)
-        }
-        if let timer { DeadlineSweeper.shared.cancel(timer) }
-        guard granted else {
-            if Task.isCancelled { throw RPCError(code: .cancelled, message: "the call was cancelled while it waited for the guest agent") }
-            throw RPCError(
-                code: .deadlineExceeded,
-                message: "the deadline passed while the call waited for another guest-agent call on the same machine")
-        }
-        defer { release(key) }
-        return try await body()
-    }
-
-    /// Calls waiting and running, for tests.
-    var counts: (running: Int, waiting: Int) { state.withLock { ($0.running, $0.queue.count) } }
-
-    private func release(_ key: String) {
-        let wake: [CheckedContinuation<Bool, Never>] = state.withLock { state in
-            var wake: [CheckedContinuation<Bool, Never>] = []
-            state.running -= 1
-            state.busy.remove(key)
-            var index = 0
-            while index < state.queue.count, state.running < limit {
-                let waiter = state.queue[index]
-                if state.busy.contains(waiter.key) {
-                    index += 1
-                    continue
-                }
-                state.queue.remove(at: index)
-                state.running += 1
-                state.busy.insert(waiter.key)
-                wake.append(waiter.continuation)
-            }
-            return wake
-        }
-        for continuation in wake { continuation.resume(returning: true) }
-    }
-
-    private func abandon(_ id: UInt64) {
-        let waiter: Waiter? = state.withLock { state in
-            guard let index = state.queue.firstIndex(where: { $0.id == id }) else { return nil }
-            return state.queue.remove(at: index)
-        }
-        waiter?.continuation.resume(returning: false)
+extension KeyedGate {
+    convenience init(limit: Int) {
+        self.init(perKey: 1, total: limit, what: "another guest-agent call on the same machine")
     }
 }
 

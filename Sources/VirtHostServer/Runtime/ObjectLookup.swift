@@ -7,6 +7,15 @@ enum ObjectRef: Sendable {
     case name(String)
     case uuid(String)
 
+    /// A key for per-object limits. (A machine named by its UUID in one call
+    /// and by its name in another counts as two.)
+    var key: String {
+        switch self {
+        case .name(let name): "name:\(name)"
+        case .uuid(let uuid): "uuid:\(uuid.lowercased())"
+        }
+    }
+
     /// Checks a name-or-UUID pair from a request; the name wins when both are set.
     init(name: String, uuid: String, kind: String) throws {
         if !name.isEmpty {

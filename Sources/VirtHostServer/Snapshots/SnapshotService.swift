@@ -35,7 +35,7 @@ struct SnapshotService: Virthost_V1_SnapshotService.SimpleServiceProtocol {
         if request.quiesce { flags.insert(.quiesce) }
         if request.noMetadata { flags.insert(.noMetadata) }
         let xml = SnapshotXML.create(name: request.name, description: request.description_p)
-        return try await hypervisor.run { [flags] connection in
+        return try await hypervisor.run(machine: ref) { [flags] connection in
             let snapshot = try connection.domain(ref).createSnapshot(xml: xml, flags)
             // Without metadata libvirt forgets it at once: describe it from the request.
             if request.noMetadata {
@@ -54,7 +54,7 @@ struct SnapshotService: Virthost_V1_SnapshotService.SimpleServiceProtocol {
         request: Virthost_V1_ListSnapshotsRequest, context: ServerContext
     ) async throws -> Virthost_V1_ListSnapshotsResponse {
         let ref = try ObjectRef(request.domain)
-        return try await hypervisor.run { connection in
+        return try await hypervisor.run(machine: ref) { connection in
             var response = Virthost_V1_ListSnapshotsResponse()
             response.snapshots = try connection.domain(ref).listSnapshots().map(Virthost_V1_Snapshot.init)
             return response
@@ -63,7 +63,7 @@ struct SnapshotService: Virthost_V1_SnapshotService.SimpleServiceProtocol {
 
     func getSnapshotXML(request: Virthost_V1_SnapshotRef, context: ServerContext) async throws -> Virthost_V1_GetSnapshotXMLResponse {
         let (ref, name) = try Self.check(request)
-        return try await hypervisor.run { connection in
+        return try await hypervisor.run(machine: ref) { connection in
             let xml = try connection.snapshot(ref, name).xml()
             return .with { $0.xml = xml }
         }
@@ -71,7 +71,7 @@ struct SnapshotService: Virthost_V1_SnapshotService.SimpleServiceProtocol {
 
     func revertSnapshot(request: Virthost_V1_SnapshotRef, context: ServerContext) async throws -> Virthost_V1_Snapshot {
         let (ref, name) = try Self.check(request)
-        return try await hypervisor.run { connection in
+        return try await hypervisor.run(machine: ref) { connection in
             let snapshot = try connection.snapshot(ref, name)
             try snapshot.revert()
             return try Virthost_V1_Snapshot(snapshot)
@@ -83,7 +83,7 @@ struct SnapshotService: Virthost_V1_SnapshotService.SimpleServiceProtocol {
         var flags: DomainSnapshot.DeleteFlags = []
         if request.metadataOnly { flags.insert(.metadataOnly) }
         if request.children { flags.insert(.children) }
-        return try await hypervisor.run { [flags] connection in
+        return try await hypervisor.run(machine: ref) { [flags] connection in
             try connection.snapshot(ref, name).delete(flags)
             return Virthost_V1_Empty()
         }
