@@ -2,6 +2,7 @@ import Foundation
 import GRPCCore
 import Libvirt
 import Logging
+import Synchronization
 
 /// The agent's one libvirt connection, and the threads that call libvirt.
 ///
@@ -27,6 +28,12 @@ public final class HypervisorConnection: @unchecked Sendable {
     public let events: EventHub
 
     let executor: BlockingExecutor
+    /// Tells a libvirtd that does not answer (see ``LibvirtProbe``).
+    let probe: LibvirtProbe
+    /// At most this many calls about one machine hold libvirt threads at once.
+    let machineGate: KeyedGate
+    /// Calls in ``run(_:)`` now.
+    private let inFlight = Atomic<Int>(0)
     private let logger: Logger
     /// Guards the fields below; signalled when an open ends.
     private let lock = NSCondition()
@@ -57,12 +64,31 @@ public final class HypervisorConnection: @unchecked Sendable {
         self.uri = uri
         self.events = events
         self.executor = BlockingExecutor(threads: threads, name: "libvirt")
+        self.probe = LibvirtProbe(uri: uri, events: events, logger: logger)
+        // A machine whose QEMU is frozen holds its calls in libvirt for up to
+        // 30 s (libvirt's job lock): half the threads at most, so calls about
+        // everything else go on.
+        self.machineGate = KeyedGate(perKey: max(1, threads / 2), total: .max, what: "calls about the same machine")
         self.logger = logger
     }
 
+    /// Calls serving now, for health reports.
+    public var callsInFlight: Int { inFlight.load(ordering: .relaxed) }
+
     /// Runs `body` with the connection on a libvirt thread; libvirt errors
     /// become gRPC errors that carry libvirt's code.
+    ///
+    /// While libvirtd does not answer (``LibvirtProbe``) it fails at once with
+    /// UNAVAILABLE instead of queueing behind the calls stuck in libvirt.
     public func run<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
+        if let silent = probe.unanswered {
+            throw Refusal(
+                .unavailable,
+                "libvirtd at \(uri) has not answered for \(Self.seconds(silent)) s (frozen or overloaded); "
+                    + "the agent refuses new calls until it answers again (virthost host health)")
+        }
+        inFlight.add(1, ordering: .relaxed)
+        defer { inFlight.subtract(1, ordering: .relaxed) }
         do {
             return try await executor.run { [self] in
                 let connection = try self.current()
@@ -76,6 +102,18 @@ public final class HypervisorConnection: @unchecked Sendable {
         } catch let error as LibvirtError {
             throw ErrorMapping.rpcError(error)
         }
+    }
+
+    /// ``run(_:)`` for a call about one machine: waits (up to the call's
+    /// deadline) while that machine already has its share of libvirt threads.
+    func run<T: Sendable>(machine: ObjectRef, _ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
+        try await machineGate.run(key: machine.key, until: CallDeadline.current?.instant) {
+            try await run(body)
+        }
+    }
+
+    static func seconds(_ duration: Duration) -> String {
+        String(format: "%.1f", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
     }
 
     /// Errors a dead connection produces: "End of file while reading data"
@@ -100,10 +138,12 @@ public final class HypervisorConnection: @unchecked Sendable {
     /// Opens the connection now, so a bad URI stops the daemon at start.
     public func connect() async throws {
         _ = try await run { _ in () }
+        probe.start()
     }
 
     /// Stops reconnecting and drops the connection (agent shutdown).
     public func close() {
+        probe.stop()
         let (subscription, connection) = lock.withLock {
             stopped = true
             defer {
@@ -194,8 +234,12 @@ public final class HypervisorConnection: @unchecked Sendable {
     /// this clears it.
     private func openAndInstall() throws -> Connection {
         let fresh = try Connection.open(uri)
-        // A dead daemon shows up as EOF at once; a hung one after 3 x 5 s.
-        fresh.setKeepAlive(interval: 5, count: 3)
+        // No keepalive on this connection: libvirt 9.0's client crashes the
+        // process when keepalive gives up on a hung daemon while several
+        // threads have calls on one connection, and the daemon later answers
+        // (see LibvirtProbe). A dead daemon still shows up as end of file at
+        // once; a hung one is told by the probe, and calls end at their deadline.
+        fresh.setKeepAlive(interval: -1, count: 0)
         // Runs on the binding's close queue, outside libvirt's callback.
         try? fresh.onClose { [weak self, weak fresh] reason in
             guard let self, let fresh else { return }
