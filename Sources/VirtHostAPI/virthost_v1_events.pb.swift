@@ -126,7 +126,9 @@ public nonisolated struct Virthost_V1_Event: Sendable {
 
   /// What happened, e.g. "started", "stopped", "defined", "undefined",
   /// "device-added", "device-removed", "device-removal-failed",
-  /// "agent-connected", "agent-disconnected", "gap", "libvirt-disconnected".
+  /// "agent-connected", "agent-disconnected", "gap", "libvirt-disconnected",
+  /// "libvirt-reconnected", "libvirt-unresponsive" (libvirtd has not answered
+  /// the agent's probe for 2 s), "libvirt-responsive" (it answers again).
   public var type: String = String()
 
   /// The finer reason libvirt gives, e.g. "booted", "destroyed".

@@ -114,7 +114,9 @@ extension Virthost_V1_HostService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Versions of the agent, libvirt and the hypervisor.
+        /// > Versions of the agent, libvirt and the hypervisor. The agent's part
+        /// > (agent_version, libvirt_version, uri) never waits on libvirtd: while it
+        /// > is unreachable or does not answer, the daemon's fields are empty.
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Virthost_V1_GetVersionRequest` messages.
@@ -168,7 +170,8 @@ extension Virthost_V1_HostService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Whether the agent is serving and its libvirt connection is alive.
+        /// > Whether the agent is serving and its libvirt connection is alive and
+        /// > answers, with its threads and calls; never waits on libvirtd.
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Virthost_V1_GetHealthRequest` messages.
@@ -199,7 +202,9 @@ extension Virthost_V1_HostService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Versions of the agent, libvirt and the hypervisor.
+        /// > Versions of the agent, libvirt and the hypervisor. The agent's part
+        /// > (agent_version, libvirt_version, uri) never waits on libvirtd: while it
+        /// > is unreachable or does not answer, the daemon's fields are empty.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Virthost_V1_GetVersionRequest` message.
@@ -253,7 +258,8 @@ extension Virthost_V1_HostService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Whether the agent is serving and its libvirt connection is alive.
+        /// > Whether the agent is serving and its libvirt connection is alive and
+        /// > answers, with its threads and calls; never waits on libvirtd.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Virthost_V1_GetHealthRequest` message.
@@ -282,7 +288,9 @@ extension Virthost_V1_HostService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Versions of the agent, libvirt and the hypervisor.
+        /// > Versions of the agent, libvirt and the hypervisor. The agent's part
+        /// > (agent_version, libvirt_version, uri) never waits on libvirtd: while it
+        /// > is unreachable or does not answer, the daemon's fields are empty.
         ///
         /// - Parameters:
         ///   - request: A `Virthost_V1_GetVersionRequest` message.
@@ -336,7 +344,8 @@ extension Virthost_V1_HostService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Whether the agent is serving and its libvirt connection is alive.
+        /// > Whether the agent is serving and its libvirt connection is alive and
+        /// > answers, with its threads and calls; never waits on libvirtd.
         ///
         /// - Parameters:
         ///   - request: A `Virthost_V1_GetHealthRequest` message.
@@ -524,7 +533,9 @@ extension Virthost_V1_HostService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Versions of the agent, libvirt and the hypervisor.
+        /// > Versions of the agent, libvirt and the hypervisor. The agent's part
+        /// > (agent_version, libvirt_version, uri) never waits on libvirtd: while it
+        /// > is unreachable or does not answer, the daemon's fields are empty.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Virthost_V1_GetVersionRequest` message.
@@ -593,7 +604,8 @@ extension Virthost_V1_HostService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Whether the agent is serving and its libvirt connection is alive.
+        /// > Whether the agent is serving and its libvirt connection is alive and
+        /// > answers, with its threads and calls; never waits on libvirtd.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Virthost_V1_GetHealthRequest` message.
@@ -637,7 +649,9 @@ extension Virthost_V1_HostService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Versions of the agent, libvirt and the hypervisor.
+        /// > Versions of the agent, libvirt and the hypervisor. The agent's part
+        /// > (agent_version, libvirt_version, uri) never waits on libvirtd: while it
+        /// > is unreachable or does not answer, the daemon's fields are empty.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Virthost_V1_GetVersionRequest` message.
@@ -739,7 +753,8 @@ extension Virthost_V1_HostService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Whether the agent is serving and its libvirt connection is alive.
+        /// > Whether the agent is serving and its libvirt connection is alive and
+        /// > answers, with its threads and calls; never waits on libvirtd.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Virthost_V1_GetHealthRequest` message.
@@ -778,7 +793,9 @@ extension Virthost_V1_HostService.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Versions of the agent, libvirt and the hypervisor.
+    /// > Versions of the agent, libvirt and the hypervisor. The agent's part
+    /// > (agent_version, libvirt_version, uri) never waits on libvirtd: while it
+    /// > is unreachable or does not answer, the daemon's fields are empty.
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Virthost_V1_GetVersionRequest` message.
@@ -865,7 +882,8 @@ extension Virthost_V1_HostService.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Whether the agent is serving and its libvirt connection is alive.
+    /// > Whether the agent is serving and its libvirt connection is alive and
+    /// > answers, with its threads and calls; never waits on libvirtd.
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Virthost_V1_GetHealthRequest` message.
@@ -898,7 +916,9 @@ extension Virthost_V1_HostService.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Versions of the agent, libvirt and the hypervisor.
+    /// > Versions of the agent, libvirt and the hypervisor. The agent's part
+    /// > (agent_version, libvirt_version, uri) never waits on libvirtd: while it
+    /// > is unreachable or does not answer, the daemon's fields are empty.
     ///
     /// - Parameters:
     ///   - message: request message to send.
@@ -997,7 +1017,8 @@ extension Virthost_V1_HostService.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Whether the agent is serving and its libvirt connection is alive.
+    /// > Whether the agent is serving and its libvirt connection is alive and
+    /// > answers, with its threads and calls; never waits on libvirtd.
     ///
     /// - Parameters:
     ///   - message: request message to send.

@@ -43,7 +43,8 @@ public nonisolated struct Virthost_V1_GetVersionResponse: Sendable {
   /// The libvirt library the agent runs with, e.g. "9.0.0".
   public var libvirtVersion: String = String()
 
-  /// The libvirt daemon's version on the other end of the connection.
+  /// The libvirt daemon's version on the other end of the connection (empty
+  /// while the daemon is unreachable or does not answer).
   public var daemonVersion: String = String()
 
   /// The hypervisor driver's name as libvirt reports it, e.g. "QEMU" or "TEST".
@@ -211,6 +212,31 @@ public nonisolated struct Virthost_V1_GetHealthResponse: Sendable {
 
   /// The event stream's epoch (see Event.epoch).
   public var eventEpoch: UInt64 = 0
+
+  /// Whether libvirtd answers: false while the agent's probe call to it has
+  /// gone unanswered for over 2 s (a frozen or overloaded daemon). New calls
+  /// then fail at once with UNAVAILABLE; the status is NOT_SERVING.
+  public var libvirtResponsive: Bool = false
+
+  /// How long libvirtd has not answered, in milliseconds (0 while it answers).
+  public var libvirtSilentMs: UInt64 = 0
+
+  /// Calls being served that reach libvirt.
+  public var callsInFlight: UInt32 = 0
+
+  /// libvirt worker threads alive, stuck ones included.
+  public var libvirtThreads: UInt32 = 0
+
+  /// Worker threads stuck in a libvirt call whose caller gave up (past its
+  /// deadline); each is replaced while the agent has room (a ceiling of four
+  /// times libvirt_threads in its configuration).
+  public var stuckThreads: UInt32 = 0
+
+  /// Threads started to replace stuck ones since the agent started.
+  public var replacedThreads: UInt64 = 0
+
+  /// Seconds since the agent started.
+  public var uptimeSeconds: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -564,7 +590,7 @@ nonisolated extension Virthost_V1_GetHealthRequest: SwiftProtobuf.Message, Swift
 
 nonisolated extension Virthost_V1_GetHealthResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".GetHealthResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}status\0\u{3}libvirt_connected\0\u{1}uri\0\u{3}started_at\0\u{1}reconnects\0\u{1}detail\0\u{3}last_event_sequence\0\u{3}event_epoch\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}status\0\u{3}libvirt_connected\0\u{1}uri\0\u{3}started_at\0\u{1}reconnects\0\u{1}detail\0\u{3}last_event_sequence\0\u{3}event_epoch\0\u{3}libvirt_responsive\0\u{3}libvirt_silent_ms\0\u{3}calls_in_flight\0\u{3}libvirt_threads\0\u{3}stuck_threads\0\u{3}replaced_threads\0\u{3}uptime_seconds\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -580,6 +606,13 @@ nonisolated extension Virthost_V1_GetHealthResponse: SwiftProtobuf.Message, Swif
       case 6: try { try decoder.decodeSingularStringField(value: &self.detail) }()
       case 7: try { try decoder.decodeSingularUInt64Field(value: &self.lastEventSequence) }()
       case 8: try { try decoder.decodeSingularUInt64Field(value: &self.eventEpoch) }()
+      case 9: try { try decoder.decodeSingularBoolField(value: &self.libvirtResponsive) }()
+      case 10: try { try decoder.decodeSingularUInt64Field(value: &self.libvirtSilentMs) }()
+      case 11: try { try decoder.decodeSingularUInt32Field(value: &self.callsInFlight) }()
+      case 12: try { try decoder.decodeSingularUInt32Field(value: &self.libvirtThreads) }()
+      case 13: try { try decoder.decodeSingularUInt32Field(value: &self.stuckThreads) }()
+      case 14: try { try decoder.decodeSingularUInt64Field(value: &self.replacedThreads) }()
+      case 15: try { try decoder.decodeSingularUInt64Field(value: &self.uptimeSeconds) }()
       default: break
       }
     }
@@ -614,6 +647,27 @@ nonisolated extension Virthost_V1_GetHealthResponse: SwiftProtobuf.Message, Swif
     if self.eventEpoch != 0 {
       try visitor.visitSingularUInt64Field(value: self.eventEpoch, fieldNumber: 8)
     }
+    if self.libvirtResponsive != false {
+      try visitor.visitSingularBoolField(value: self.libvirtResponsive, fieldNumber: 9)
+    }
+    if self.libvirtSilentMs != 0 {
+      try visitor.visitSingularUInt64Field(value: self.libvirtSilentMs, fieldNumber: 10)
+    }
+    if self.callsInFlight != 0 {
+      try visitor.visitSingularUInt32Field(value: self.callsInFlight, fieldNumber: 11)
+    }
+    if self.libvirtThreads != 0 {
+      try visitor.visitSingularUInt32Field(value: self.libvirtThreads, fieldNumber: 12)
+    }
+    if self.stuckThreads != 0 {
+      try visitor.visitSingularUInt32Field(value: self.stuckThreads, fieldNumber: 13)
+    }
+    if self.replacedThreads != 0 {
+      try visitor.visitSingularUInt64Field(value: self.replacedThreads, fieldNumber: 14)
+    }
+    if self.uptimeSeconds != 0 {
+      try visitor.visitSingularUInt64Field(value: self.uptimeSeconds, fieldNumber: 15)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -626,6 +680,13 @@ nonisolated extension Virthost_V1_GetHealthResponse: SwiftProtobuf.Message, Swif
     if lhs.detail != rhs.detail {return false}
     if lhs.lastEventSequence != rhs.lastEventSequence {return false}
     if lhs.eventEpoch != rhs.eventEpoch {return false}
+    if lhs.libvirtResponsive != rhs.libvirtResponsive {return false}
+    if lhs.libvirtSilentMs != rhs.libvirtSilentMs {return false}
+    if lhs.callsInFlight != rhs.callsInFlight {return false}
+    if lhs.libvirtThreads != rhs.libvirtThreads {return false}
+    if lhs.stuckThreads != rhs.stuckThreads {return false}
+    if lhs.replacedThreads != rhs.replacedThreads {return false}
+    if lhs.uptimeSeconds != rhs.uptimeSeconds {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,10 +1,11 @@
+import Foundation
 import ArgumentParser
 import VirtHostClient
 
 /// `virthost host ...`: the hypervisor host.
 struct HostCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "host", abstract: "The hypervisor host.", subcommands: [Info.self])
+        commandName: "host", abstract: "The hypervisor host.", subcommands: [Info.self, Health.self])
 
     /// `virthost host info`: versions and node facts.
     struct Info: AsyncParsableCommand {
@@ -32,6 +33,39 @@ struct HostCommand: AsyncParsableCommand {
             details.add("Memory", Format.bytes(node.memoryBytes))
             if node.freeMemoryBytes > 0 { details.add("Free memory", Format.bytes(node.freeMemoryBytes)) }
             Output.line(details.render())
+        }
+    }
+
+    /// `virthost host health`: GetHealth as a table, or `--json`; exits 1 when not serving.
+    struct Health: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Whether the agent serves: libvirt reachable and answering, threads, calls in flight.",
+            discussion: "Exits 0 when the agent is serving, 1 when it runs but libvirt is unreachable or does not answer.")
+        @OptionGroup var options: ClientOptions
+
+        func run() async throws {
+            let health = try await options.withClient { try await $0.health() }
+            if options.json {
+                try Output.json(health)
+            } else {
+                var details = Details()
+                details.add("Status", health.status == .serving ? "serving" : "not serving")
+                details.add("URI", health.uri)
+                details.add("libvirt", health.libvirtConnected ? "connected" : "not connected")
+                details.add(
+                    "libvirtd answers",
+                    health.libvirtResponsive ? "yes" : String(format: "no, silent for %.1f s", Double(health.libvirtSilentMs) / 1000))
+                details.add("Detail", health.detail)
+                details.add("Uptime", "\(health.uptimeSeconds) s")
+                details.add("Reconnects", "\(health.reconnects)")
+                details.add("Calls in flight", "\(health.callsInFlight)")
+                details.add(
+                    "libvirt threads",
+                    "\(health.libvirtThreads) (\(health.stuckThreads) stuck, \(health.replacedThreads) replaced since start)")
+                details.add("Event sequence", "\(health.lastEventSequence) (epoch \(health.eventEpoch))")
+                Output.line(details.render())
+            }
+            if health.status != .serving { throw ExitCode(1) }
         }
     }
 }

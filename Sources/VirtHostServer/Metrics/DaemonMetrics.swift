@@ -23,6 +23,11 @@ import Synchronization
 /// | `virthost_libvirt_connected` | gauge (1 or 0) | |
 /// | `virthost_libvirt_reconnects_total` | counter | |
 /// | `virthost_event_watchers` | gauge | |
+/// | `virthost_libvirt_responsive` | gauge (1 or 0) | |
+/// | `virthost_libvirt_silent_seconds` | gauge | |
+/// | `virthost_libvirt_threads` | gauge | |
+/// | `virthost_libvirt_stuck_threads` | gauge | |
+/// | `virthost_libvirt_replaced_threads_total` | counter | |
 /// | `virthost_build_info` | gauge (always 1) | `version`, `libvirt_library` |
 /// | `virthost_start_time_seconds` | gauge | |
 public final class DaemonMetrics: Sendable {
@@ -34,6 +39,12 @@ public final class DaemonMetrics: Sendable {
     private let connected: CoreMetrics.Meter
     private let reconnects: CoreMetrics.Counter
     private let watchers: CoreMetrics.Meter
+    private let responsive: CoreMetrics.Meter
+    private let silent: CoreMetrics.Meter
+    private let threads: CoreMetrics.Meter
+    private let stuck: CoreMetrics.Meter
+    private let replaced: CoreMetrics.Counter
+    private let replacedSeen = Mutex<Int>(0)
     private let startTime: CoreMetrics.Meter
     private let perMethod = Mutex<[String: MethodMetrics]>([:])
     private let errors = Mutex<[String: CoreMetrics.Counter]>([:])
@@ -56,6 +67,11 @@ public final class DaemonMetrics: Sendable {
         "virthost_libvirt_connected": "1 when the agent's libvirt connection is open and alive, else 0.",
         "virthost_libvirt_reconnects_total": "Times the agent opened its libvirt connection again after losing it.",
         "virthost_event_watchers": "EventService.Watch streams open now.",
+        "virthost_libvirt_responsive": "0 while libvirtd has not answered the agent's probe for over 2 s (frozen or overloaded), else 1.",
+        "virthost_libvirt_silent_seconds": "How long libvirtd has not answered the agent's probe; 0 while it answers.",
+        "virthost_libvirt_threads": "Threads that may block in libvirt, stuck ones included.",
+        "virthost_libvirt_stuck_threads": "Threads stuck in a libvirt call whose caller gave up.",
+        "virthost_libvirt_replaced_threads_total": "Threads started to replace stuck ones.",
         "virthost_build_info": "Always 1; the labels name the agent's version and the libvirt library it runs with.",
         "virthost_start_time_seconds": "When the agent started, in seconds since the Unix epoch.",
     ]
@@ -74,6 +90,11 @@ public final class DaemonMetrics: Sendable {
         connected = CoreMetrics.Meter(label: "virthost_libvirt_connected", factory: factory)
         reconnects = CoreMetrics.Counter(label: "virthost_libvirt_reconnects_total", factory: factory)
         watchers = CoreMetrics.Meter(label: "virthost_event_watchers", factory: factory)
+        responsive = CoreMetrics.Meter(label: "virthost_libvirt_responsive", factory: factory)
+        silent = CoreMetrics.Meter(label: "virthost_libvirt_silent_seconds", factory: factory)
+        threads = CoreMetrics.Meter(label: "virthost_libvirt_threads", factory: factory)
+        stuck = CoreMetrics.Meter(label: "virthost_libvirt_stuck_threads", factory: factory)
+        replaced = CoreMetrics.Counter(label: "virthost_libvirt_replaced_threads_total", factory: factory)
         startTime = CoreMetrics.Meter(label: "virthost_start_time_seconds", factory: factory)
         startTime.set(Date().timeIntervalSince1970)
         CoreMetrics.Meter(
@@ -139,6 +160,17 @@ public final class DaemonMetrics: Sendable {
         }
         if grown > 0 { reconnects.increment(by: grown) }
         watchers.set(hypervisor.events.watcherCount)
+        let unanswered = hypervisor.probe.unanswered
+        responsive.set(unanswered == nil ? 1 : 0)
+        silent.set(unanswered.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 } ?? 0)
+        let executor = hypervisor.executor.statistics
+        threads.set(executor.threads)
+        stuck.set(executor.stuck)
+        let more = replacedSeen.withLock { seen in
+            defer { seen = max(seen, executor.replaced) }
+            return max(executor.replaced - seen, 0)
+        }
+        if more > 0 { replaced.increment(by: more) }
     }
 
     /// Everything, in Prometheus' text exposition format (version 0.0.4),
