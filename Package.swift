@@ -175,7 +175,7 @@ let package = Package(
         .testTarget(
             name: "VirtHostClientTests",
             dependencies: [
-                "VirtHostClient", "TTRPC",
+                "VirtHostClient", "TTRPC", "Libvirt",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),

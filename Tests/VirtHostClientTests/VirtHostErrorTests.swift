@@ -1,4 +1,5 @@
 import GRPCCore
+import Libvirt
 import GRPCProtobuf
 import SwiftProtobuf
 import Testing
@@ -9,11 +10,12 @@ import Testing
 /// status, and libvirt's code, domain and name when libvirt failed.
 @Suite struct VirtHostErrorTests {
     @Test func libvirtDetailsAreReadFromTheStatus() throws {
-        let error = VirtHostError(try Wire.libvirtError(.notFound, "no domain with matching name 'x'", code: 42, domain: 10, name: "VIR_ERR_NO_DOMAIN"))
+        let error = VirtHostError(try Wire.libvirtError(.notFound, "no domain with matching name 'x'", code: LibvirtError.Code.noDomain.rawValue, domain: LibvirtError.Origin.qemu.rawValue,
+            name: "VIR_ERR_NO_DOMAIN"))
         #expect(error.code == .notFound)
         #expect(error.message == "no domain with matching name 'x'")
-        #expect(error.libvirtCode == 42)
-        #expect(error.libvirtDomain == 10)
+        #expect(error.libvirtCode == LibvirtError.Code.noDomain.rawValue)
+        #expect(error.libvirtDomain == LibvirtError.Origin.qemu.rawValue)
         #expect(error.libvirtCodeName == "VIR_ERR_NO_DOMAIN")
         #expect(error.description == "NOT_FOUND: no domain with matching name 'x' [libvirt VIR_ERR_NO_DOMAIN]")
         #expect(error.guestAgentError == nil)
@@ -50,9 +52,9 @@ import Testing
     }
 
     @Test func wrapKeepsMeaningAndAddsHints() {
-        let own = VirtHostError(code: .dataLoss, message: "sha256 differs", libvirtCode: 1)
+        let own = VirtHostError(code: .dataLoss, message: "sha256 differs", libvirtCode: LibvirtError.Code.internalError.rawValue)
         let kept = VirtHostError.wrap(own)
-        #expect(kept.code == .dataLoss && kept.message == "sha256 differs" && kept.libvirtCode == 1)
+        #expect(kept.code == .dataLoss && kept.message == "sha256 differs" && kept.libvirtCode == LibvirtError.Code.internalError.rawValue)
 
         let ttrpc = VirtHostError.wrap(RPCError(code: .unavailable, message: "cannot reach the ttrpc socket /x: No such file"))
         #expect(ttrpc.code == .unavailable)
@@ -129,7 +131,7 @@ enum Wire {
             .any(try Google_Protobuf_Any(message: detail)),
         ]
         return try libvirtError(
-            status, "guest agent error \(errorClass) from '\(command)': \(desc)", code: 1, domain: 10,
+            status, "guest agent error \(errorClass) from '\(command)': \(desc)", code: LibvirtError.Code.internalError.rawValue, domain: LibvirtError.Origin.qemu.rawValue,
             name: "VIR_ERR_INTERNAL_ERROR", extra: extra)
     }
 }

@@ -147,6 +147,7 @@ import VirtHostClient
             let error = RPCError(convertible)
             #expect(error.code == .deadlineExceeded)
         }
-        #expect(ContinuousClock.now - started < .seconds(2))
+        // Far below the 10 s sleep, with room for a loaded machine (2.4 s seen once under a full parallel run).
+        #expect(ContinuousClock.now - started < .seconds(5))
     }
 }
