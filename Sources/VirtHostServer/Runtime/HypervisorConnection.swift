@@ -91,11 +91,12 @@ public final class HypervisorConnection: @unchecked Sendable {
         defer { inFlight.subtract(1, ordering: .relaxed) }
         do {
             return try await executor.run { [self] in
-                let connection = try self.current()
+                let primary = try self.current()
+                let connection = try self.callConnection(primary: primary)
                 do {
                     return try body(connection)
                 } catch let error as LibvirtError where Self.mayBeConnectionFailure(error) {
-                    try self.checkAfterFailure(connection, error)
+                    try self.checkAfterFailure(connection, primary: primary, error)
                     throw error
                 }
             }
@@ -109,6 +110,51 @@ public final class HypervisorConnection: @unchecked Sendable {
     func run<T: Sendable>(machine: ObjectRef, _ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
         try await machineGate.run(key: machine.key, until: CallDeadline.current?.instant) {
             try await run(body)
+        }
+    }
+
+    /// The connection a call runs on: this worker thread's own.
+    ///
+    /// libvirt 9.0's client serializes the calls of one connection through
+    /// one socket loop: while one thread waits on a reply that does not come
+    /// (a machine whose QEMU is frozen holds its call for up to 30 s), calls
+    /// from other threads on the same connection were seen to wait 5-15 s
+    /// for their turn (also from plain C). So each worker thread opens its
+    /// own connection (no keepalive), replaced when the primary one is
+    /// replaced after a reconnect or when it died; the primary one keeps the
+    /// events, the close callback and the reconnect logic. libvirt's
+    /// in-process test driver has no socket, and a `test:///FILE` host is
+    /// private to the connection that loaded it: there every call uses the
+    /// primary.
+    private func callConnection(primary: Connection) throws -> Connection {
+        guard !uri.hasPrefix("test:") else { return primary }
+        let slot = Thread.current.threadDictionary
+        if let own = slot[Self.threadConnectionKey] as? ThreadConnection, own.primary === primary, own.connection.isAlive {
+            return own.connection
+        }
+        slot[Self.threadConnectionKey] = nil
+        let fresh: Connection
+        do {
+            fresh = try Connection.open(uri)
+        } catch let error as LibvirtError {
+            throw LibvirtError(
+                code: .noConnect, domain: error.domain,  // the client sees UNAVAILABLE
+                message: "libvirt at \(uri) is not reachable (the agent keeps retrying): \(error.message)")
+        }
+        fresh.setKeepAlive(interval: -1, count: 0)
+        slot[Self.threadConnectionKey] = ThreadConnection(primary: primary, connection: fresh)
+        return fresh
+    }
+
+    private static let threadConnectionKey = "virthost.libvirt-connection"
+
+    /// A worker thread's connection and the primary it was opened beside.
+    private final class ThreadConnection: NSObject {
+        let primary: Connection
+        let connection: Connection
+        init(primary: Connection, connection: Connection) {
+            self.primary = primary
+            self.connection = connection
         }
     }
 
@@ -127,9 +173,14 @@ public final class HypervisorConnection: @unchecked Sendable {
     /// (the failing call's error is already copied): when it is closed or a
     /// probe fails too, the connection is dropped (a background task
     /// reconnects) and the caller gets UNAVAILABLE.
-    private func checkAfterFailure(_ connection: Connection, _ error: LibvirtError) throws {
+    private func checkAfterFailure(_ connection: Connection, primary: Connection, _ error: LibvirtError) throws {
         if connection.isAlive, (try? connection.libVersion()) != nil { return }
-        drop(connection, reason: "the connection to libvirt was lost: \(error.message)")
+        // This thread opens a new one next time; the primary is dropped (and
+        // reconnected in the background) when it is the one, or dead too.
+        if connection !== primary { Thread.current.threadDictionary[Self.threadConnectionKey] = nil }
+        if connection === primary || !primary.isAlive {
+            drop(primary, reason: "the connection to libvirt was lost: \(error.message)")
+        }
         throw LibvirtError(
             code: .noConnect, domain: error.domain,  // the client sees UNAVAILABLE
             message: "the connection to libvirt at \(uri) was lost (\(error.message)); the agent is reconnecting")
@@ -267,6 +318,8 @@ public final class HypervisorConnection: @unchecked Sendable {
             subscription?.cancel()
             throw LibvirtError(code: .noConnect, domain: .none, message: "the agent is shutting down")
         }
+        // The probe's last failure (a daemon that was gone) is history now.
+        probe.noteAnswered()
         if installed > 1 {
             logger.notice("reconnected to libvirt", metadata: ["uri": "\(uri)", "reconnects": "\(installed - 1)"])
         } else {

@@ -70,6 +70,12 @@ final class LibvirtProbe: Sendable {
         thread.start()
     }
 
+    /// libvirtd answered on another connection (the agent reconnected): a
+    /// failure the probe saw before is no longer news.
+    func noteAnswered() {
+        state.withLock { $0.failure = nil }
+    }
+
     func stop() {
         state.withLock { $0.stopped = true }
     }
