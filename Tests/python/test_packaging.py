@@ -46,7 +46,7 @@ def run(*command, check=True, **kwargs):
 
 
 def version():
-    text = (ROOT / "Sources/VirtHostServer/AgentVersion.swift").read_text()
+    text = (ROOT / "Sources/VirtHostServer/Daemon/DaemonVersion.swift").read_text()
     return re.search(r'static let current = "([^"]+)"', text).group(1)
 
 
