@@ -82,7 +82,7 @@ public final class VirtHostClient: Sendable {
         do {
             return try await body()
         } catch {
-            throw VirtHostError.wrap(error)
+            throw VirtHostError.wrap(error, socketPath: socketPath)
         }
     }
 }

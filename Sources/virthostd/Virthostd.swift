@@ -133,6 +133,7 @@ struct Virthostd: AsyncParsableCommand {
         }
         if checkConfig {
             let a = settings.daemon
+            func listed(_ names: Set<String>) -> String { names.isEmpty ? "-" : names.sorted().joined(separator: ", ") }
             print("""
                 connect: \(a.libvirtURI)
                 socket: \(a.socketPath) mode \(String(a.socketMode, radix: 8)) group \(a.socketGroup ?? "-")
@@ -141,6 +142,8 @@ struct Virthostd: AsyncParsableCommand {
                 access: admin uids \(a.access.adminUIDs.sorted()) groups \(a.access.adminGroups.sorted()); \
                 operator uids \(a.access.operatorUIDs.sorted()) groups \(a.access.operatorGroups.sorted()); \
                 reader uids \(a.access.readerUIDs.sorted()) groups \(a.access.readerGroups.sorted()); default \(a.access.defaultRole)
+                storage roots: \(a.access.confinement.storageRoots.isEmpty ? "none" : a.access.confinement.storageRoots.joined(separator: ", "))
+                operator bridges: \(listed(a.access.confinement.operatorBridges)); operator devices: \(listed(a.access.confinement.operatorDevices))
                 limits: message \(a.limits.maxMessageBytes) B, calls \(a.limits.maxConcurrentCalls) total / \
                 \(a.limits.maxConcurrentCallsPerConnection) per connection, default deadline \(a.limits.defaultDeadlineSeconds) s
                 events: buffer \(a.eventBuffer)

@@ -30,8 +30,11 @@ struct AccessInterceptor: ServerInterceptor {
         let role = min(policy.role(uid: peer.uid, groups: peer.groups), socketCap)
         guard role >= needed.role else {
             let where_ = socketCap < .admin ? " on this read-only socket" : ""
+            let remedy = socketCap < needed.role
+                ? "use the main socket"
+                : "ask an admin to add uid \(peer.uid) (or one of its groups) to \(needed.role)_uids (or \(needed.role)_groups) in virthostd.toml"
             throw Refusal(.permissionDenied, "\(service.split(separator: ".").last ?? "")/\(method) needs the \(needed.role) role; "
-                    + "uid \(peer.uid) has \(role)\(where_)")
+                    + "uid \(peer.uid) has \(role)\(where_): \(remedy)")
         }
         if let refusal = gate.enter(connection: peer.connection) {
             throw RPCError(code: .resourceExhausted, message: refusal)
@@ -63,14 +66,16 @@ struct AccessInterceptor: ServerInterceptor {
         let deadline = request.metadata[stringValues: PeerIdentity.timeoutKey].first(where: { _ in true })
             .flatMap(CallDeadline.parseTimeout).map { CallDeadline(limit: $0, fromClient: true) }
             ?? defaultDeadline.map { CallDeadline(limit: $0, fromClient: false) }
+        // Who the handler serves: the role and what an operator may reach.
+        let caller = CallerAccess(role: role, confinement: policy.confinement)
         var response: StreamingServerResponse<Output>
         do {
-            response = try await CallDeadline.$current.withValue(deadline) {
+            response = try await CallerAccess.$current.withValue(caller) { try await CallDeadline.$current.withValue(deadline) {
                 guard let deadline else { return try await next(call, context) }
                 return try await withoutActuallyEscaping(next) { next in
                     try await Self.withDeadline(deadline.limit, what: deadline.description) { try await next(call, context) }
                 }
-            }
+            } }
         } catch {
             gate.leave(connection: peer.connection)
             record(Self.outcome(of: error))
@@ -84,7 +89,9 @@ struct AccessInterceptor: ServerInterceptor {
             contents.producer = { [gate] writer in
                 do {
                     // A streaming body runs after `next` returned: bind the deadline again.
-                    let trailers = try await CallDeadline.$current.withValue(deadline) { try await producer(writer) }
+                    let trailers = try await CallerAccess.$current.withValue(caller) {
+                        try await CallDeadline.$current.withValue(deadline) { try await producer(writer) }
+                    }
                     gate.leave(connection: peer.connection)
                     record("OK")
                     return trailers

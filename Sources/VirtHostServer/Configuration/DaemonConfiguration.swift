@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import HostNetworking
 
 /// `virthostd.toml`: every option of the daemon, read from a file.
 ///
@@ -192,6 +193,7 @@ public struct DaemonConfiguration: Sendable {
                 }
                 config.daemon.access.defaultRole = role
             }
+            try readConfinement(into: &config.daemon.access.confinement)
 
             if let bytes = try int("limits.max_message_bytes", 1024...(256 << 20)) { config.daemon.limits.maxMessageBytes = bytes }
             if let calls = try int("limits.max_concurrent_calls", 1...100_000) { config.daemon.limits.maxConcurrentCalls = calls }
@@ -209,6 +211,26 @@ public struct DaemonConfiguration: Sendable {
 
             try readGuestAgent(into: &config)
             try refuseUnknown()
+        }
+
+        /// What operators may reach: [access] storage_roots, operator_bridges,
+        /// operator_devices (see ``Confinement``).
+        mutating func readConfinement(into confinement: inout Confinement) throws {
+            if let roots = try strings("access.storage_roots") {
+                for root in roots {
+                    guard root.hasPrefix("/"), !root.split(separator: "/").contains(".."), !root.contains("\0") else {
+                        throw fail("access.storage_roots", "'\(root)' is not an absolute path without '..'")
+                    }
+                }
+                confinement.storageRoots = roots
+            }
+            for key in ["access.operator_bridges", "access.operator_devices"] {
+                guard let names = try strings(key) else { continue }
+                for name in names {
+                    if let problem = HostLinks.nameProblem(name) { throw fail(key, "'\(name)' \(problem)") }
+                }
+                if key.hasSuffix("bridges") { confinement.operatorBridges = Set(names) } else { confinement.operatorDevices = Set(names) }
+            }
         }
 
         /// Keys under [guest_agent]; see GuestAgentPolicy.

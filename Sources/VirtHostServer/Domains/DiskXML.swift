@@ -79,6 +79,11 @@ enum DiskXML {
 
     /// The `<disk>` element libvirt attaches.
     static func xml(_ attach: Attach, format: String) -> String {
+        element(attach, format: format).xmlString
+    }
+
+    /// The `<disk>` element, to attach or to place in a domain document.
+    static func element(_ attach: Attach, format: String) -> XMLElement {
         let disk = XMLElement(name: "disk")
         let driver = XMLElement(name: "driver")
         driver.setAttribute("name", "qemu")
@@ -103,7 +108,7 @@ enum DiskXML {
         disk.appendChild("target", ["dev": attach.target, "bus": attach.bus])
         if attach.readOnly { disk.addChild(XMLElement(name: "readonly")) }
         if !attach.serial.isEmpty { disk.addChild(XMLElement(name: "serial", stringValue: attach.serial)) }
-        return disk.xmlString
+        return disk
     }
 
     /// The `<disk>` element with the target in a domain document, as XML.

@@ -9,11 +9,20 @@ extension DomainService {
         let ref = try ObjectRef(request.domain)
         let localHost = Self.isLocal(hypervisor.uri)
         let attach = try DiskXML.attach(request) { path in localHost && Self.isBlockDevice(path) }
+        let confinement = StorageConfinement(uri: hypervisor.uri)
+        switch attach.source {
+        case .file(let path), .block(let path): try confinement.checkDiskPath(path)
+        case .volume: break
+        }
         if localHost, case .file(let path) = attach.source, !FileManager.default.fileExists(atPath: path) {
             throw Refusal(.notFound, "no file or device '\(path)' on this host")
         }
         return try await hypervisor.run(machine: ref) { connection in
-            try DomainDevices(connection: connection, machine: connection.domain(ref)).attachDisk(attach, scope: request.scope)
+            if case .volume(let poolName, let volumeName) = attach.source {
+                let (pool, volume) = try connection.volume(pool: poolName, name: volumeName)
+                try confinement.checkVolume(volume, in: pool)
+            }
+            return try DomainDevices(connection: connection, machine: connection.domain(ref)).attachDisk(attach, scope: request.scope)
         }
     }
 

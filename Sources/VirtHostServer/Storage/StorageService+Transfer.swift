@@ -42,7 +42,8 @@ extension StorageService {
             throw Refusal.invalid("create_format applies only with create")
         }
 
-        let transfer = try await hypervisor.run { connection in try UploadTransfer.open(connection, header) }
+        let confinement = StorageConfinement(uri: hypervisor.uri)
+        let transfer = try await hypervisor.run { connection in try UploadTransfer.open(connection, header, confinement: confinement) }
 
         var hasher = SHA256()
         var received: UInt64 = 0
@@ -100,8 +101,10 @@ extension StorageService {
         guard request.offset <= Validate.maxVolumeBytes - request.length else {
             throw Refusal.invalid("download offset \(request.offset) plus length \(request.length) overflows")
         }
+        let confinement = StorageConfinement(uri: hypervisor.uri)
         let stream = try await hypervisor.run { connection in
-            let (_, volume) = try connection.volume(pool: request.volume.pool, name: request.volume.name)
+            let (pool, volume) = try connection.volume(pool: request.volume.pool, name: request.volume.name)
+            try confinement.checkVolume(volume, in: pool)
             if request.offset > 0 {
                 let capacity = try volume.info().capacity
                 guard request.offset < capacity else {
@@ -174,11 +177,14 @@ final class UploadTransfer: Sendable {
     }
 
     /// Finds (or creates) the volume and starts libvirt's upload. Runs on a libvirt thread.
-    static func open(_ connection: Connection, _ header: Virthost_V1_UploadHeader) throws -> UploadTransfer {
+    static func open(
+        _ connection: Connection, _ header: Virthost_V1_UploadHeader, confinement: StorageConfinement
+    ) throws -> UploadTransfer {
         let pool = try connection.pool(.name(header.volume.pool))
         let volume: StorageVolume
         if header.create {
             try VolumeOperations.requireAbsent(header.volume.name, in: pool)
+            try confinement.checkNewVolume(named: header.volume.name, in: pool)
             var create = Virthost_V1_CreateVolumeRequest()
             create.name = header.volume.name
             create.capacity = header.length
@@ -195,6 +201,7 @@ final class UploadTransfer: Sendable {
         } else {
             volume = try ObjectRef.name(header.volume.name).lookup(
                 "volume in pool '\(pool.name)'", byName: pool.lookupVolume(name:), byUUID: pool.lookupVolume(name:))
+            try confinement.checkVolume(volume, in: pool)
             let info = try volume.info()
             let format = VolumeXML.format(try volume.xml())
             if ["", "raw", "none"].contains(format) || info.kind == .block {

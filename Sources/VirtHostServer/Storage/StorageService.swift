@@ -58,6 +58,7 @@ struct StorageService: Virthost_V1_StorageService.SimpleServiceProtocol {
         case nil: throw Refusal.invalid("give the pool as a spec or as xml")
         }
         if request.overwrite && !request.build { throw Refusal.invalid("overwrite applies to build: set build too") }
+        try StorageConfinement(uri: hypervisor.uri).checkDefine(request)
         return try await hypervisor.run { connection in
             try PoolOperations(connection).define(
                 xml: xml, build: request.build, overwrite: request.overwrite, start: request.start, autostart: request.autostart)
@@ -66,8 +67,10 @@ struct StorageService: Virthost_V1_StorageService.SimpleServiceProtocol {
 
     func buildPool(request: Virthost_V1_BuildPoolRequest, context: ServerContext) async throws -> Virthost_V1_Pool {
         let ref = try ObjectRef(request.pool)
+        let confinement = StorageConfinement(uri: hypervisor.uri)
         return try await hypervisor.run { connection in
             let pool = try connection.pool(ref)
+            try confinement.checkBuildOrDelete(pool, verb: "build")
             try pool.build(overwrite: request.overwrite)
             return try Virthost_V1_Pool.described(pool)
         }
@@ -90,8 +93,11 @@ struct StorageService: Virthost_V1_StorageService.SimpleServiceProtocol {
 
     func deletePool(request: Virthost_V1_PoolRef, context: ServerContext) async throws -> Virthost_V1_Empty {
         let ref = try ObjectRef(request)
+        let confinement = StorageConfinement(uri: hypervisor.uri)
         return try await hypervisor.run { connection in
-            try connection.pool(ref).delete()
+            let pool = try connection.pool(ref)
+            try confinement.checkBuildOrDelete(pool, verb: "delete")
+            try pool.delete()
             return Virthost_V1_Empty()
         }
     }
