@@ -28,31 +28,12 @@ struct AccessInterceptor: ServerInterceptor {
         }
         let needed = MethodRoles.requirement(service: service, method: method)
         let role = min(policy.role(uid: peer.uid, groups: peer.groups), socketCap)
-        guard role >= needed.role else {
-            let where_ = socketCap < .admin ? " on this read-only socket" : ""
-            let remedy = socketCap < needed.role
-                ? "use the main socket"
-                : "ask an admin to add uid \(peer.uid) (or one of its groups) to \(needed.role)_uids (or \(needed.role)_groups) in virthostd.toml"
-            throw Refusal(.permissionDenied, "\(service.split(separator: ".").last ?? "")/\(method) needs the \(needed.role) role; "
-                    + "uid \(peer.uid) has \(role)\(where_): \(remedy)")
-        }
-        if let refusal = gate.enter(connection: peer.connection) {
-            throw RPCError(code: .resourceExhausted, message: refusal)
-        }
         let started = ContinuousClock.now
-        // For calls that change something, note the object the first request
-        // message names, as it passes to the handler.
         let object = AuditObject()
-        var audited = request
-        if needed.changes {
-            audited.messages = RPCAsyncSequence(wrapping: request.messages.map { message in
-                object.note(message)
-                return message
-            })
-        }
-        let call = audited
+        // Every call that changes something, and every refusal by role or
+        // confinement (reads included), gets an audit line.
         let record: @Sendable (String) -> Void = { [audit] outcome in
-            guard needed.changes else { return }
+            guard needed.changes || outcome.hasPrefix("permissionDenied") else { return }
             audit.notice(
                 "audit",
                 metadata: [
@@ -60,6 +41,30 @@ struct AccessInterceptor: ServerInterceptor {
                     "object": "\(object.name)", "outcome": "\(outcome)", "duration": "\(ContinuousClock.now - started)",
                 ])
         }
+        guard role >= needed.role else {
+            let where_ = socketCap < .admin ? " on this read-only socket" : ""
+            let remedy = socketCap < needed.role
+                ? "use the main socket"
+                : "ask an admin to add uid \(peer.uid) (or one of its groups) to \(needed.role)_uids (or \(needed.role)_groups) in virthostd.toml"
+            let refusal = Refusal(.permissionDenied, "\(service.split(separator: ".").last ?? "")/\(method) needs the \(needed.role) role; "
+                    + "uid \(peer.uid) has \(role)\(where_): \(remedy)")
+            record(Self.outcome(of: refusal))
+            throw refusal
+        }
+        if let refusal = gate.enter(connection: peer.connection) {
+            throw RPCError(code: .resourceExhausted, message: refusal)
+        }
+        // Note the object the first request message names, as it passes to
+        // the handler, for the audit line of a change or a refusal (not for
+        // reader calls: the hot path, whose refusals come before this).
+        var audited = request
+        if needed.changes || needed.role >= .operator {
+            audited.messages = RPCAsyncSequence(wrapping: request.messages.map { message in
+                object.note(message)
+                return message
+            })
+        }
+        let call = audited
         // The call's one deadline: the client's (the transports pass it
         // under PeerIdentity.timeoutKey, so that grpc-swift does not keep a
         // Task.sleep per call for it), else the agent's default one.
@@ -172,6 +177,9 @@ final class AuditObject: Sendable {
             default: continue
             }
         }
-        if let header = dictionary["header"] { collect(header, into: &names) }
+        // Upload headers and typed specs hold the names one level down.
+        for key in ["header", "spec"] {
+            if let nested = dictionary[key] { collect(nested, into: &names) }
+        }
     }
 }
