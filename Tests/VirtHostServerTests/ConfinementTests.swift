@@ -250,3 +250,35 @@ import VirtHostClient
         try await DaemonHarness.withAgent(configuration: configuration) { client, _ in try await body(client, root) }
     }
 }
+
+/// qcow2 headers that would make QEMU open other host files.
+@Suite struct DiskImageHeaderTests {
+    static func header(version: UInt32, backingOffset: UInt64, backingSize: UInt32, incompatible: UInt64 = 0) -> Data {
+        var bytes = [UInt8](repeating: 0, count: 104)
+        func put(_ value: UInt64, at offset: Int, width: Int) {
+            for i in 0..<width { bytes[offset + i] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(width - 1 - i))) }
+        }
+        bytes[0..<4] = [0x51, 0x46, 0x49, 0xfb]
+        put(UInt64(version), at: 4, width: 4)
+        put(backingOffset, at: 8, width: 8)
+        put(UInt64(backingSize), at: 16, width: 4)
+        put(incompatible, at: 72, width: 8)
+        return Data(bytes)
+    }
+
+    @Test func backingFilesAndDataFilesAreFound() throws {
+        let folder = try DaemonHarness.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        func reference(_ data: Data) -> String? {
+            let path = folder + "/image"
+            FileManager.default.createFile(atPath: path, contents: data)
+            return DiskImageHeader.qcow2Reference(at: path)
+        }
+        #expect(reference(Self.header(version: 3, backingOffset: 0, backingSize: 0)) == nil)
+        #expect(reference(Self.header(version: 2, backingOffset: 512, backingSize: 11))?.contains("backing file") == true)
+        #expect(reference(Self.header(version: 3, backingOffset: 0, backingSize: 0, incompatible: 1 << 2))?.contains("data file") == true)
+        #expect(reference(Self.header(version: 3, backingOffset: 0, backingSize: 0, incompatible: 1 << 0)) == nil, "dirty bit only")
+        #expect(reference(Data(count: 104)) == nil, "not qcow2")
+        #expect(DiskImageHeader.qcow2Reference(at: folder + "/missing") == nil)
+    }
+}

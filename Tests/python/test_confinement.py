@@ -118,6 +118,9 @@ attach_disk("disk by /etc path", path="/etc/shadow")
 attach_disk("disk by block device", path=ROOTDIR + "/blockdev")
 attach_disk("disk by symlink", path=ROOTDIR + "/passwd.img")
 attach_disk("disk by a symlinked volume", volume=dm.VolumeSource(pool=ADMPOOL, volume="shadow"))
+attach_disk("disk from a qcow2 with a backing file", path=ROOTDIR + "/backed.qcow2", format="qcow2")
+attach_disk("volume from a qcow2 with a backing file", volume=dm.VolumeSource(pool=ADMPOOL, volume="backed.qcow2"))
+attach_disk("disk of a format that names files", path=ROOTDIR + "/plain.img", format="vmdk")
 attempt("bridged network", lambda: networks.DefineNetwork(nw.DefineNetworkRequest(
     spec=nw.NetworkSpec(name=P + "br", bridged=nw.BridgedNetwork(bridge=BRIDGE))), timeout=30))
 attempt("network from raw XML", lambda: networks.DefineNetwork(nw.DefineNetworkRequest(
@@ -179,6 +182,9 @@ if created is not None:
                 results["typed machine answers its guest agent"] = [error.code().name, error.details()]
                 break
             time.sleep(1)
+    attempt("live disk by pool volume", lambda: domains.AttachDisk(dm.AttachDiskRequest(
+        domain=dm.DomainRef(name=machine), target="vdb", volume=dm.VolumeSource(pool=pool, volume="data.img"),
+        scope=cm.DeviceScope(live=True)), timeout=30))
     attempt("suspend", lambda: domains.SuspendDomain(dm.DomainRef(name=machine), timeout=30))
     attempt("resume", lambda: domains.ResumeDomain(dm.DomainRef(name=machine), timeout=30))
     attempt("destroy", lambda: domains.DestroyDomain(dm.DomainRef(name=machine), timeout=30))
@@ -201,6 +207,9 @@ ESCAPES = {
     "disk by block device": "block device",
     "disk by symlink": "symbolic link",
     "disk by a symlinked volume": "symbolic link",
+    "disk from a qcow2 with a backing file": "backing file",
+    "volume from a qcow2 with a backing file": "backing file",
+    "disk of a format that names files": "raw and qcow2",
     "bridged network": "bridged network",
     "network from raw XML": "raw XML",
     "machine from raw XML": "typed spec",
@@ -235,6 +244,9 @@ def confined_run(stubs):
         (root / "etclink").symlink_to("/etc")
         (root / "passwd.img").symlink_to("/etc/passwd")
         (root / "plain.img").write_bytes(bytes(4096))
+        for folder in (root, admin_pool):  # a guest reading /etc/shadow through a backing file
+            subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-b", "/etc/shadow", "-F", "raw",
+                            str(folder / "backed.qcow2")], check=True)
         os.mknod(root / "blockdev", 0o600 | 0o060000, os.makedev(7, 200))  # a block device node (loop200)
         for name in ("vmlinuz", "initramfs.img"):
             shutil.copy(GUEST_DIR / name, base / "guest" / name)
@@ -362,7 +374,7 @@ def test_allowed_paths_work(confined_run, case):
 def test_operator_machine_from_a_typed_spec_boots(confined_run):
     results = confined_run["results"]
     for case in ("upload vmlinuz", "upload initramfs.img", "machine from a typed spec",
-                 "typed machine answers its guest agent", "suspend", "resume", "destroy", "undefine"):
+                 "typed machine answers its guest agent", "live disk by pool volume", "suspend", "resume", "destroy", "undefine"):
         code, message = results[case]
         assert code == "OK", f"{case}: {code} {message}"
 

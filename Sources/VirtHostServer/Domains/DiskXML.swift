@@ -25,6 +25,9 @@ enum DiskXML {
         var readOnly: Bool
         var cache: String
         var serial: String
+        /// Writes an empty `<backingStore/>`: QEMU opens no backing file
+        /// whatever the image's header says (disks of confined callers).
+        var noBackingStore = false
     }
 
     /// Checks every field of an attach request except the domain reference.
@@ -105,6 +108,7 @@ enum DiskXML {
         disk.setAttribute("device", "disk")
         disk.addChild(driver)
         disk.addChild(source)
+        if attach.noBackingStore { disk.addChild(XMLElement(name: "backingStore")) }
         disk.appendChild("target", ["dev": attach.target, "bus": attach.bus])
         if attach.readOnly { disk.addChild(XMLElement(name: "readonly")) }
         if !attach.serial.isEmpty { disk.addChild(XMLElement(name: "serial", stringValue: attach.serial)) }

@@ -207,13 +207,18 @@ struct DomainSpecPlan: Sendable {
         domain.addChild(XMLElement(name: "on_crash", stringValue: "destroy"))
 
         let devices = XMLElement(name: "devices")
-        for (index, disk) in disks.enumerated() {
+        for (index, var disk) in disks.enumerated() {
             var format = disk.format
-            if case .volume(let poolName, let volumeName) = disk.source {
+            switch disk.source {
+            case .volume(let poolName, let volumeName):
                 let (pool, volume) = try connection.volume(pool: poolName, name: volumeName)
                 try confinement.checkVolume(volume, in: pool)
                 if format.isEmpty { format = VolumeXML.diskFormat(forVolumeFormat: VolumeXML.format(try volume.xml())) }
+                try confinement.checkDiskImage(path: try volume.path(), format: format, what: "volume '\(volumeName)' of pool '\(poolName)'")
+            case .file(let path), .block(let path):
+                try confinement.checkDiskImage(path: path, format: format, what: "disk '\(path)'")
             }
+            disk.noBackingStore = confinement.access.isConfined
             let element = DiskXML.element(disk, format: format.isEmpty ? "raw" : format)
             // The first disk boots, unless a kernel does.
             if index == 0 && kernel == nil { element.addChild(XMLElement(name: "boot", attributes: [("order", "1")])) }

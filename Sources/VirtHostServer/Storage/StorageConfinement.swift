@@ -116,6 +116,24 @@ struct StorageConfinement {
         }
     }
 
+    // MARK: Disk images
+
+    /// A disk an operator hands a guest must not make QEMU open other host
+    /// files: raw or qcow2 only, and a qcow2 image without a backing file or
+    /// an external data file (checked where this host can read it; the disk
+    /// XML also carries an empty `<backingStore/>`, see ``DiskXML``).
+    func checkDiskImage(path: String?, format: String, what: String) throws {
+        guard access.isConfined else { return }
+        let format = format.isEmpty ? "raw" : format
+        guard DiskImageHeader.confinedFormats.contains(format) else {
+            try access.requireAdmin("\(what) has format \(format), which can name other host files; operators may use raw and qcow2 disks")
+            return
+        }
+        if format == "qcow2", host == .local, let path, let reference = DiskImageHeader.qcow2Reference(at: path) {
+            try access.requireAdmin("\(what): \(reference), which would hand that host file to the guest")
+        }
+    }
+
     // MARK: Host paths
 
     /// A host path for a disk (attach or typed machine): for an operator, a
