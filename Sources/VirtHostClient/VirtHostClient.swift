@@ -41,6 +41,7 @@ public final class VirtHostClient: Sendable {
     public let agents: Virthost_V1_GuestAgentService.Client<VirtHostTransport>
     public let snapshots: Virthost_V1_SnapshotService.Client<VirtHostTransport>
     public let events: Virthost_V1_EventService.Client<VirtHostTransport>
+    public let operations: Virthost_V1_OperationService.Client<VirtHostTransport>
 
     /// Creates a client for the agent at `socketPath`, speaking `wire`
     /// (gRPC unless `$VIRTHOST_TRANSPORT` says `ttrpc`): the main socket
@@ -50,7 +51,7 @@ public final class VirtHostClient: Sendable {
         let socketPath = socketPath ?? Self.defaultSocketPath(for: wire)
         self.socketPath = socketPath
         self.wire = wire
-        let grpc = GRPCClient(transport: try VirtHostTransport(path: socketPath, wire: wire))
+        let grpc = GRPCClient(transport: try VirtHostTransport(path: socketPath, wire: wire), interceptors: [CallOptionsInterceptor()])
         self.grpc = grpc
         connections = Task { try? await grpc.runConnections() }
         hosts = .init(wrapping: grpc)
@@ -61,6 +62,7 @@ public final class VirtHostClient: Sendable {
         agents = .init(wrapping: grpc)
         snapshots = .init(wrapping: grpc)
         events = .init(wrapping: grpc)
+        operations = .init(wrapping: grpc)
     }
 
     deinit { grpc.beginGracefulShutdown() }

@@ -213,7 +213,7 @@ enum CLIHarness {
         let (ready, continuation) = AsyncStream<Void>.makeStream()
         var logger = Logger(label: "cli-test-agent")
         logger.logLevel = .warning
-        let agent = Daemon(
+        let agent = try Daemon(
             configuration: DaemonSettings(libvirtURI: demoURI, socketPath: path, socketMode: 0o600),
             logger: logger, onReady: { _ in continuation.yield() })
         let group = ServiceGroup(services: [agent], logger: logger)

@@ -72,7 +72,10 @@ struct AccessInterceptor: ServerInterceptor {
             .flatMap(CallDeadline.parseTimeout).map { CallDeadline(limit: $0, fromClient: true) }
             ?? defaultDeadline.map { CallDeadline(limit: $0, fromClient: false) }
         // Who the handler serves: the role and what an operator may reach.
-        let caller = CallerAccess(role: role, confinement: policy.confinement)
+        let caller = CallerAccess(
+            role: role, confinement: policy.confinement, uid: peer.uid, pid: peer.pid,
+            requestID: request.metadata[stringValues: RequestLedger.metadataKey].first(where: { _ in true }),
+            async: request.metadata[stringValues: "virthost-async"].contains { $0 == "1" || $0 == "true" })
         var response: StreamingServerResponse<Output>
         do {
             response = try await CallerAccess.$current.withValue(caller) { try await CallDeadline.$current.withValue(deadline) {
@@ -88,6 +91,7 @@ struct AccessInterceptor: ServerInterceptor {
         }
         switch response.accepted {
         case .success(var contents):
+            if let operation = caller.note.operationID { contents.metadata.addString(operation, forKey: "virthost-operation-id") }
             // The body of a streaming response runs after this returns: count
             // the call until it ends.
             let producer = contents.producer

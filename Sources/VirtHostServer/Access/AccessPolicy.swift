@@ -88,6 +88,7 @@ public enum MethodRoles {
         ],
         "virthost.v1.SnapshotService": ["ListSnapshots", "GetSnapshotXML"],
         "virthost.v1.EventService": ["Watch"],
+        "virthost.v1.OperationService": ["GetOperation", "ListOperations", "WaitOperation"],
     ]
 
     /// Operator calls that only read (not audited).
@@ -113,7 +114,7 @@ public enum MethodRoles {
     static let services: Set<String> = [
         "virthost.v1.HostService", "virthost.v1.DomainService", "virthost.v1.NetworkService",
         "virthost.v1.HostNetworkService", "virthost.v1.StorageService", "virthost.v1.GuestAgentService",
-        "virthost.v1.SnapshotService", "virthost.v1.EventService",
+        "virthost.v1.SnapshotService", "virthost.v1.EventService", "virthost.v1.OperationService",
     ]
 
     /// What `service/method` needs; unknown methods need admin.

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// What an admin designated for operators: the folders their storage may
 /// live in, and the host bridges and devices their NICs may use.
 ///
@@ -35,6 +37,16 @@ public struct Confinement: Sendable, Equatable {
 struct CallerAccess: Sendable {
     var role: Role
     var confinement: Confinement
+    /// The caller's uid and pid (SO_PEERCRED); 0 outside a served call.
+    var uid: UInt32 = 0
+    var pid: Int32 = 0
+    /// The call's request id (metadata `virthost-request-id`), if any.
+    var requestID: String?
+    /// The caller asked for an answer at once (metadata `virthost-async: 1`)
+    /// where the call runs as an operation.
+    var async = false
+    /// The operation the call started, for its response metadata.
+    var note = OperationNote()
 
     @TaskLocal static var current = CallerAccess(role: .admin, confinement: Confinement())
 
@@ -58,5 +70,16 @@ struct CallerAccess: Sendable {
         let remedy = allowedBy.map { "; an admin can allow it with \($0), or do it with the admin role" }
             ?? "; it needs the admin role (admin_uids or admin_groups in virthostd.toml)"
         return Refusal(.permissionDenied, "\(rule) (caller has the \(role) role)\(remedy)")
+    }
+}
+
+/// The id of the operation a call started, noted by the handler for the
+/// response metadata `virthost-operation-id`.
+final class OperationNote: Sendable {
+    private let id = Mutex<String?>(nil)
+
+    var operationID: String? {
+        get { id.withLock { $0 } }
+        set { id.withLock { $0 = newValue } }
     }
 }

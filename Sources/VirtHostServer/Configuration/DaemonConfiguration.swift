@@ -19,7 +19,12 @@ public struct DaemonConfiguration: Sendable {
     /// Where Prometheus metrics are served ([metrics] address); nil: nowhere.
     public var metricsAddress: MetricsEndpoint?
 
-    public init() {}
+    /// The state folder virthostd uses unless told otherwise.
+    public static let defaultStateDirectory = "/var/lib/virthost"
+
+    public init() {
+        daemon.stateDirectory = Self.defaultStateDirectory
+    }
 
     /// Why a configuration file was refused.
     public struct Invalid: Error, CustomStringConvertible {
@@ -209,6 +214,16 @@ public struct DaemonConfiguration: Sendable {
                 config.metricsAddress = endpoint
             }
 
+            if let dir = try string("state.dir") {
+                guard dir.hasPrefix("/") else { throw fail("state.dir", "expected an absolute path") }
+                config.daemon.stateDirectory = dir
+            }
+            if let value = value("state.request_ttl") {
+                guard let ttl = Self.duration(value) else {
+                    throw fail("state.request_ttl", "expected seconds (86400) or a duration like \"24h\", \"30m\", \"7d\" (1 minute to 365 days)")
+                }
+                config.daemon.requestTTL = ttl
+            }
             try readGuestAgent(into: &config)
             try refuseUnknown()
         }
@@ -231,6 +246,20 @@ public struct DaemonConfiguration: Sendable {
                 }
                 if key.hasSuffix("bridges") { confinement.operatorBridges = Set(names) } else { confinement.operatorDevices = Set(names) }
             }
+        }
+
+        /// A duration: whole seconds, or a number with s, m, h or d; 1 min...365 d.
+        static func duration(_ value: TOMLValue) -> Duration? {
+            var seconds: Int64?
+            switch value {
+            case .integer(let number): seconds = number
+            case .string(let text):
+                let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+                if let unit = text.last.flatMap({ units[$0] }), let number = Int64(text.dropLast()) { seconds = number * unit }
+            default: break
+            }
+            guard let seconds, (60...(365 * 86400)).contains(seconds) else { return nil }
+            return .seconds(seconds)
         }
 
         /// Keys under [guest_agent]; see GuestAgentPolicy.

@@ -69,13 +69,23 @@ extension StorageService {
     func wipeVolume(request: Virthost_V1_VolumeRef, context: ServerContext) async throws -> Virthost_V1_Volume {
         try Self.validate(request)
         let confinement = StorageConfinement(uri: hypervisor.uri)
-        return try await hypervisor.run { try VolumeOperations($0, confinement: confinement).wipe(request) }
+        return try await asOperation(
+            kind: "volume.wipe", object: "\(request.pool)/\(request.name)",
+            immediate: { .with { $0.pool = request.pool; $0.name = request.name } }
+        ) { [hypervisor] in
+            try await hypervisor.run { try VolumeOperations($0, confinement: confinement).wipe(request) }
+        }
     }
 
     func cloneVolume(request: Virthost_V1_CloneVolumeRequest, context: ServerContext) async throws -> Virthost_V1_Volume {
         try Self.validate(request.source, field: "source volume")
         try Validate.volumeName(request.newName, field: "new volume name")
         let confinement = StorageConfinement(uri: hypervisor.uri)
-        return try await hypervisor.run { try VolumeOperations($0, confinement: confinement).clone(request) }
+        return try await asOperation(
+            kind: "volume.clone", object: "\(request.source.pool)/\(request.newName)", poll: cloneProgress(request),
+            immediate: { .with { $0.pool = request.source.pool; $0.name = request.newName } }
+        ) { [hypervisor] in
+            try await hypervisor.run { try VolumeOperations($0, confinement: confinement).clone(request) }
+        }
     }
 }

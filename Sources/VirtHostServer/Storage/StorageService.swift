@@ -8,6 +8,8 @@ import VirtHostAPI
 /// in `StorageService+Transfer.swift`. Input is checked before libvirt sees it.
 struct StorageService: Virthost_V1_StorageService.SimpleServiceProtocol {
     let hypervisor: HypervisorConnection
+    /// Where long work is recorded (uploads, downloads, clones, wipes, pool builds and deletes).
+    let operations: OperationLedger
 
     // MARK: Reading
 
@@ -68,11 +70,16 @@ struct StorageService: Virthost_V1_StorageService.SimpleServiceProtocol {
     func buildPool(request: Virthost_V1_BuildPoolRequest, context: ServerContext) async throws -> Virthost_V1_Pool {
         let ref = try ObjectRef(request.pool)
         let confinement = StorageConfinement(uri: hypervisor.uri)
-        return try await hypervisor.run { connection in
-            let pool = try connection.pool(ref)
-            try confinement.checkBuildOrDelete(pool, verb: "build")
-            try pool.build(overwrite: request.overwrite)
-            return try Virthost_V1_Pool.described(pool)
+        return try await asOperation(
+            kind: "pool.build", object: request.pool.name.isEmpty ? request.pool.uuid : request.pool.name,
+            immediate: { .with { $0.name = request.pool.name; $0.uuid = request.pool.uuid } }
+        ) { [hypervisor] in
+            try await hypervisor.run { connection in
+                let pool = try connection.pool(ref)
+                try confinement.checkBuildOrDelete(pool, verb: "build")
+                try pool.build(overwrite: request.overwrite)
+                return try Virthost_V1_Pool.described(pool)
+            }
         }
     }
 
@@ -94,11 +101,15 @@ struct StorageService: Virthost_V1_StorageService.SimpleServiceProtocol {
     func deletePool(request: Virthost_V1_PoolRef, context: ServerContext) async throws -> Virthost_V1_Empty {
         let ref = try ObjectRef(request)
         let confinement = StorageConfinement(uri: hypervisor.uri)
-        return try await hypervisor.run { connection in
-            let pool = try connection.pool(ref)
-            try confinement.checkBuildOrDelete(pool, verb: "delete")
-            try pool.delete()
-            return Virthost_V1_Empty()
+        return try await asOperation(
+            kind: "pool.delete", object: request.name.isEmpty ? request.uuid : request.name, immediate: { Virthost_V1_Empty() }
+        ) { [hypervisor] in
+            try await hypervisor.run { connection in
+                let pool = try connection.pool(ref)
+                try confinement.checkBuildOrDelete(pool, verb: "delete")
+                try pool.delete()
+                return Virthost_V1_Empty()
+            }
         }
     }
 
