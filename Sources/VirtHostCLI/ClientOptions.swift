@@ -43,10 +43,18 @@ public struct ClientOptions: ParsableArguments {
         }
     }
 
-    /// Prints the operation an `--async` call started; the id also comes from
-    /// the operation list when the wire carries no answer metadata (ttrpc).
-    func reportStarted(_ notes: ResponseNotes, what: String) async throws {
-        let id = notes.operationID ?? "-"
+    /// Makes a call that runs as an operation with `virthost-async: 1` and
+    /// prints the operation's id: from the answer's metadata, or (ttrpc
+    /// answers carry none) from the operation list, by the call's request id.
+    func startAsync<T: Sendable>(_ what: String, _ body: (VirtHostClient) async throws -> T) async throws {
+        let notes = ResponseNotes()
+        let requestID = effectiveRequestID ?? VirtHostCallOptions.newRequestID()
+        let operation = try await withClient(async: true, notes: notes, requestID: requestID) { client -> String? in
+            _ = try await body(client)
+            if let known = notes.operationID { return known }
+            return try await VirtHostCallOptions.with { try await client.listOperations(requestID: requestID).first?.id }
+        }
+        let id = operation ?? "-"
         if json { return try Output.json(Virthost_V1_OperationRef.with { $0.id = id }) }
         Output.line("\(what): operation \(id) (virthost op wait \(id))")
     }

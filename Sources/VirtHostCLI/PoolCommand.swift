@@ -245,9 +245,8 @@ struct PoolCommand: AsyncParsableCommand {
         @Flag(help: "Return the operation id at once; follow it with virthost op wait.") var async = false
 
         func run() async throws {
-            let notes = ResponseNotes()
-            let pool = try await options.withClient(async: async, notes: notes) { try await $0.buildPool(name, overwrite: overwrite) }
-            if async { return try await options.reportStarted(notes, what: "Building pool \(name)") }
+            if async { return try await options.startAsync("Building pool \(name)") { try await $0.buildPool(name, overwrite: overwrite) } }
+            let pool = try await options.withClient { try await $0.buildPool(name, overwrite: overwrite) }
             try PoolCommand.report(pool, "built", options)
         }
     }
@@ -290,9 +289,8 @@ struct PoolCommand: AsyncParsableCommand {
         @Flag(help: "Return the operation id at once; follow it with virthost op wait.") var async = false
 
         func run() async throws {
-            let notes = ResponseNotes()
-            try await options.withClient(async: async, notes: notes) { try await $0.deletePool(name) }
-            if async { return try await options.reportStarted(notes, what: "Deleting pool \(name)") }
+            if async { return try await options.startAsync("Deleting pool \(name)") { try await $0.deletePool(name) } }
+            try await options.withClient { try await $0.deletePool(name) }
             if options.json { return try Output.json(Virthost_V1_Empty()) }
             Output.line("Pool \(name) deleted")
         }

@@ -117,9 +117,8 @@ struct VolCommand: AsyncParsableCommand {
         @Flag(help: "Return the operation id at once; follow it with virthost op wait.") var async = false
 
         func run() async throws {
-            let notes = ResponseNotes()
-            let v = try await options.withClient(async: async, notes: notes) { try await $0.wipeVolume(pool: pool, name: name) }
-            if async { return try await options.reportStarted(notes, what: "Wiping \(pool)/\(name)") }
+            if async { return try await options.startAsync("Wiping \(pool)/\(name)") { try await $0.wipeVolume(pool: pool, name: name) } }
+            let v = try await options.withClient { try await $0.wipeVolume(pool: pool, name: name) }
             if options.json { return try Output.json(v) }
             Output.line("Volume \(v.name) wiped")
         }
@@ -153,11 +152,15 @@ struct VolCommand: AsyncParsableCommand {
         @Flag(help: "Return the operation id at once; follow it with virthost op wait.") var async = false
 
         func run() async throws {
-            let notes = ResponseNotes()
+            if async {
+                return try await options.startAsync("Cloning \(pool)/\(source) to \(newName)") {
+                    try await $0.cloneVolume(pool: pool, source: source, newName: newName)
+                }
+            }
             let meter = ProgressMeter(verb: "Cloning")
             // On a terminal, follow the clone's operation (found by its request id).
-            let requestID = options.effectiveRequestID ?? (meter.callback != nil && !async ? VirtHostCallOptions.newRequestID() : nil)
-            let v = try await options.withClient(async: async, notes: notes, requestID: requestID) { client in
+            let requestID = options.effectiveRequestID ?? (meter.callback != nil ? VirtHostCallOptions.newRequestID() : nil)
+            let v = try await options.withClient(requestID: requestID) { client in
                 let follower = meter.callback.flatMap { draw in
                     requestID.map { id in Task { await OperationFormat.follow(client, requestID: id, draw: draw) } }
                 }
@@ -165,7 +168,6 @@ struct VolCommand: AsyncParsableCommand {
                 return try await client.cloneVolume(pool: pool, source: source, newName: newName)
             }
             meter.finish()
-            if async { return try await options.reportStarted(notes, what: "Cloning \(pool)/\(source) to \(newName)") }
             if options.json { return try Output.json(v) }
             Output.line("Volume \(v.name) cloned from \(source)")
         }
