@@ -62,6 +62,11 @@ public struct DomainStatsRecord: Sendable {
     /// The parameters by libvirt's name, e.g. `state.state`, `balloon.current`.
     public let values: [String: TypedValue]
 
+    public init(domain: Domain, values: [String: TypedValue]) {
+        self.domain = domain
+        self.values = values
+    }
+
     public subscript(_ key: String) -> TypedValue? { values[key] }
     /// A parameter as an unsigned number.
     public func unsigned(_ key: String) -> UInt64? { values[key]?.unsigned }

@@ -6,11 +6,17 @@ import VirtHostAPI
 
 /// ListDomains and GetStats in a fixed number of libvirt round trips.
 ///
-/// A list is one `virConnectGetAllDomainStats` (state, balloon, vCPUs, CPU
-/// time of every machine) plus two `virConnectListAllDomains` with the
+/// A list is one `virConnectGetAllDomainStats` (state, balloon, vCPUs of
+/// every machine), one `virDomainListGetStats` for the CPU time of the
+/// running machines of the page, and two `virConnectListAllDomains` with the
 /// PERSISTENT and AUTOSTART flags, which tell those flags for all machines
-/// as sets: 3 round trips whatever the count (the per-machine getters made
+/// as sets: 4 round trips whatever the count (the per-machine getters made
 /// about 5 per machine). Names, UUIDs and ids come with the handles.
+///
+/// The CPU group is asked for running machines only: for a stopped one
+/// libvirt 9.0's qemu driver reads /proc for pid 0 (libvirtd's own CPU
+/// time), which made the read of 1,000 stopped machines take 21 ms
+/// instead of 6 ms.
 ///
 /// Where a driver's statistics lack a field (libvirt's test driver reports
 /// only the state), that machine falls back to `virDomainGetInfo`; the OS
@@ -18,7 +24,7 @@ import VirtHostAPI
 /// its capabilities list only one (qemu: "hvm", and libvirt refuses to
 /// define a machine of another), else read per machine.
 enum DomainListing {
-    static let listGroups: DomainStatsGroups = [.state, .balloon, .vcpu, .cpuTotal]
+    static let listGroups: DomainStatsGroups = [.state, .balloon, .vcpu]
 
     /// The machines of a ListDomains request, one page.
     static func list(
@@ -31,16 +37,33 @@ enum DomainListing {
         case .active: flags.insert(.active)
         case .inactive: flags.insert(.inactive)
         }
-        let records = try connection.allDomainStats(listGroups, flags: flags).filter { page.admits($0.domain.name) }
+        var records = try connection.allDomainStats(listGroups, flags: flags).filter { page.admits($0.domain.name) }
+        if !states.isEmpty {
+            records = records.filter { states.contains(Virthost_V1_DomainState(rawValue: Int($0.unsigned("state.state") ?? 0)) ?? .unspecified) }
+        }
+        let (chosen, next) = page.select(records, name: { $0.domain.name })
+        let withCPU = try addingCPU(connection, chosen)
         let persistent = try connection.domainUUIDs(.persistent)
         let autostart = try connection.domainUUIDs(.autostart)
         let soleOSType = osTypes.sole(connection)
-        let converted = try Listing.live(records) { record -> Virthost_V1_Domain? in
-            let domain = try message(record, persistent: persistent, autostart: autostart, osType: soleOSType)
-            return states.isEmpty || states.contains(domain.state) ? domain : nil
-        }.compactMap { $0 }
-        let (domains, next) = page.select(converted, name: \.name)
+        let domains = try Listing.live(withCPU) { record in
+            try message(record, persistent: persistent, autostart: autostart, osType: soleOSType)
+        }
         return (domains, next)
+    }
+
+    /// The records with the CPU group of their running machines added, from
+    /// one `virDomainListGetStats` (none when no machine runs).
+    static func addingCPU(_ connection: Connection, _ records: [DomainStatsRecord]) throws -> [DomainStatsRecord] {
+        let running = records.filter { $0.domain.id != nil && $0.values["cpu.time"] == nil }
+        guard !running.isEmpty else { return records }
+        let cpu = try connection.domainStats(running.map(\.domain), .cpuTotal, flags: [.noWait])
+        var byUUID: [String: [String: TypedValue]] = [:]
+        for record in cpu { if let uuid = try? record.domain.uuid() { byUUID[uuid] = record.values } }
+        return records.map { record in
+            guard let uuid = try? record.domain.uuid(), let extra = byUUID[uuid] else { return record }
+            return DomainStatsRecord(domain: record.domain, values: record.values.merging(extra) { old, _ in old })
+        }
     }
 
     /// A Domain message from a statistics record and the flag sets.
@@ -79,7 +102,8 @@ enum DomainListing {
 
     // MARK: Statistics
 
-    static let statsGroups: DomainStatsGroups = [.state, .cpuTotal, .balloon, .vcpu, .interface, .block]
+    /// CPU is added for running machines only (see above).
+    static let statsGroups: DomainStatsGroups = [.state, .balloon, .vcpu, .interface, .block]
 
     /// Statistics of the named machines (looked up, then one
     /// `virDomainListGetStats`), or of all (one `virConnectGetAllDomainStats`).
@@ -93,7 +117,7 @@ enum DomainListing {
             let domains = try refs.map { try connection.domain($0) }.filter { seen.insert($0.name).inserted }
             records = try connection.domainStats(domains, statsGroups, flags: [.noWait])
         }
-        return try records.map(statsMessage).sorted { $0.name < $1.name }
+        return try addingCPU(connection, records).map(statsMessage).sorted { $0.name < $1.name }
     }
 
     static func statsMessage(_ record: DomainStatsRecord) throws -> Virthost_V1_DomainStats {
