@@ -17,7 +17,7 @@ extension DomainCommand {
             var table = Table("Name", "State", "CPU time", "vCPUs", "Memory", "RSS", "Disk read", "Disk written", "Net rx", "Net tx")
             for s in response.stats {
                 table.add(
-                    s.name, s.state.label, String(format: "%.2f s", Double(s.cpuTimeNs) / 1e9),
+                    s.name, s.state.label, "\(s.cpuTimeNs / 1_000_000_000).\(String(s.cpuTimeNs % 1_000_000_000 / 10_000_000 + 100).dropFirst()) s",
                     "\(s.vcpusCurrent)/\(s.vcpusMaximum)", Format.bytes(s.balloonCurrentKib * 1024),
                     s.rssKib == 0 ? "-" : Format.bytes(s.rssKib * 1024),
                     Format.bytes(s.disks.reduce(0) { $0 + $1.readBytes }), Format.bytes(s.disks.reduce(0) { $0 + $1.writeBytes }),
