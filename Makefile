@@ -14,7 +14,7 @@ DEB = dist/virthost_$(VERSION)_$(shell dpkg --print-architecture).deb
 PHASE = scripts/phase-times.sh run
 
 .PHONY: all build release run test test-swift test-python deps deps-hypervisor libvirtd guest \
-        generate clean-test-host clean help deb bench
+        generate clean-test-host clean help deb bench bench-scale
 
 all: build
 
@@ -25,6 +25,7 @@ help:
 	@echo "make deb              build $(DEB) (static release binaries, units, man pages)"
 	@echo "make generate         regenerate Sources/VirtHostAPI from proto/"
 	@echo "make bench            libvirt in-process vs the agent vs virsh vs a raw socket (BENCH_ARGS=...)"
+	@echo "make bench-scale      lists and statistics with 1,000 machines, 1,000 volumes, 100 networks (qemu:///system)"
 	@echo "make clean-test-host  remove what a crashed test run left behind (prefix vht-)"
 
 deps:
@@ -99,6 +100,18 @@ bench: deps
 	elif [ "$(BENCH_GUEST)" = 1 ]; then \
 		echo; scripts/bench-guest.sh "$(RELEASE_BIN)/virthost-bench" --connect qemu:///system $(BENCH_PYTHON) $(BENCH_ARGS); \
 	else echo; "$(RELEASE_BIN)/virthost-bench" --connect qemu:///system $(BENCH_PYTHON) $(BENCH_ARGS); fi
+
+# The scale benchmark (BENCHMARKS.md): 1,000 shut-off machines, 1,000 volumes
+# and 100 networks on qemu:///system (prefix vhs-PID-, removed at the end even
+# on failure), then list and statistics latency of the agent (gRPC, ttrpc), the
+# virthost CLI, virsh and the bare bulk libvirt calls. Not part of make test.
+# Sizes: SCALE_DOMAINS, SCALE_VOLUMES, SCALE_NETWORKS; BENCH_ARGS="--scale-runs 9".
+bench-scale: deps
+	$(SWIFT) build -c release --product virthostd
+	$(SWIFT) build -c release --product virthost
+	$(SWIFT) build -c release --product virthost-bench
+	@virsh -q -c qemu:///system version >/dev/null 2>&1 || { echo "make bench-scale: qemu:///system does not answer (make libvirtd)"; exit 1; }
+	scripts/bench-scale.sh "$(RELEASE_BIN)/virthost-bench" $(BENCH_ARGS)
 
 generate:
 	@scripts/generate.sh

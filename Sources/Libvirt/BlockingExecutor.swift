@@ -101,6 +101,16 @@ public final class BlockingExecutor: Sendable {
         }
     }
 
+    /// Runs `body` on a worker thread, for callers outside Swift concurrency
+    /// (an event loop that must not block and must not wait on the
+    /// cooperative pool either); `body` reports its result itself.
+    public func execute(_ body: @escaping @Sendable () -> Void) {
+        submit {
+            body()
+            return false
+        }
+    }
+
     private func submit(_ job: @escaping @Sendable () -> Bool) {
         queue.withLock { $0.jobs.append(job) }
         ready.signal()

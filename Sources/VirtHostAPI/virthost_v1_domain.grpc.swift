@@ -269,6 +269,19 @@ public enum Virthost_V1_DomainService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "GetStats" metadata.
+        public enum GetStats: Sendable {
+            /// Request type for "GetStats".
+            public typealias Input = Virthost_V1_GetStatsRequest
+            /// Response type for "GetStats".
+            public typealias Output = Virthost_V1_GetStatsResponse
+            /// Descriptor for "GetStats".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "virthost.v1.DomainService"),
+                method: "GetStats",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "virthost.v1.DomainService" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             ListDomains.descriptor,
@@ -289,7 +302,8 @@ public enum Virthost_V1_DomainService: Sendable {
             DetachInterface.descriptor,
             ListDisks.descriptor,
             AttachDisk.descriptor,
-            DetachDisk.descriptor
+            DetachDisk.descriptor,
+            GetStats.descriptor
         ]
     }
 }
@@ -662,6 +676,25 @@ extension Virthost_V1_DomainService {
             request: GRPCCore.StreamingServerRequest<Virthost_V1_DetachDiskRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_DetachResult>
+
+        /// Handle the "GetStats" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Statistics of some machines or all (virsh domstats): CPU, vCPUs,
+        /// > memory, and per disk and per NIC counters, from one libvirt call.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Virthost_V1_GetStatsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Virthost_V1_GetStatsResponse` messages.
+        func getStats(
+            request: GRPCCore.StreamingServerRequest<Virthost_V1_GetStatsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_GetStatsResponse>
     }
 
     /// Service protocol for the "virthost.v1.DomainService" service.
@@ -1018,6 +1051,25 @@ extension Virthost_V1_DomainService {
             request: GRPCCore.ServerRequest<Virthost_V1_DetachDiskRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Virthost_V1_DetachResult>
+
+        /// Handle the "GetStats" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Statistics of some machines or all (virsh domstats): CPU, vCPUs,
+        /// > memory, and per disk and per NIC counters, from one libvirt call.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_GetStatsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Virthost_V1_GetStatsResponse` message.
+        func getStats(
+            request: GRPCCore.ServerRequest<Virthost_V1_GetStatsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Virthost_V1_GetStatsResponse>
     }
 
     /// Simple service protocol for the "virthost.v1.DomainService" service.
@@ -1372,6 +1424,25 @@ extension Virthost_V1_DomainService {
             request: Virthost_V1_DetachDiskRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Virthost_V1_DetachResult
+
+        /// Handle the "GetStats" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Statistics of some machines or all (virsh domstats): CPU, vCPUs,
+        /// > memory, and per disk and per NIC counters, from one libvirt call.
+        ///
+        /// - Parameters:
+        ///   - request: A `Virthost_V1_GetStatsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Virthost_V1_GetStatsResponse` to respond with.
+        func getStats(
+            request: Virthost_V1_GetStatsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Virthost_V1_GetStatsResponse
     }
 }
 
@@ -1588,6 +1659,17 @@ extension Virthost_V1_DomainService.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Virthost_V1_DomainService.Method.GetStats.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Virthost_V1_GetStatsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Virthost_V1_GetStatsResponse>(),
+            handler: { request, context in
+                try await self.getStats(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -1797,6 +1879,17 @@ extension Virthost_V1_DomainService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_DetachResult> {
         let response = try await self.detachDisk(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func getStats(
+        request: GRPCCore.StreamingServerRequest<Virthost_V1_GetStatsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_GetStatsResponse> {
+        let response = try await self.getStats(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -2047,6 +2140,19 @@ extension Virthost_V1_DomainService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Virthost_V1_DetachResult> {
         return GRPCCore.ServerResponse<Virthost_V1_DetachResult>(
             message: try await self.detachDisk(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func getStats(
+        request: GRPCCore.ServerRequest<Virthost_V1_GetStatsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Virthost_V1_GetStatsResponse> {
+        return GRPCCore.ServerResponse<Virthost_V1_GetStatsResponse>(
+            message: try await self.getStats(
                 request: request.message,
                 context: context
             ),
@@ -2504,6 +2610,30 @@ extension Virthost_V1_DomainService {
             deserializer: some GRPCCore.MessageDeserializer<Virthost_V1_DetachResult>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_DetachResult>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "GetStats" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Statistics of some machines or all (virsh domstats): CPU, vCPUs,
+        /// > memory, and per disk and per NIC counters, from one libvirt call.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_GetStatsRequest` message.
+        ///   - serializer: A serializer for `Virthost_V1_GetStatsRequest` messages.
+        ///   - deserializer: A deserializer for `Virthost_V1_GetStatsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func getStats<Result>(
+            request: GRPCCore.ClientRequest<Virthost_V1_GetStatsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Virthost_V1_GetStatsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Virthost_V1_GetStatsResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_GetStatsResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -3173,6 +3303,41 @@ extension Virthost_V1_DomainService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "GetStats" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Statistics of some machines or all (virsh domstats): CPU, vCPUs,
+        /// > memory, and per disk and per NIC counters, from one libvirt call.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_GetStatsRequest` message.
+        ///   - serializer: A serializer for `Virthost_V1_GetStatsRequest` messages.
+        ///   - deserializer: A deserializer for `Virthost_V1_GetStatsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func getStats<Result>(
+            request: GRPCCore.ClientRequest<Virthost_V1_GetStatsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Virthost_V1_GetStatsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Virthost_V1_GetStatsResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_GetStatsResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Virthost_V1_DomainService.Method.GetStats.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -3726,6 +3891,36 @@ extension Virthost_V1_DomainService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Virthost_V1_DetachDiskRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Virthost_V1_DetachResult>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetStats" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Statistics of some machines or all (virsh domstats): CPU, vCPUs,
+    /// > memory, and per disk and per NIC counters, from one libvirt call.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Virthost_V1_GetStatsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getStats<Result>(
+        request: GRPCCore.ClientRequest<Virthost_V1_GetStatsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_GetStatsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.getStats(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Virthost_V1_GetStatsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Virthost_V1_GetStatsResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -4357,6 +4552,40 @@ extension Virthost_V1_DomainService.ClientProtocol {
             metadata: metadata
         )
         return try await self.detachDisk(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetStats" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Statistics of some machines or all (virsh domstats): CPU, vCPUs,
+    /// > memory, and per disk and per NIC counters, from one libvirt call.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getStats<Result>(
+        _ message: Virthost_V1_GetStatsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_GetStatsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Virthost_V1_GetStatsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.getStats(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -302,6 +302,21 @@ public nonisolated struct Virthost_V1_ListDomainsRequest: Sendable {
   /// Only stopped machines.
   public var inactiveOnly: Bool = false
 
+  /// At most this many items (0: all of them; at most 1000). With more left,
+  /// the response's next_page_token is set.
+  public var pageSize: UInt32 = 0
+
+  /// Where to go on: a previous response's next_page_token (empty: from the
+  /// start). Opaque; it stays valid while objects come and go (it holds the
+  /// last name returned, and the next page starts after that name).
+  public var pageToken: String = String()
+
+  /// Only names that start with this.
+  public var namePrefix: String = String()
+
+  /// Only machines in one of these states (empty: any).
+  public var states: [Virthost_V1_DomainState] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -314,6 +329,20 @@ public nonisolated struct Virthost_V1_ListDomainsResponse: Sendable {
 
   /// Sorted by name.
   public var domains: [Virthost_V1_Domain] = []
+
+  /// Set when more items follow: pass it as page_token.
+  public var nextPageToken: String = String()
+
+  /// The agent's event sequence this list is consistent with: read before
+  /// libvirt was, so EventService.Watch with since_sequence = event_sequence
+  /// (and since_epoch = event_epoch) replays every change after the list.
+  /// A change made while the list was read may show in the list and be
+  /// replayed too; applying an event again gives the same state. When
+  /// paging, watch from the first page's event_sequence.
+  public var eventSequence: UInt64 = 0
+
+  /// The agent run event_sequence belongs to (EventService's epoch).
+  public var eventEpoch: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1159,6 +1188,164 @@ public nonisolated struct Virthost_V1_DetachDiskRequest: Sendable {
   fileprivate var _scope: Virthost_V1_DeviceScope? = nil
 }
 
+public nonisolated struct Virthost_V1_GetStatsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The machines; empty: every machine. A named machine that does not
+  /// exist fails the call with NOT_FOUND.
+  public var domains: [Virthost_V1_DomainRef] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Virthost_V1_GetStatsResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Sorted by name.
+  public var stats: [Virthost_V1_DomainStats] = []
+
+  /// As in ListDomainsResponse.
+  public var eventSequence: UInt64 = 0
+
+  public var eventEpoch: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// One machine's statistics (libvirt's virConnectGetAllDomainStats). Counters
+/// count from the machine's start; a stopped machine has only state, vCPU
+/// count and memory sizes.
+public nonisolated struct Virthost_V1_DomainStats: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var name: String = String()
+
+  public var uuid: String = String()
+
+  public var state: Virthost_V1_DomainState = .unspecified
+
+  /// CPU time of the whole machine (cpu.time), and its user and system parts.
+  public var cpuTimeNs: UInt64 = 0
+
+  public var cpuUserNs: UInt64 = 0
+
+  public var cpuSystemNs: UInt64 = 0
+
+  /// Virtual CPUs in use (vcpu.current) and at most (vcpu.maximum).
+  public var vcpusCurrent: UInt32 = 0
+
+  public var vcpusMaximum: UInt32 = 0
+
+  /// Each running vCPU's time.
+  public var vcpus: [Virthost_V1_VcpuStats] = []
+
+  /// Memory in KiB: the balloon's current size and its maximum, the QEMU
+  /// process's resident set, and the guest's view when its balloon driver
+  /// reports it (0 otherwise).
+  public var balloonCurrentKib: UInt64 = 0
+
+  public var balloonMaximumKib: UInt64 = 0
+
+  public var rssKib: UInt64 = 0
+
+  public var guestAvailableKib: UInt64 = 0
+
+  public var guestUnusedKib: UInt64 = 0
+
+  public var disks: [Virthost_V1_BlockStats] = []
+
+  public var interfaces: [Virthost_V1_InterfaceStats] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Virthost_V1_VcpuStats: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var index: UInt32 = 0
+
+  /// libvirt's virVcpuState: 0 offline, 1 running, 2 blocked.
+  public var state: Int32 = 0
+
+  public var timeNs: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Virthost_V1_BlockStats: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The disk's target, e.g. "vda".
+  public var name: String = String()
+
+  /// The image or device behind it, when it has one.
+  public var path: String = String()
+
+  public var readRequests: UInt64 = 0
+
+  public var readBytes: UInt64 = 0
+
+  public var writeRequests: UInt64 = 0
+
+  public var writeBytes: UInt64 = 0
+
+  /// Bytes the guest sees and bytes used on the host.
+  public var capacity: UInt64 = 0
+
+  public var allocation: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Virthost_V1_InterfaceStats: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The host side of the NIC, e.g. "vnet3".
+  public var name: String = String()
+
+  public var rxBytes: UInt64 = 0
+
+  public var rxPackets: UInt64 = 0
+
+  public var rxErrors: UInt64 = 0
+
+  public var rxDrops: UInt64 = 0
+
+  public var txBytes: UInt64 = 0
+
+  public var txPackets: UInt64 = 0
+
+  public var txErrors: UInt64 = 0
+
+  public var txDrops: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "virthost.v1"
@@ -1296,7 +1483,7 @@ nonisolated extension Virthost_V1_Domain: SwiftProtobuf.Message, SwiftProtobuf._
 
 nonisolated extension Virthost_V1_ListDomainsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListDomainsRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}active_only\0\u{3}inactive_only\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}active_only\0\u{3}inactive_only\0\u{3}page_size\0\u{3}page_token\0\u{3}name_prefix\0\u{1}states\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1306,6 +1493,10 @@ nonisolated extension Virthost_V1_ListDomainsRequest: SwiftProtobuf.Message, Swi
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularBoolField(value: &self.activeOnly) }()
       case 2: try { try decoder.decodeSingularBoolField(value: &self.inactiveOnly) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.pageSize) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.pageToken) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.namePrefix) }()
+      case 6: try { try decoder.decodeRepeatedEnumField(value: &self.states) }()
       default: break
       }
     }
@@ -1318,12 +1509,28 @@ nonisolated extension Virthost_V1_ListDomainsRequest: SwiftProtobuf.Message, Swi
     if self.inactiveOnly != false {
       try visitor.visitSingularBoolField(value: self.inactiveOnly, fieldNumber: 2)
     }
+    if self.pageSize != 0 {
+      try visitor.visitSingularUInt32Field(value: self.pageSize, fieldNumber: 3)
+    }
+    if !self.pageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.pageToken, fieldNumber: 4)
+    }
+    if !self.namePrefix.isEmpty {
+      try visitor.visitSingularStringField(value: self.namePrefix, fieldNumber: 5)
+    }
+    if !self.states.isEmpty {
+      try visitor.visitPackedEnumField(value: self.states, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Virthost_V1_ListDomainsRequest, rhs: Virthost_V1_ListDomainsRequest) -> Bool {
     if lhs.activeOnly != rhs.activeOnly {return false}
     if lhs.inactiveOnly != rhs.inactiveOnly {return false}
+    if lhs.pageSize != rhs.pageSize {return false}
+    if lhs.pageToken != rhs.pageToken {return false}
+    if lhs.namePrefix != rhs.namePrefix {return false}
+    if lhs.states != rhs.states {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1331,7 +1538,7 @@ nonisolated extension Virthost_V1_ListDomainsRequest: SwiftProtobuf.Message, Swi
 
 nonisolated extension Virthost_V1_ListDomainsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListDomainsResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}domains\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}domains\0\u{3}next_page_token\0\u{3}event_sequence\0\u{3}event_epoch\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1340,6 +1547,9 @@ nonisolated extension Virthost_V1_ListDomainsResponse: SwiftProtobuf.Message, Sw
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.domains) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.nextPageToken) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.eventSequence) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.eventEpoch) }()
       default: break
       }
     }
@@ -1349,11 +1559,23 @@ nonisolated extension Virthost_V1_ListDomainsResponse: SwiftProtobuf.Message, Sw
     if !self.domains.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.domains, fieldNumber: 1)
     }
+    if !self.nextPageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.nextPageToken, fieldNumber: 2)
+    }
+    if self.eventSequence != 0 {
+      try visitor.visitSingularUInt64Field(value: self.eventSequence, fieldNumber: 3)
+    }
+    if self.eventEpoch != 0 {
+      try visitor.visitSingularUInt64Field(value: self.eventEpoch, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Virthost_V1_ListDomainsResponse, rhs: Virthost_V1_ListDomainsResponse) -> Bool {
     if lhs.domains != rhs.domains {return false}
+    if lhs.nextPageToken != rhs.nextPageToken {return false}
+    if lhs.eventSequence != rhs.eventSequence {return false}
+    if lhs.eventEpoch != rhs.eventEpoch {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2699,6 +2921,356 @@ nonisolated extension Virthost_V1_DetachDiskRequest: SwiftProtobuf.Message, Swif
     if lhs._domain != rhs._domain {return false}
     if lhs.target != rhs.target {return false}
     if lhs._scope != rhs._scope {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Virthost_V1_GetStatsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetStatsRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}domains\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.domains) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.domains.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.domains, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Virthost_V1_GetStatsRequest, rhs: Virthost_V1_GetStatsRequest) -> Bool {
+    if lhs.domains != rhs.domains {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Virthost_V1_GetStatsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetStatsResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}stats\0\u{3}event_sequence\0\u{3}event_epoch\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.stats) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.eventSequence) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.eventEpoch) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.stats.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.stats, fieldNumber: 1)
+    }
+    if self.eventSequence != 0 {
+      try visitor.visitSingularUInt64Field(value: self.eventSequence, fieldNumber: 2)
+    }
+    if self.eventEpoch != 0 {
+      try visitor.visitSingularUInt64Field(value: self.eventEpoch, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Virthost_V1_GetStatsResponse, rhs: Virthost_V1_GetStatsResponse) -> Bool {
+    if lhs.stats != rhs.stats {return false}
+    if lhs.eventSequence != rhs.eventSequence {return false}
+    if lhs.eventEpoch != rhs.eventEpoch {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Virthost_V1_DomainStats: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DomainStats"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}uuid\0\u{1}state\0\u{3}cpu_time_ns\0\u{3}cpu_user_ns\0\u{3}cpu_system_ns\0\u{3}vcpus_current\0\u{3}vcpus_maximum\0\u{1}vcpus\0\u{3}balloon_current_kib\0\u{3}balloon_maximum_kib\0\u{3}rss_kib\0\u{3}guest_available_kib\0\u{3}guest_unused_kib\0\u{1}disks\0\u{1}interfaces\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.uuid) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.state) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.cpuTimeNs) }()
+      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.cpuUserNs) }()
+      case 6: try { try decoder.decodeSingularUInt64Field(value: &self.cpuSystemNs) }()
+      case 7: try { try decoder.decodeSingularUInt32Field(value: &self.vcpusCurrent) }()
+      case 8: try { try decoder.decodeSingularUInt32Field(value: &self.vcpusMaximum) }()
+      case 9: try { try decoder.decodeRepeatedMessageField(value: &self.vcpus) }()
+      case 10: try { try decoder.decodeSingularUInt64Field(value: &self.balloonCurrentKib) }()
+      case 11: try { try decoder.decodeSingularUInt64Field(value: &self.balloonMaximumKib) }()
+      case 12: try { try decoder.decodeSingularUInt64Field(value: &self.rssKib) }()
+      case 13: try { try decoder.decodeSingularUInt64Field(value: &self.guestAvailableKib) }()
+      case 14: try { try decoder.decodeSingularUInt64Field(value: &self.guestUnusedKib) }()
+      case 15: try { try decoder.decodeRepeatedMessageField(value: &self.disks) }()
+      case 16: try { try decoder.decodeRepeatedMessageField(value: &self.interfaces) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if !self.uuid.isEmpty {
+      try visitor.visitSingularStringField(value: self.uuid, fieldNumber: 2)
+    }
+    if self.state != .unspecified {
+      try visitor.visitSingularEnumField(value: self.state, fieldNumber: 3)
+    }
+    if self.cpuTimeNs != 0 {
+      try visitor.visitSingularUInt64Field(value: self.cpuTimeNs, fieldNumber: 4)
+    }
+    if self.cpuUserNs != 0 {
+      try visitor.visitSingularUInt64Field(value: self.cpuUserNs, fieldNumber: 5)
+    }
+    if self.cpuSystemNs != 0 {
+      try visitor.visitSingularUInt64Field(value: self.cpuSystemNs, fieldNumber: 6)
+    }
+    if self.vcpusCurrent != 0 {
+      try visitor.visitSingularUInt32Field(value: self.vcpusCurrent, fieldNumber: 7)
+    }
+    if self.vcpusMaximum != 0 {
+      try visitor.visitSingularUInt32Field(value: self.vcpusMaximum, fieldNumber: 8)
+    }
+    if !self.vcpus.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.vcpus, fieldNumber: 9)
+    }
+    if self.balloonCurrentKib != 0 {
+      try visitor.visitSingularUInt64Field(value: self.balloonCurrentKib, fieldNumber: 10)
+    }
+    if self.balloonMaximumKib != 0 {
+      try visitor.visitSingularUInt64Field(value: self.balloonMaximumKib, fieldNumber: 11)
+    }
+    if self.rssKib != 0 {
+      try visitor.visitSingularUInt64Field(value: self.rssKib, fieldNumber: 12)
+    }
+    if self.guestAvailableKib != 0 {
+      try visitor.visitSingularUInt64Field(value: self.guestAvailableKib, fieldNumber: 13)
+    }
+    if self.guestUnusedKib != 0 {
+      try visitor.visitSingularUInt64Field(value: self.guestUnusedKib, fieldNumber: 14)
+    }
+    if !self.disks.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.disks, fieldNumber: 15)
+    }
+    if !self.interfaces.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.interfaces, fieldNumber: 16)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Virthost_V1_DomainStats, rhs: Virthost_V1_DomainStats) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.uuid != rhs.uuid {return false}
+    if lhs.state != rhs.state {return false}
+    if lhs.cpuTimeNs != rhs.cpuTimeNs {return false}
+    if lhs.cpuUserNs != rhs.cpuUserNs {return false}
+    if lhs.cpuSystemNs != rhs.cpuSystemNs {return false}
+    if lhs.vcpusCurrent != rhs.vcpusCurrent {return false}
+    if lhs.vcpusMaximum != rhs.vcpusMaximum {return false}
+    if lhs.vcpus != rhs.vcpus {return false}
+    if lhs.balloonCurrentKib != rhs.balloonCurrentKib {return false}
+    if lhs.balloonMaximumKib != rhs.balloonMaximumKib {return false}
+    if lhs.rssKib != rhs.rssKib {return false}
+    if lhs.guestAvailableKib != rhs.guestAvailableKib {return false}
+    if lhs.guestUnusedKib != rhs.guestUnusedKib {return false}
+    if lhs.disks != rhs.disks {return false}
+    if lhs.interfaces != rhs.interfaces {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Virthost_V1_VcpuStats: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".VcpuStats"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}index\0\u{1}state\0\u{3}time_ns\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.index) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.state) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.timeNs) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.index != 0 {
+      try visitor.visitSingularUInt32Field(value: self.index, fieldNumber: 1)
+    }
+    if self.state != 0 {
+      try visitor.visitSingularInt32Field(value: self.state, fieldNumber: 2)
+    }
+    if self.timeNs != 0 {
+      try visitor.visitSingularUInt64Field(value: self.timeNs, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Virthost_V1_VcpuStats, rhs: Virthost_V1_VcpuStats) -> Bool {
+    if lhs.index != rhs.index {return false}
+    if lhs.state != rhs.state {return false}
+    if lhs.timeNs != rhs.timeNs {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Virthost_V1_BlockStats: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".BlockStats"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}path\0\u{3}read_requests\0\u{3}read_bytes\0\u{3}write_requests\0\u{3}write_bytes\0\u{1}capacity\0\u{1}allocation\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.path) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.readRequests) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.readBytes) }()
+      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.writeRequests) }()
+      case 6: try { try decoder.decodeSingularUInt64Field(value: &self.writeBytes) }()
+      case 7: try { try decoder.decodeSingularUInt64Field(value: &self.capacity) }()
+      case 8: try { try decoder.decodeSingularUInt64Field(value: &self.allocation) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if !self.path.isEmpty {
+      try visitor.visitSingularStringField(value: self.path, fieldNumber: 2)
+    }
+    if self.readRequests != 0 {
+      try visitor.visitSingularUInt64Field(value: self.readRequests, fieldNumber: 3)
+    }
+    if self.readBytes != 0 {
+      try visitor.visitSingularUInt64Field(value: self.readBytes, fieldNumber: 4)
+    }
+    if self.writeRequests != 0 {
+      try visitor.visitSingularUInt64Field(value: self.writeRequests, fieldNumber: 5)
+    }
+    if self.writeBytes != 0 {
+      try visitor.visitSingularUInt64Field(value: self.writeBytes, fieldNumber: 6)
+    }
+    if self.capacity != 0 {
+      try visitor.visitSingularUInt64Field(value: self.capacity, fieldNumber: 7)
+    }
+    if self.allocation != 0 {
+      try visitor.visitSingularUInt64Field(value: self.allocation, fieldNumber: 8)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Virthost_V1_BlockStats, rhs: Virthost_V1_BlockStats) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.path != rhs.path {return false}
+    if lhs.readRequests != rhs.readRequests {return false}
+    if lhs.readBytes != rhs.readBytes {return false}
+    if lhs.writeRequests != rhs.writeRequests {return false}
+    if lhs.writeBytes != rhs.writeBytes {return false}
+    if lhs.capacity != rhs.capacity {return false}
+    if lhs.allocation != rhs.allocation {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Virthost_V1_InterfaceStats: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".InterfaceStats"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}rx_bytes\0\u{3}rx_packets\0\u{3}rx_errors\0\u{3}rx_drops\0\u{3}tx_bytes\0\u{3}tx_packets\0\u{3}tx_errors\0\u{3}tx_drops\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.rxBytes) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.rxPackets) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.rxErrors) }()
+      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.rxDrops) }()
+      case 6: try { try decoder.decodeSingularUInt64Field(value: &self.txBytes) }()
+      case 7: try { try decoder.decodeSingularUInt64Field(value: &self.txPackets) }()
+      case 8: try { try decoder.decodeSingularUInt64Field(value: &self.txErrors) }()
+      case 9: try { try decoder.decodeSingularUInt64Field(value: &self.txDrops) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if self.rxBytes != 0 {
+      try visitor.visitSingularUInt64Field(value: self.rxBytes, fieldNumber: 2)
+    }
+    if self.rxPackets != 0 {
+      try visitor.visitSingularUInt64Field(value: self.rxPackets, fieldNumber: 3)
+    }
+    if self.rxErrors != 0 {
+      try visitor.visitSingularUInt64Field(value: self.rxErrors, fieldNumber: 4)
+    }
+    if self.rxDrops != 0 {
+      try visitor.visitSingularUInt64Field(value: self.rxDrops, fieldNumber: 5)
+    }
+    if self.txBytes != 0 {
+      try visitor.visitSingularUInt64Field(value: self.txBytes, fieldNumber: 6)
+    }
+    if self.txPackets != 0 {
+      try visitor.visitSingularUInt64Field(value: self.txPackets, fieldNumber: 7)
+    }
+    if self.txErrors != 0 {
+      try visitor.visitSingularUInt64Field(value: self.txErrors, fieldNumber: 8)
+    }
+    if self.txDrops != 0 {
+      try visitor.visitSingularUInt64Field(value: self.txDrops, fieldNumber: 9)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Virthost_V1_InterfaceStats, rhs: Virthost_V1_InterfaceStats) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.rxBytes != rhs.rxBytes {return false}
+    if lhs.rxPackets != rhs.rxPackets {return false}
+    if lhs.rxErrors != rhs.rxErrors {return false}
+    if lhs.rxDrops != rhs.rxDrops {return false}
+    if lhs.txBytes != rhs.txBytes {return false}
+    if lhs.txPackets != rhs.txPackets {return false}
+    if lhs.txErrors != rhs.txErrors {return false}
+    if lhs.txDrops != rhs.txDrops {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -182,6 +182,18 @@ public nonisolated struct Virthost_V1_ListNetworksRequest: Sendable {
 
   public var inactiveOnly: Bool = false
 
+  /// At most this many items (0: all of them; at most 1000). With more left,
+  /// the response's next_page_token is set.
+  public var pageSize: UInt32 = 0
+
+  /// Where to go on: a previous response's next_page_token (empty: from the
+  /// start). Opaque; it stays valid while objects come and go (it holds the
+  /// last name returned, and the next page starts after that name).
+  public var pageToken: String = String()
+
+  /// Only names that start with this.
+  public var namePrefix: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -194,6 +206,20 @@ public nonisolated struct Virthost_V1_ListNetworksResponse: Sendable {
 
   /// Sorted by name.
   public var networks: [Virthost_V1_Network] = []
+
+  /// Set when more items follow: pass it as page_token.
+  public var nextPageToken: String = String()
+
+  /// The agent's event sequence this list is consistent with: read before
+  /// libvirt was, so EventService.Watch with since_sequence = event_sequence
+  /// (and since_epoch = event_epoch) replays every change after the list.
+  /// A change made while the list was read may show in the list and be
+  /// replayed too; applying an event again gives the same state. When
+  /// paging, watch from the first page's event_sequence.
+  public var eventSequence: UInt64 = 0
+
+  /// The agent run event_sequence belongs to (EventService's epoch).
+  public var eventEpoch: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -930,7 +956,7 @@ nonisolated extension Virthost_V1_Network: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Virthost_V1_ListNetworksRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListNetworksRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}active_only\0\u{3}inactive_only\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}active_only\0\u{3}inactive_only\0\u{3}page_size\0\u{3}page_token\0\u{3}name_prefix\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -940,6 +966,9 @@ nonisolated extension Virthost_V1_ListNetworksRequest: SwiftProtobuf.Message, Sw
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularBoolField(value: &self.activeOnly) }()
       case 2: try { try decoder.decodeSingularBoolField(value: &self.inactiveOnly) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.pageSize) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.pageToken) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.namePrefix) }()
       default: break
       }
     }
@@ -952,12 +981,24 @@ nonisolated extension Virthost_V1_ListNetworksRequest: SwiftProtobuf.Message, Sw
     if self.inactiveOnly != false {
       try visitor.visitSingularBoolField(value: self.inactiveOnly, fieldNumber: 2)
     }
+    if self.pageSize != 0 {
+      try visitor.visitSingularUInt32Field(value: self.pageSize, fieldNumber: 3)
+    }
+    if !self.pageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.pageToken, fieldNumber: 4)
+    }
+    if !self.namePrefix.isEmpty {
+      try visitor.visitSingularStringField(value: self.namePrefix, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Virthost_V1_ListNetworksRequest, rhs: Virthost_V1_ListNetworksRequest) -> Bool {
     if lhs.activeOnly != rhs.activeOnly {return false}
     if lhs.inactiveOnly != rhs.inactiveOnly {return false}
+    if lhs.pageSize != rhs.pageSize {return false}
+    if lhs.pageToken != rhs.pageToken {return false}
+    if lhs.namePrefix != rhs.namePrefix {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -965,7 +1006,7 @@ nonisolated extension Virthost_V1_ListNetworksRequest: SwiftProtobuf.Message, Sw
 
 nonisolated extension Virthost_V1_ListNetworksResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListNetworksResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}networks\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}networks\0\u{3}next_page_token\0\u{3}event_sequence\0\u{3}event_epoch\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -974,6 +1015,9 @@ nonisolated extension Virthost_V1_ListNetworksResponse: SwiftProtobuf.Message, S
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.networks) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.nextPageToken) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.eventSequence) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.eventEpoch) }()
       default: break
       }
     }
@@ -983,11 +1027,23 @@ nonisolated extension Virthost_V1_ListNetworksResponse: SwiftProtobuf.Message, S
     if !self.networks.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.networks, fieldNumber: 1)
     }
+    if !self.nextPageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.nextPageToken, fieldNumber: 2)
+    }
+    if self.eventSequence != 0 {
+      try visitor.visitSingularUInt64Field(value: self.eventSequence, fieldNumber: 3)
+    }
+    if self.eventEpoch != 0 {
+      try visitor.visitSingularUInt64Field(value: self.eventEpoch, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Virthost_V1_ListNetworksResponse, rhs: Virthost_V1_ListNetworksResponse) -> Bool {
     if lhs.networks != rhs.networks {return false}
+    if lhs.nextPageToken != rhs.nextPageToken {return false}
+    if lhs.eventSequence != rhs.eventSequence {return false}
+    if lhs.eventEpoch != rhs.eventEpoch {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

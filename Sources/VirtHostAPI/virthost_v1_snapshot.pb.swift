@@ -153,6 +153,18 @@ public nonisolated struct Virthost_V1_ListSnapshotsRequest: Sendable {
   /// Clears the value of `domain`. Subsequent reads from it will return its default value.
   public mutating func clearDomain() {self._domain = nil}
 
+  /// At most this many items (0: all of them; at most 1000). With more left,
+  /// the response's next_page_token is set.
+  public var pageSize: UInt32 = 0
+
+  /// Where to go on: a previous response's next_page_token (empty: from the
+  /// start). Opaque; it stays valid while objects come and go (it holds the
+  /// last name returned, and the next page starts after that name).
+  public var pageToken: String = String()
+
+  /// Only names that start with this.
+  public var namePrefix: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -165,7 +177,22 @@ public nonisolated struct Virthost_V1_ListSnapshotsResponse: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Sorted by name.
   public var snapshots: [Virthost_V1_Snapshot] = []
+
+  /// Set when more items follow: pass it as page_token.
+  public var nextPageToken: String = String()
+
+  /// The agent's event sequence this list is consistent with: read before
+  /// libvirt was, so EventService.Watch with since_sequence = event_sequence
+  /// (and since_epoch = event_epoch) replays every change after the list.
+  /// A change made while the list was read may show in the list and be
+  /// replayed too; applying an event again gives the same state. When
+  /// paging, watch from the first page's event_sequence.
+  public var eventSequence: UInt64 = 0
+
+  /// The agent run event_sequence belongs to (EventService's epoch).
+  public var eventEpoch: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -429,7 +456,7 @@ nonisolated extension Virthost_V1_CreateSnapshotRequest: SwiftProtobuf.Message, 
 
 nonisolated extension Virthost_V1_ListSnapshotsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListSnapshotsRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}domain\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}domain\0\u{3}page_size\0\u{3}page_token\0\u{3}name_prefix\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -438,6 +465,9 @@ nonisolated extension Virthost_V1_ListSnapshotsRequest: SwiftProtobuf.Message, S
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularMessageField(value: &self._domain) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.pageSize) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.pageToken) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.namePrefix) }()
       default: break
       }
     }
@@ -451,11 +481,23 @@ nonisolated extension Virthost_V1_ListSnapshotsRequest: SwiftProtobuf.Message, S
     try { if let v = self._domain {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
     } }()
+    if self.pageSize != 0 {
+      try visitor.visitSingularUInt32Field(value: self.pageSize, fieldNumber: 2)
+    }
+    if !self.pageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.pageToken, fieldNumber: 3)
+    }
+    if !self.namePrefix.isEmpty {
+      try visitor.visitSingularStringField(value: self.namePrefix, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Virthost_V1_ListSnapshotsRequest, rhs: Virthost_V1_ListSnapshotsRequest) -> Bool {
     if lhs._domain != rhs._domain {return false}
+    if lhs.pageSize != rhs.pageSize {return false}
+    if lhs.pageToken != rhs.pageToken {return false}
+    if lhs.namePrefix != rhs.namePrefix {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -463,7 +505,7 @@ nonisolated extension Virthost_V1_ListSnapshotsRequest: SwiftProtobuf.Message, S
 
 nonisolated extension Virthost_V1_ListSnapshotsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListSnapshotsResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}snapshots\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}snapshots\0\u{3}next_page_token\0\u{3}event_sequence\0\u{3}event_epoch\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -472,6 +514,9 @@ nonisolated extension Virthost_V1_ListSnapshotsResponse: SwiftProtobuf.Message, 
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.snapshots) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.nextPageToken) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.eventSequence) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.eventEpoch) }()
       default: break
       }
     }
@@ -481,11 +526,23 @@ nonisolated extension Virthost_V1_ListSnapshotsResponse: SwiftProtobuf.Message, 
     if !self.snapshots.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.snapshots, fieldNumber: 1)
     }
+    if !self.nextPageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.nextPageToken, fieldNumber: 2)
+    }
+    if self.eventSequence != 0 {
+      try visitor.visitSingularUInt64Field(value: self.eventSequence, fieldNumber: 3)
+    }
+    if self.eventEpoch != 0 {
+      try visitor.visitSingularUInt64Field(value: self.eventEpoch, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Virthost_V1_ListSnapshotsResponse, rhs: Virthost_V1_ListSnapshotsResponse) -> Bool {
     if lhs.snapshots != rhs.snapshots {return false}
+    if lhs.nextPageToken != rhs.nextPageToken {return false}
+    if lhs.eventSequence != rhs.eventSequence {return false}
+    if lhs.eventEpoch != rhs.eventEpoch {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

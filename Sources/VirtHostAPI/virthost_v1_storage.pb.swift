@@ -251,6 +251,18 @@ public nonisolated struct Virthost_V1_ListPoolsRequest: Sendable {
 
   public var inactiveOnly: Bool = false
 
+  /// At most this many items (0: all of them; at most 1000). With more left,
+  /// the response's next_page_token is set.
+  public var pageSize: UInt32 = 0
+
+  /// Where to go on: a previous response's next_page_token (empty: from the
+  /// start). Opaque; it stays valid while objects come and go (it holds the
+  /// last name returned, and the next page starts after that name).
+  public var pageToken: String = String()
+
+  /// Only names that start with this.
+  public var namePrefix: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -263,6 +275,20 @@ public nonisolated struct Virthost_V1_ListPoolsResponse: Sendable {
 
   /// Sorted by name.
   public var pools: [Virthost_V1_Pool] = []
+
+  /// Set when more items follow: pass it as page_token.
+  public var nextPageToken: String = String()
+
+  /// The agent's event sequence this list is consistent with: read before
+  /// libvirt was, so EventService.Watch with since_sequence = event_sequence
+  /// (and since_epoch = event_epoch) replays every change after the list.
+  /// A change made while the list was read may show in the list and be
+  /// replayed too; applying an event again gives the same state. When
+  /// paging, watch from the first page's event_sequence.
+  public var eventSequence: UInt64 = 0
+
+  /// The agent run event_sequence belongs to (EventService's epoch).
+  public var eventEpoch: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -784,6 +810,22 @@ public nonisolated struct Virthost_V1_ListVolumesRequest: Sendable {
 
   public var pool: String = String()
 
+  /// At most this many items (0: all of them; at most 1000). With more left,
+  /// the response's next_page_token is set.
+  public var pageSize: UInt32 = 0
+
+  /// Where to go on: a previous response's next_page_token (empty: from the
+  /// start). Opaque; it stays valid while objects come and go (it holds the
+  /// last name returned, and the next page starts after that name).
+  public var pageToken: String = String()
+
+  /// Only names that start with this.
+  public var namePrefix: String = String()
+
+  /// Read each volume's XML for its format (one more libvirt round trip per
+  /// volume); without it, format is empty. GetVolume always has it.
+  public var withFormat: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -796,6 +838,20 @@ public nonisolated struct Virthost_V1_ListVolumesResponse: Sendable {
 
   /// Sorted by name.
   public var volumes: [Virthost_V1_Volume] = []
+
+  /// Set when more items follow: pass it as page_token.
+  public var nextPageToken: String = String()
+
+  /// The agent's event sequence this list is consistent with: read before
+  /// libvirt was, so EventService.Watch with since_sequence = event_sequence
+  /// (and since_epoch = event_epoch) replays every change after the list.
+  /// A change made while the list was read may show in the list and be
+  /// replayed too; applying an event again gives the same state. When
+  /// paging, watch from the first page's event_sequence.
+  public var eventSequence: UInt64 = 0
+
+  /// The agent run event_sequence belongs to (EventService's epoch).
+  public var eventEpoch: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1308,7 +1364,7 @@ nonisolated extension Virthost_V1_Pool: SwiftProtobuf.Message, SwiftProtobuf._Me
 
 nonisolated extension Virthost_V1_ListPoolsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListPoolsRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}active_only\0\u{3}inactive_only\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}active_only\0\u{3}inactive_only\0\u{3}page_size\0\u{3}page_token\0\u{3}name_prefix\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1318,6 +1374,9 @@ nonisolated extension Virthost_V1_ListPoolsRequest: SwiftProtobuf.Message, Swift
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularBoolField(value: &self.activeOnly) }()
       case 2: try { try decoder.decodeSingularBoolField(value: &self.inactiveOnly) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.pageSize) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.pageToken) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.namePrefix) }()
       default: break
       }
     }
@@ -1330,12 +1389,24 @@ nonisolated extension Virthost_V1_ListPoolsRequest: SwiftProtobuf.Message, Swift
     if self.inactiveOnly != false {
       try visitor.visitSingularBoolField(value: self.inactiveOnly, fieldNumber: 2)
     }
+    if self.pageSize != 0 {
+      try visitor.visitSingularUInt32Field(value: self.pageSize, fieldNumber: 3)
+    }
+    if !self.pageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.pageToken, fieldNumber: 4)
+    }
+    if !self.namePrefix.isEmpty {
+      try visitor.visitSingularStringField(value: self.namePrefix, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Virthost_V1_ListPoolsRequest, rhs: Virthost_V1_ListPoolsRequest) -> Bool {
     if lhs.activeOnly != rhs.activeOnly {return false}
     if lhs.inactiveOnly != rhs.inactiveOnly {return false}
+    if lhs.pageSize != rhs.pageSize {return false}
+    if lhs.pageToken != rhs.pageToken {return false}
+    if lhs.namePrefix != rhs.namePrefix {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1343,7 +1414,7 @@ nonisolated extension Virthost_V1_ListPoolsRequest: SwiftProtobuf.Message, Swift
 
 nonisolated extension Virthost_V1_ListPoolsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListPoolsResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}pools\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}pools\0\u{3}next_page_token\0\u{3}event_sequence\0\u{3}event_epoch\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1352,6 +1423,9 @@ nonisolated extension Virthost_V1_ListPoolsResponse: SwiftProtobuf.Message, Swif
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.pools) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.nextPageToken) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.eventSequence) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.eventEpoch) }()
       default: break
       }
     }
@@ -1361,11 +1435,23 @@ nonisolated extension Virthost_V1_ListPoolsResponse: SwiftProtobuf.Message, Swif
     if !self.pools.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.pools, fieldNumber: 1)
     }
+    if !self.nextPageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.nextPageToken, fieldNumber: 2)
+    }
+    if self.eventSequence != 0 {
+      try visitor.visitSingularUInt64Field(value: self.eventSequence, fieldNumber: 3)
+    }
+    if self.eventEpoch != 0 {
+      try visitor.visitSingularUInt64Field(value: self.eventEpoch, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Virthost_V1_ListPoolsResponse, rhs: Virthost_V1_ListPoolsResponse) -> Bool {
     if lhs.pools != rhs.pools {return false}
+    if lhs.nextPageToken != rhs.nextPageToken {return false}
+    if lhs.eventSequence != rhs.eventSequence {return false}
+    if lhs.eventEpoch != rhs.eventEpoch {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2321,7 +2407,7 @@ nonisolated extension Virthost_V1_Volume: SwiftProtobuf.Message, SwiftProtobuf._
 
 nonisolated extension Virthost_V1_ListVolumesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListVolumesRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}pool\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}pool\0\u{3}page_size\0\u{3}page_token\0\u{3}name_prefix\0\u{3}with_format\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2330,6 +2416,10 @@ nonisolated extension Virthost_V1_ListVolumesRequest: SwiftProtobuf.Message, Swi
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.pool) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.pageSize) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.pageToken) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.namePrefix) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.withFormat) }()
       default: break
       }
     }
@@ -2339,11 +2429,27 @@ nonisolated extension Virthost_V1_ListVolumesRequest: SwiftProtobuf.Message, Swi
     if !self.pool.isEmpty {
       try visitor.visitSingularStringField(value: self.pool, fieldNumber: 1)
     }
+    if self.pageSize != 0 {
+      try visitor.visitSingularUInt32Field(value: self.pageSize, fieldNumber: 2)
+    }
+    if !self.pageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.pageToken, fieldNumber: 3)
+    }
+    if !self.namePrefix.isEmpty {
+      try visitor.visitSingularStringField(value: self.namePrefix, fieldNumber: 4)
+    }
+    if self.withFormat != false {
+      try visitor.visitSingularBoolField(value: self.withFormat, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Virthost_V1_ListVolumesRequest, rhs: Virthost_V1_ListVolumesRequest) -> Bool {
     if lhs.pool != rhs.pool {return false}
+    if lhs.pageSize != rhs.pageSize {return false}
+    if lhs.pageToken != rhs.pageToken {return false}
+    if lhs.namePrefix != rhs.namePrefix {return false}
+    if lhs.withFormat != rhs.withFormat {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2351,7 +2457,7 @@ nonisolated extension Virthost_V1_ListVolumesRequest: SwiftProtobuf.Message, Swi
 
 nonisolated extension Virthost_V1_ListVolumesResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListVolumesResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}volumes\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}volumes\0\u{3}next_page_token\0\u{3}event_sequence\0\u{3}event_epoch\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2360,6 +2466,9 @@ nonisolated extension Virthost_V1_ListVolumesResponse: SwiftProtobuf.Message, Sw
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.volumes) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.nextPageToken) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.eventSequence) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.eventEpoch) }()
       default: break
       }
     }
@@ -2369,11 +2478,23 @@ nonisolated extension Virthost_V1_ListVolumesResponse: SwiftProtobuf.Message, Sw
     if !self.volumes.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.volumes, fieldNumber: 1)
     }
+    if !self.nextPageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.nextPageToken, fieldNumber: 2)
+    }
+    if self.eventSequence != 0 {
+      try visitor.visitSingularUInt64Field(value: self.eventSequence, fieldNumber: 3)
+    }
+    if self.eventEpoch != 0 {
+      try visitor.visitSingularUInt64Field(value: self.eventEpoch, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Virthost_V1_ListVolumesResponse, rhs: Virthost_V1_ListVolumesResponse) -> Bool {
     if lhs.volumes != rhs.volumes {return false}
+    if lhs.nextPageToken != rhs.nextPageToken {return false}
+    if lhs.eventSequence != rhs.eventSequence {return false}
+    if lhs.eventEpoch != rhs.eventEpoch {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -8,7 +8,7 @@ struct DomainCommand: AsyncParsableCommand {
         commandName: "domain", abstract: "Virtual machines.",
         subcommands: [
             List.self, Info.self, XML.self, Create.self, Define.self, Start.self, Shutdown.self, Reboot.self, Reset.self,
-            Suspend.self, Resume.self, Autostart.self, Destroy.self, Undefine.self,
+            Suspend.self, Resume.self, Autostart.self, Destroy.self, Undefine.self, Stats.self,
         ])
 
     struct List: AsyncParsableCommand {
@@ -16,10 +16,39 @@ struct DomainCommand: AsyncParsableCommand {
         @OptionGroup var options: ClientOptions
         @Flag(help: "Only running machines.") var active = false
         @Flag(help: "Only stopped machines.") var inactive = false
+        @Option(help: "Only machines in this state (running, paused, shutoff, ...; repeat for several).")
+        var state: [String] = []
+        @OptionGroup var page: PageOptions
 
         func run() async throws {
-            let domains = try await options.withClient { try await $0.listDomains(activeOnly: active, inactiveOnly: inactive) }
-            if options.json { return try Output.json(domains) }
+            var request = Virthost_V1_ListDomainsRequest()
+            request.activeOnly = active
+            request.inactiveOnly = inactive
+            request.pageSize = page.limit
+            request.namePrefix = page.prefix
+            request.states = try state.map { word in
+                let states: [String: Virthost_V1_DomainState] = [
+                    "running": .running, "blocked": .blocked, "idle": .blocked, "paused": .paused, "shutdown": .shutdown,
+                    "shutoff": .shutoff, "crashed": .crashed, "pmsuspended": .pmsuspended,
+                ]
+                guard let state = states[word] else {
+                    throw ValidationError("--state \(word): not one of running, blocked, paused, shutdown, shutoff, crashed, pmsuspended")
+                }
+                return state
+            }
+            let domains = try await options.withClient { client in
+                if options.json {
+                    request.pageToken = page.pageToken
+                    try Output.json(try await client.listDomains(request))
+                    return [Virthost_V1_Domain]()
+                }
+                return try await page.walk { token in
+                    request.pageToken = token
+                    let response = try await client.listDomains(request)
+                    return (response.domains, response.nextPageToken)
+                }
+            }
+            if options.json { return }
             var table = Table("Id", "Name", "State", "vCPUs", "Memory")
             for d in domains {
                 table.add(d.id == 0 ? "-" : String(d.id), d.name, d.state.label, String(d.vcpus), Format.bytes(d.memoryKib * 1024))

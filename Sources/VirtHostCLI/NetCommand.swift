@@ -16,10 +16,27 @@ struct NetCommand: AsyncParsableCommand {
         @OptionGroup var options: ClientOptions
         @Flag(help: "Only active networks.") var active = false
         @Flag(help: "Only inactive networks.") var inactive = false
+        @OptionGroup var page: PageOptions
 
         func run() async throws {
-            let networks = try await options.withClient { try await $0.listNetworks(activeOnly: active, inactiveOnly: inactive) }
-            if options.json { return try Output.json(networks) }
+            var request = Virthost_V1_ListNetworksRequest()
+            request.activeOnly = active
+            request.inactiveOnly = inactive
+            request.pageSize = page.limit
+            request.namePrefix = page.prefix
+            let networks = try await options.withClient { client in
+                if options.json {
+                    request.pageToken = page.pageToken
+                    try Output.json(try await client.listNetworks(request))
+                    return [Virthost_V1_Network]()
+                }
+                return try await page.walk { token in
+                    request.pageToken = token
+                    let response = try await client.listNetworks(request)
+                    return (response.networks, response.nextPageToken)
+                }
+            }
+            if options.json { return }
             var table = Table("Name", "State", "Autostart", "Persistent", "Forward", "Bridge", "Addresses")
             for n in networks {
                 table.add(

@@ -16,10 +16,27 @@ struct PoolCommand: AsyncParsableCommand {
         @OptionGroup var options: ClientOptions
         @Flag(help: "Only active pools.") var active = false
         @Flag(help: "Only inactive pools.") var inactive = false
+        @OptionGroup var page: PageOptions
 
         func run() async throws {
-            let pools = try await options.withClient { try await $0.listPools(activeOnly: active, inactiveOnly: inactive) }
-            if options.json { return try Output.json(pools) }
+            var request = Virthost_V1_ListPoolsRequest()
+            request.activeOnly = active
+            request.inactiveOnly = inactive
+            request.pageSize = page.limit
+            request.namePrefix = page.prefix
+            let pools = try await options.withClient { client in
+                if options.json {
+                    request.pageToken = page.pageToken
+                    try Output.json(try await client.listPools(request))
+                    return [Virthost_V1_Pool]()
+                }
+                return try await page.walk { token in
+                    request.pageToken = token
+                    let response = try await client.listPools(request)
+                    return (response.pools, response.nextPageToken)
+                }
+            }
+            if options.json { return }
             var table = Table("Name", "State", "Autostart", "Type", "Capacity", "Allocation", "Available")
             for p in pools {
                 table.add(

@@ -41,10 +41,26 @@ struct SnapshotCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List a machine's snapshots (like virsh snapshot-list --parent).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The machine's name.") var domain: String
+        @OptionGroup var page: PageOptions
 
         func run() async throws {
-            let snapshots = try await options.withClient { try await $0.listSnapshots(domain: domain) }
-            if options.json { return try Output.json(snapshots) }
+            var request = Virthost_V1_ListSnapshotsRequest()
+            request.domain = .named(domain)
+            request.pageSize = page.limit
+            request.namePrefix = page.prefix
+            let snapshots = try await options.withClient { client in
+                if options.json {
+                    request.pageToken = page.pageToken
+                    try Output.json(try await client.listSnapshots(request))
+                    return [Virthost_V1_Snapshot]()
+                }
+                return try await page.walk { token in
+                    request.pageToken = token
+                    let response = try await client.listSnapshots(request)
+                    return (response.snapshots, response.nextPageToken)
+                }
+            }
+            if options.json { return }
             Output.line(SnapshotCommand.table(snapshots).render())
         }
     }

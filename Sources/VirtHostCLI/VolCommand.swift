@@ -16,13 +16,37 @@ struct VolCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List a pool's volumes.")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The pool's name.") var pool: String
+        @Flag(help: "Read each volume's format too (one more libvirt call per volume in the agent).")
+        var withFormat = false
+        @OptionGroup var page: PageOptions
 
         func run() async throws {
-            let volumes = try await options.withClient { try await $0.listVolumes(pool: pool) }
-            if options.json { return try Output.json(volumes) }
-            var table = Table("Name", "Path", "Format", "Capacity", "Allocation")
+            var request = Virthost_V1_ListVolumesRequest()
+            request.pool = pool
+            request.withFormat = withFormat
+            request.pageSize = page.limit
+            request.namePrefix = page.prefix
+            let volumes = try await options.withClient { client in
+                if options.json {
+                    request.pageToken = page.pageToken
+                    try Output.json(try await client.listVolumes(request))
+                    return [Virthost_V1_Volume]()
+                }
+                return try await page.walk { token in
+                    request.pageToken = token
+                    let response = try await client.listVolumes(request)
+                    return (response.volumes, response.nextPageToken)
+                }
+            }
+            if options.json { return }
+            // virsh vol-list --details's columns; the format with --with-format.
+            var table = withFormat
+                ? Table("Name", "Path", "Type", "Format", "Capacity", "Allocation")
+                : Table("Name", "Path", "Type", "Capacity", "Allocation")
             for v in volumes {
-                table.add(v.name, v.path, v.format.isEmpty ? "-" : v.format, Format.bytes(v.capacity), Format.bytes(v.allocation))
+                let sizes = [Format.bytes(v.capacity), Format.bytes(v.allocation)]
+                let head = [v.name, v.path, v.type]
+                table.add(head + (withFormat ? [v.format.isEmpty ? "-" : v.format] : []) + sizes)
             }
             Output.line(table.render())
         }

@@ -3,11 +3,23 @@ import VirtHostAPI
 // Typed calls of the domains area, naming objects as virsh does: by name.
 
 extension VirtHostClient {
+    /// Every machine (one call: no page size), sorted by name.
     public func listDomains(activeOnly: Bool = false, inactiveOnly: Bool = false) async throws -> [Virthost_V1_Domain] {
         var request = Virthost_V1_ListDomainsRequest()
         request.activeOnly = activeOnly
         request.inactiveOnly = inactiveOnly
         return try await call { try await domains.listDomains(request).domains }
+    }
+
+    /// One page of machines as the agent answers it: the items, the token of
+    /// the next page, and the event sequence to watch from.
+    public func listDomains(_ request: Virthost_V1_ListDomainsRequest) async throws -> Virthost_V1_ListDomainsResponse {
+        try await call { try await domains.listDomains(request) }
+    }
+
+    /// Statistics of the named machines, or of all when `names` is empty (virsh domstats).
+    public func domainStats(_ names: [String] = []) async throws -> Virthost_V1_GetStatsResponse {
+        try await call { try await domains.getStats(.with { $0.domains = names.map { .named($0) } }) }
     }
 
     public func domain(_ name: String) async throws -> Virthost_V1_Domain {

@@ -11,6 +11,11 @@ extension VirtHostClient {
         return try await call { try await networks.listNetworks(request).networks }
     }
 
+    /// One page of networks as the agent answers it (next_page_token, event_sequence).
+    public func listNetworks(_ request: Virthost_V1_ListNetworksRequest) async throws -> Virthost_V1_ListNetworksResponse {
+        try await call { try await networks.listNetworks(request) }
+    }
+
     public func network(_ name: String) async throws -> Virthost_V1_Network {
         try await call { try await networks.getNetwork(.with { $0.name = name }) }
     }

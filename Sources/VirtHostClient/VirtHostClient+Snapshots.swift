@@ -31,6 +31,11 @@ extension VirtHostClient {
         try await call { try await snapshots.listSnapshots(.with { $0.domain = .named(domain) }).snapshots }
     }
 
+    /// One page of a machine's snapshots as the agent answers it (next_page_token, event_sequence).
+    public func listSnapshots(_ request: Virthost_V1_ListSnapshotsRequest) async throws -> Virthost_V1_ListSnapshotsResponse {
+        try await call { try await snapshots.listSnapshots(request) }
+    }
+
     /// A snapshot's `<domainsnapshot>` XML.
     public func snapshotXML(domain: String, name: String) async throws -> String {
         try await call { try await snapshots.getSnapshotXML(.named(domain, name)).xml }

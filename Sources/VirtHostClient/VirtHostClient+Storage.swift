@@ -14,6 +14,11 @@ extension VirtHostClient {
         return try await call { try await storage.listPools(request).pools }
     }
 
+    /// One page of pools as the agent answers it (next_page_token, event_sequence).
+    public func listPools(_ request: Virthost_V1_ListPoolsRequest) async throws -> Virthost_V1_ListPoolsResponse {
+        try await call { try await storage.listPools(request) }
+    }
+
     /// One pool with its sizes and its definition as a typed spec (virsh pool-info).
     public func pool(_ name: String) async throws -> Virthost_V1_Pool {
         try await call { try await storage.getPool(.named(name)) }
@@ -114,8 +119,20 @@ extension VirtHostClient {
     // MARK: Volumes
 
     /// A pool's volumes, sorted by name (virsh vol-list).
-    public func listVolumes(pool: String) async throws -> [Virthost_V1_Volume] {
-        try await call { try await storage.listVolumes(.with { $0.pool = pool }).volumes }
+    /// Every volume of a pool, sorted by name. `withFormat` reads each
+    /// volume's XML for its format (one more libvirt round trip per volume).
+    public func listVolumes(pool: String, withFormat: Bool = true) async throws -> [Virthost_V1_Volume] {
+        try await call {
+            try await storage.listVolumes(.with {
+                $0.pool = pool
+                $0.withFormat = withFormat
+            }).volumes
+        }
+    }
+
+    /// One page of volumes as the agent answers it (next_page_token, event_sequence).
+    public func listVolumes(_ request: Virthost_V1_ListVolumesRequest) async throws -> Virthost_V1_ListVolumesResponse {
+        try await call { try await storage.listVolumes(request) }
     }
 
     /// One volume with its real allocation (virsh vol-info).

@@ -28,11 +28,16 @@ struct Options: Sendable {
     var grpcioScript: String?
     /// Only compare BlockingExecutor with NIOThreadPool (see Executors.swift).
     var executorsOnly = false
+    /// With a pool name: the scale benchmark (Scale.swift) instead of the latency table.
+    var scalePool: String?
+    /// Runs per cell of the scale benchmark (medians).
+    var scaleRuns = 5
 
     static let usage = """
         usage: virthost-bench [--connect URI] [--calls N] [--virsh-calls N] [--concurrency 1,8,64]
                               [--domain NAME] [--agent-domain NAME] [--soak N] [--bin-dir DIR] [--paths abtcd]
                               [--nio-executor] [--python PATH-TO-PYTHON [--grpcio-script PATH]] [--executors]
+                              [--scale POOL [--scale-runs N]]
 
         Measures one libvirt URI five ways, side by side: (a) libvirt's C API in-process,
         (b) virthostd through VirtHostClient over gRPC on a Unix socket (a virthostd child is
@@ -42,7 +47,10 @@ struct Options: Sendable {
         latency of one caller, throughput per concurrency level, CPU per call, the ratios b/a,
         b/d, c/b, t/a, b/t, c/t, e/b at p50, and virthostd's RSS. It ends with the hop to a
         libvirt thread and back through the agent's BlockingExecutor and NIO's NIOThreadPool;
-        --executors prints only that.
+        --executors prints only that. --scale POOL measures list and statistics calls on a host with
+        many objects instead (scripts/bench-scale.sh, make bench-scale): bare bulk libvirt calls,
+        the agent over gRPC and ttrpc, the virthost CLI and virsh as processes, medians of
+        --scale-runs runs, and the libvirt round trips of each agent call.
         """
 
     static func parse(_ arguments: [String]) throws -> Options {
@@ -77,6 +85,8 @@ struct Options: Sendable {
             case "--python": options.python = try value(flag)
             case "--grpcio-script": options.grpcioScript = try value(flag)
             case "--executors": options.executorsOnly = true
+            case "--scale": options.scalePool = try value(flag)
+            case "--scale-runs": options.scaleRuns = max(1, try int(flag))
             case "-h", "--help": print(usage); exit(0)
             default: throw BenchError("unknown option \(flag)\n\(usage)")
             }

@@ -25,6 +25,7 @@ func libvirtdPID(_ uri: String) -> Int32? {
 
 func run() async throws {
     let o = options
+    if let pool = o.scalePool { return try await runScale(o, pool: pool) }
     let connection = try Connection.open(o.uri)
     if o.executorsOnly {
         try await measureExecutors(connection, calls: o.calls)

@@ -19,7 +19,8 @@ import VirtHostClient
             #expect(lines.count == 4)
             #expect(lines[3].contains("s2") && lines[3].contains("s1") && lines[3].contains("yes"))
             let json = try await CLIHarness.run(["--socket", socket, "--json", "snapshot", "list", "web-1"])
-            let array = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]])
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+            let array = try #require(object["snapshots"] as? [[String: Any]])
             #expect(array.map { $0["name"] as? String } == ["s1", "s2"])
             #expect(array[0]["description"] as? String == "first")
             #expect(array[1]["parent"] as? String == "s1")
@@ -30,7 +31,8 @@ import VirtHostClient
                 try await CLIHarness.run(["--socket", socket, "snapshot", "delete", "web-1", "s1", "--children"])
                     == "Domain snapshot s1 deleted\n")
             let empty = try await CLIHarness.run(["--socket", socket, "--json", "snapshot", "list", "web-1"])
-            #expect((try JSONSerialization.jsonObject(with: Data(empty.utf8)) as? [Any])?.isEmpty == true)
+            let none = try JSONSerialization.jsonObject(with: Data(empty.utf8)) as? [String: Any]
+            #expect(none != nil && none?["snapshots"] == nil)
         }
     }
 

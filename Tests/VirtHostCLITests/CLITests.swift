@@ -21,10 +21,13 @@ import VirtHostServer
         }
     }
 
-    @Test func jsonListIsOneParsableArray() async throws {
+    @Test func jsonListIsTheResponseMessage() async throws {
         try await CLIHarness.withAgent { socket in
             let output = try await CLIHarness.run(["--socket", socket, "--json", "net", "list"])
-            let array = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]])
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
+            let array = try #require(object["networks"] as? [[String: Any]])
+            #expect(object["next_page_token"] == nil)  // all in one page
+            #expect(object["event_epoch"] as? Int != nil)
             #expect(array.map { $0["name"] as? String } == ["demo-bridged", "demo-isolated", "demo-nat", "demo-routed"])
             #expect(array[2]["forward_mode"] as? String == "FORWARD_MODE_NAT")
             #expect(array[2]["bridge"] as? String == "virbr-demo0")
@@ -48,8 +51,44 @@ import VirtHostServer
     @Test func optionsMayFollowTheCommand() async throws {
         try await CLIHarness.withAgent { socket in
             let output = try await CLIHarness.run(["pool", "list", "--socket", socket, "--json"])
-            let array = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]])
-            #expect(array.count == 2)
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
+            #expect((object["pools"] as? [[String: Any]])?.count == 2)
+        }
+    }
+
+    @Test func limitAndPageTokenWalkPages() async throws {
+        try await CLIHarness.withAgent { socket in
+            var names: [String] = []
+            var token = ""
+            var pages = 0
+            repeat {
+                let output = try await CLIHarness.run(
+                    ["--socket", socket, "--json", "net", "list", "--limit", "3"] + (token.isEmpty ? [] : ["--page-token", token]))
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
+                let page = try #require(object["networks"] as? [[String: Any]])
+                #expect(page.count <= 3)
+                names += page.compactMap { $0["name"] as? String }
+                token = object["next_page_token"] as? String ?? ""
+                pages += 1
+            } while !token.isEmpty && pages < 10
+            #expect(names == ["demo-bridged", "demo-isolated", "demo-nat", "demo-routed"])
+            #expect(pages == 2)
+            // The table walks every page itself.
+            let table = try await CLIHarness.run(["--socket", socket, "net", "list", "--limit", "1"])
+            #expect(["demo-bridged", "demo-isolated", "demo-nat", "demo-routed"].allSatisfy(table.contains))
+            let prefixed = try await CLIHarness.run(["--socket", socket, "net", "list", "--prefix", "demo-n"])
+            #expect(prefixed.contains("demo-nat") && !prefixed.contains("demo-routed"))
+        }
+    }
+
+    @Test func domainStatsRuns() async throws {
+        try await CLIHarness.withAgent { socket in
+            let table = try await CLIHarness.run(["--socket", socket, "domain", "stats"])
+            #expect(table.contains("web-1"))
+            let output = try await CLIHarness.run(["--socket", socket, "--json", "domain", "stats", "web-1"])
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
+            let stats = try #require(object["stats"] as? [[String: Any]])
+            #expect(stats.map { $0["name"] as? String } == ["web-1"])
         }
     }
 

@@ -3,8 +3,9 @@ import Glibc
 import Logging
 import ServiceLifecycle
 import Testing
+import VirtHostAPI
 import VirtHostClient
-import VirtHostServer
+@testable import VirtHostServer
 
 /// Metrics: calls counted per method, errors by code, latency histograms, the
 /// libvirt connection and event watchers, served over HTTP in Prometheus' text
@@ -86,6 +87,26 @@ import VirtHostServer
             #expect(samples["virthost_call_duration_seconds_count", ["service": "virthost.v1.EventService", "method": "Watch"]] == 1)
             #expect(samples["virthost_calls_in_flight", [:]] == 0)
         }
+    }
+
+    @Test func machineSeriesComeFromOneStatisticsRead() async throws {
+        try await withMetricsAgent { _, port in
+            let body = try HTTP.get(port: port, path: "/metrics").body
+            let samples = Exposition(body)
+            #expect(samples["virthost_machine_stats_up", [:]] == 1)
+            #expect(samples["virthost_machines", [:]] == 3)
+            #expect(samples["virthost_machine_series_truncated", [:]] == 0)
+            #expect(samples["virthost_machine_state", ["machine": "web-1"]] == 1)
+            #expect(samples["virthost_machine_state", ["machine": "db-1"]] != nil)
+            #expect(body.contains("# TYPE virthost_machine_cpu_seconds_total counter"))
+        }
+        #expect(MachineMetrics.escape("a\"b\\c\nd") == "a\\\"b\\\\c\\nd")
+        let many = (0..<(MachineMetrics.machineLimit + 5)).map { i in
+            Virthost_V1_DomainStats.with { $0.name = String(format: "m%04d", i) }
+        }
+        let text = MachineMetrics.render(many)
+        #expect(text.contains("virthost_machine_series_truncated 1"))
+        #expect(text.components(separatedBy: "virthost_machine_state{").count - 1 == MachineMetrics.machineLimit)
     }
 
     @Test func otherPathsAndMethodsAreRefused() async throws {

@@ -80,7 +80,7 @@ public enum MethodRoles {
 
     static let readers: [String: Set<String>] = [
         "virthost.v1.HostService": ["GetVersion", "GetNodeInfo", "GetCapabilities", "GetHealth"],
-        "virthost.v1.DomainService": ["ListDomains", "GetDomain", "GetDomainXML", "ListInterfaces", "ListDisks"],
+        "virthost.v1.DomainService": ["ListDomains", "GetDomain", "GetDomainXML", "ListInterfaces", "ListDisks", "GetStats"],
         "virthost.v1.NetworkService": ["ListNetworks", "GetNetwork", "GetNetworkXML", "ListDhcpLeases"],
         "virthost.v1.HostNetworkService": ["ListLinks"],
         "virthost.v1.StorageService": [

@@ -10,9 +10,36 @@ struct DomainService: Virthost_V1_DomainService.SimpleServiceProtocol {
         request: Virthost_V1_ListDomainsRequest, context: ServerContext
     ) async throws -> Virthost_V1_ListDomainsResponse {
         let filter = try ListFilter(activeOnly: request.activeOnly, inactiveOnly: request.inactiveOnly)
+        let page = try Page(.domains, size: request.pageSize, token: request.pageToken, prefix: request.namePrefix)
+        for state in request.states where !(1...7).contains(state.rawValue) {
+            throw Refusal.invalid("states holds an unknown machine state (\(state.rawValue))")
+        }
+        let states = Set(request.states)
+        let osTypes = hypervisor.guestOSTypes
+        let position = ListPosition(hypervisor.events)
         return try await hypervisor.run { connection in
+            let (domains, next) = try DomainListing.list(
+                connection, request: request, page: page, filter: filter, states: states, osTypes: osTypes)
             var response = Virthost_V1_ListDomainsResponse()
-            response.domains = try Listing.live(connection.listDomains(filter), Virthost_V1_Domain.init)
+            response.domains = domains
+            response.nextPageToken = next
+            response.eventSequence = position.sequence
+            response.eventEpoch = position.epoch
+            return response
+        }
+    }
+
+    func getStats(request: Virthost_V1_GetStatsRequest, context: ServerContext) async throws -> Virthost_V1_GetStatsResponse {
+        guard request.domains.count <= Page.maximumSize else {
+            throw Refusal.invalid("domains holds \(request.domains.count) machines; at most \(Page.maximumSize) (or none for all)")
+        }
+        let refs = try request.domains.map { try ObjectRef($0) }
+        let position = ListPosition(hypervisor.events)
+        return try await hypervisor.run { connection in
+            var response = Virthost_V1_GetStatsResponse()
+            response.stats = try DomainListing.stats(connection, refs: refs)
+            response.eventSequence = position.sequence
+            response.eventEpoch = position.epoch
             return response
         }
     }

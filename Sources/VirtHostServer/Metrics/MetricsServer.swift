@@ -66,7 +66,13 @@ public final class MetricsServer: Service, Sendable {
     }
 
     public func run() async throws {
-        let render: @Sendable () -> [UInt8] = { [metrics, hypervisor] in metrics.render(observing: hypervisor) }
+        // Per-machine series are read on a libvirt thread, neither on the
+        // event loop nor through the Swift concurrency pool.
+        let render: @Sendable (@escaping @Sendable ([UInt8]) -> Void) -> Void = { [metrics, hypervisor] done in
+            let body = metrics.render(observing: hypervisor)
+            guard let hypervisor else { return done(body) }
+            MachineMetrics.read(hypervisor) { stats in done(body + Array(MachineMetrics.render(stats).utf8)) }
+        }
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
@@ -103,10 +109,10 @@ final class MetricsHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    private let render: @Sendable () -> [UInt8]
+    private let render: @Sendable (@escaping @Sendable ([UInt8]) -> Void) -> Void
     private var head: HTTPRequestHead?
 
-    init(render: @escaping @Sendable () -> [UInt8]) {
+    init(render: @escaping @Sendable (@escaping @Sendable ([UInt8]) -> Void) -> Void) {
         self.render = render
     }
 
@@ -132,19 +138,28 @@ final class MetricsHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func respond(context: ChannelHandlerContext, to request: HTTPRequestHead) {
         let path = request.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
         var headers = HTTPHeaders()
-        let status: HTTPResponseStatus
-        let body: [UInt8]
         if request.method != .GET && request.method != .HEAD {
-            status = .methodNotAllowed
             headers.add(name: "Allow", value: "GET, HEAD")
-            body = Array("only GET and HEAD are served\n".utf8)
+            send(context: context, to: request, .methodNotAllowed, headers, Array("only GET and HEAD are served\n".utf8))
         } else if path == "/metrics" {
-            status = .ok
-            body = render()
+            // The machine series need libvirt: render off the event loop, answer on it.
+            let promise = context.eventLoop.makePromise(of: [UInt8].self)
+            render { promise.succeed($0) }
+            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            promise.futureResult.whenSuccess { body in
+                let (handler, context) = loopBound.value
+                handler.send(context: context, to: request, .ok, headers, body)
+            }
         } else {
-            status = .notFound
-            body = Array("virthostd serves its metrics at /metrics\n".utf8)
+            send(context: context, to: request, .notFound, headers, Array("virthostd serves its metrics at /metrics\n".utf8))
         }
+    }
+
+    private func send(
+        context: ChannelHandlerContext, to request: HTTPRequestHead, _ status: HTTPResponseStatus, _ headers: HTTPHeaders,
+        _ body: [UInt8]
+    ) {
+        var headers = headers
         headers.add(name: "Content-Type", value: status == .ok ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain; charset=utf-8")
         headers.add(name: "Content-Length", value: "\(body.count)")
         let keepAlive = request.isKeepAlive

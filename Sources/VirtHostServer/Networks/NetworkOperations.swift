@@ -236,6 +236,43 @@ struct NetworkOperations {
         return message
     }
 
+    /// One page of networks in 4 libvirt round trips plus one XML read per
+    /// network of the page: the list, then the ACTIVE, PERSISTENT and
+    /// AUTOSTART lists, which tell those flags for every network at once
+    /// (the per-network getters cost 3 round trips each). The XML holds the
+    /// bridge, addresses and spec, which no bulk call returns.
+    static func list(
+        _ connection: Connection, filter: ListFilter, page: Page
+    ) throws -> (networks: [Virthost_V1_Network], next: String) {
+        let flags: NetworkListFlags
+        switch filter {
+        case .all: flags = []
+        case .active: flags = .active
+        case .inactive: flags = .inactive
+        }
+        let (networks, next) = page.select(try connection.listNetworks(flags: flags), name: \.name)
+        guard !networks.isEmpty else { return ([], next) }
+        let active = try connection.networkUUIDs(.active)
+        let persistent = try connection.networkUUIDs(.persistent)
+        let autostart = try connection.networkUUIDs(.autostart)
+        let messages = try Listing.live(networks) { network -> Virthost_V1_Network in
+            let parsed = try XMLReader(try network.xml())
+            var message = Virthost_V1_Network()
+            message.name = network.name
+            message.uuid = try network.uuid()
+            message.active = active.contains(message.uuid)
+            message.persistent = persistent.contains(message.uuid)
+            message.autostart = autostart.contains(message.uuid)
+            let summary = NetworkXML.summary(parsed)
+            message.bridge = summary.bridge
+            message.forwardMode = summary.forwardMode
+            message.addresses = summary.addresses
+            message.spec = try NetworkSpecXML.spec(from: parsed)
+            return message
+        }
+        return (messages, next)
+    }
+
     /// Refuses a duplicate name or UUID, a bridge name in use, and subnets
     /// that overlap an existing network's.
     func checkNew(_ definition: NetworkDefinition) throws {

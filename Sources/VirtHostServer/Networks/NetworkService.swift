@@ -13,9 +13,15 @@ struct NetworkService: Virthost_V1_NetworkService.SimpleServiceProtocol {
         request: Virthost_V1_ListNetworksRequest, context: ServerContext
     ) async throws -> Virthost_V1_ListNetworksResponse {
         let filter = try ListFilter(activeOnly: request.activeOnly, inactiveOnly: request.inactiveOnly)
+        let page = try Page(.networks, size: request.pageSize, token: request.pageToken, prefix: request.namePrefix)
+        let position = ListPosition(hypervisor.events)
         return try await hypervisor.run { connection in
+            let (networks, next) = try NetworkOperations.list(connection, filter: filter, page: page)
             var response = Virthost_V1_ListNetworksResponse()
-            response.networks = try Listing.live(connection.listNetworks(filter), NetworkOperations.message)
+            response.networks = networks
+            response.nextPageToken = next
+            response.eventSequence = position.sequence
+            response.eventEpoch = position.epoch
             return response
         }
     }

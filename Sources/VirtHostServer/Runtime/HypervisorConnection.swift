@@ -32,6 +32,8 @@ public final class HypervisorConnection: @unchecked Sendable {
     let probe: LibvirtProbe
     /// At most this many calls about one machine hold libvirt threads at once.
     let machineGate: KeyedGate
+    /// The host's guest OS types, for lists (see ``DomainListing``).
+    let guestOSTypes = GuestOSTypes()
     /// Calls in ``run(_:)`` now.
     private let inFlight = Atomic<Int>(0)
     private let logger: Logger
@@ -102,6 +104,23 @@ public final class HypervisorConnection: @unchecked Sendable {
             }
         } catch let error as LibvirtError {
             throw ErrorMapping.rpcError(error)
+        }
+    }
+
+    /// ``run(_:)`` for callers outside Swift concurrency (the metrics
+    /// endpoint's event loop): runs `body` on a libvirt thread and hands
+    /// `done` its result there, so nothing waits on the cooperative pool.
+    func execute<T: Sendable>(
+        _ body: @escaping @Sendable (Connection) throws -> T, done: @escaping @Sendable (Result<T, any Error>) -> Void
+    ) {
+        if probe.unanswered != nil {
+            return done(.failure(Refusal(.unavailable, "libvirtd at \(uri) does not answer")))
+        }
+        executor.execute { [self] in
+            done(Result {
+                let primary = try self.current()
+                return try body(try self.callConnection(primary: primary))
+            })
         }
     }
 

@@ -54,9 +54,15 @@ struct SnapshotService: Virthost_V1_SnapshotService.SimpleServiceProtocol {
         request: Virthost_V1_ListSnapshotsRequest, context: ServerContext
     ) async throws -> Virthost_V1_ListSnapshotsResponse {
         let ref = try ObjectRef(request.domain)
+        let page = try Page(.snapshots, size: request.pageSize, token: request.pageToken, prefix: request.namePrefix)
+        let position = ListPosition(hypervisor.events)
         return try await hypervisor.run(machine: ref) { connection in
+            let (snapshots, next) = page.select(try connection.domain(ref).listSnapshots(), name: \.name)
             var response = Virthost_V1_ListSnapshotsResponse()
-            response.snapshots = try connection.domain(ref).listSnapshots().map(Virthost_V1_Snapshot.init)
+            response.snapshots = try snapshots.map(Virthost_V1_Snapshot.init)
+            response.nextPageToken = next
+            response.eventSequence = position.sequence
+            response.eventEpoch = position.epoch
             return response
         }
     }

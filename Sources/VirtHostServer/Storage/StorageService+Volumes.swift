@@ -7,12 +7,16 @@ import VirtHostAPI
 extension StorageService {
     func listVolumes(request: Virthost_V1_ListVolumesRequest, context: ServerContext) async throws -> Virthost_V1_ListVolumesResponse {
         try Validate.lookupName(request.pool, field: "pool name")
-        return try await hypervisor.run { connection in
-            let pool = try connection.pool(.name(request.pool))
-            var response = Virthost_V1_ListVolumesResponse()
-            response.volumes = try Listing.live(pool.listVolumes()) { try Virthost_V1_Volume($0, pool: pool.name) }
-            return response
-        }
+        let page = try Page(.volumes, size: request.pageSize, token: request.pageToken, prefix: request.namePrefix)
+        let position = ListPosition(hypervisor.events)
+        let (volumes, next) = try await VolumeListing.list(
+            hypervisor, pool: request.pool, page: page, withFormat: request.withFormat)
+        var response = Virthost_V1_ListVolumesResponse()
+        response.volumes = volumes
+        response.nextPageToken = next
+        response.eventSequence = position.sequence
+        response.eventEpoch = position.epoch
+        return response
     }
 
     func getVolume(request: Virthost_V1_VolumeRef, context: ServerContext) async throws -> Virthost_V1_Volume {

@@ -15,9 +15,16 @@ struct StorageService: Virthost_V1_StorageService.SimpleServiceProtocol {
 
     func listPools(request: Virthost_V1_ListPoolsRequest, context: ServerContext) async throws -> Virthost_V1_ListPoolsResponse {
         let filter = try ListFilter(activeOnly: request.activeOnly, inactiveOnly: request.inactiveOnly)
+        let page = try Page(.pools, size: request.pageSize, token: request.pageToken, prefix: request.namePrefix)
+        let position = ListPosition(hypervisor.events)
         return try await hypervisor.run { connection in
+            // Pools are few and each needs its XML: paged first, then described one by one.
+            let (pools, next) = page.select(try connection.listStoragePools(filter), name: \.name)
             var response = Virthost_V1_ListPoolsResponse()
-            response.pools = try Listing.live(connection.listStoragePools(filter), Virthost_V1_Pool.described)
+            response.pools = try Listing.live(pools, Virthost_V1_Pool.described)
+            response.nextPageToken = next
+            response.eventSequence = position.sequence
+            response.eventEpoch = position.epoch
             return response
         }
     }

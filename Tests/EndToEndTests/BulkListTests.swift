@@ -1,0 +1,118 @@
+import Foundation
+import Libvirt
+import Testing
+import VirtHostAPI
+import VirtHostClient
+
+/// The bulk lists on qemu:///system say what the per-object reads say:
+/// ListDomains (one statistics read plus flag lists) against GetDomain,
+/// ListNetworks against GetNetwork, ListVolumes against GetVolume, and
+/// GetStats of shut-off machines. Objects are named with the run's prefix
+/// and removed afterwards, also when an expectation fails.
+@Suite(.serialized, .enabled(if: TestBed.shouldRun, "needs root, libvirtd and the test guest; make test sets them up"))
+struct BulkListTests {
+    @Test func bulkListsAgreeWithPerObjectReads() async throws {
+        try TestBed.requireAvailable()
+        let libvirt = try Connection.open(TestBed.uri)
+        let prefix = TestBed.prefix + "bulk-"
+        let folder = "/var/lib/libvirt/images/\(prefix)pool"
+        var domains: [Libvirt.Domain] = []
+        var networks: [Libvirt.Network] = []
+        var pool: StoragePool?
+        defer {
+            for d in domains { try? d.undefine() }
+            for n in networks { try? n.undefine() }
+            if let pool {
+                for v in (try? pool.listVolumes()) ?? [] { try? v.delete() }
+                try? pool.stop()
+                try? pool.undefine()
+            }
+            try? FileManager.default.removeItem(atPath: folder)
+        }
+        // Machines: memory below its maximum, fewer vCPUs than the most, one autostarted.
+        for (i, (current, maximum, vcpus, most)) in [(131_072, 262_144, 1, 2), (65_536, 65_536, 2, 2), (98_304, 131_072, 1, 4)].enumerated() {
+            domains.append(try libvirt.defineDomain(xml: """
+                <domain type='qemu'><name>\(prefix)d\(i)</name><memory unit='KiB'>\(maximum)</memory>
+                <currentMemory unit='KiB'>\(current)</currentMemory><vcpu current='\(vcpus)'>\(most)</vcpu>
+                <os><type arch='x86_64'>hvm</type></os></domain>
+                """))
+        }
+        try domains[1].setAutostart(true)
+        for i in 0..<2 {
+            networks.append(try libvirt.defineNetwork(xml: """
+                <network><name>\(prefix)n\(i)</name><bridge name='vhtbk\(TestBed.runID.prefix(4))\(i)' stp='off'/></network>
+                """))
+        }
+        try networks[0].setAutostart(true)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let definedPool = try libvirt.defineStoragePool(xml: """
+            <pool type='dir'><name>\(prefix)pool</name><target><path>\(folder)</path></target></pool>
+            """)
+        pool = definedPool
+        try definedPool.start()
+        for (name, format) in [("a.raw", "raw"), ("b.qcow2", "qcow2"), ("c.raw", "raw"), ("d.qcow2", "qcow2"), ("e.raw", "raw")] {
+            _ = try definedPool.createVolume(xml: """
+                <volume><name>\(name)</name><capacity unit='MiB'>4</capacity><target><format type='\(format)'/></target></volume>
+                """)
+        }
+
+        let agent = try AgentProcess(name: "bulk")
+        defer {
+            if agent.process.isRunning {
+                agent.process.terminate()
+                agent.process.waitUntilExit()
+            }
+        }
+        let client = agent.client
+
+        let listed = try await client.listDomains(.with { $0.namePrefix = prefix })
+        #expect(listed.domains.map(\.name) == (0..<3).map { "\(prefix)d\($0)" })
+        #expect(listed.eventEpoch != 0)
+        for domain in listed.domains {
+            let one = try await client.domain(domain.name)
+            #expect(domain == one, "\(domain.name): list \(domain) != get \(one)")
+        }
+        #expect(listed.domains[0].memoryKib == 131_072 && listed.domains[0].maxMemoryKib == 262_144)
+        #expect(listed.domains[1].autostart && !listed.domains[0].autostart)
+        #expect(listed.domains.allSatisfy { $0.persistent && $0.osType == "hvm" && $0.state == .shutoff && $0.cpuTimeNs == 0 })
+        let shutoff = try await client.listDomains(.with {
+            $0.namePrefix = prefix
+            $0.states = [.running]
+        })
+        #expect(shutoff.domains.isEmpty)
+
+        let stats = try await client.domainStats(listed.domains.map(\.name))
+        #expect(stats.stats.map(\.name) == listed.domains.map(\.name))
+        #expect(stats.stats[0].balloonMaximumKib == 262_144 && stats.stats[0].vcpusMaximum == 2 && stats.stats[0].vcpusCurrent == 1)
+        #expect(stats.stats.allSatisfy { $0.state == .shutoff && $0.cpuTimeNs == 0 })
+
+        let nets = try await client.listNetworks(.with { $0.namePrefix = prefix })
+        #expect(nets.networks.map(\.name) == ["\(prefix)n0", "\(prefix)n1"])
+        for network in nets.networks {
+            #expect(network == (try await client.network(network.name)), "\(network.name)")
+        }
+        #expect(nets.networks[0].autostart && !nets.networks[0].active && nets.networks[0].persistent)
+
+        // Volumes in pages of two, without and with the format.
+        var names: [String] = []
+        var token = ""
+        repeat {
+            let page = try await client.listVolumes(.with {
+                $0.pool = "\(prefix)pool"
+                $0.pageSize = 2
+                $0.pageToken = token
+            })
+            for volume in page.volumes {
+                var one = try await client.volume(pool: "\(prefix)pool", name: volume.name)
+                one.format = ""
+                #expect(volume == one, "\(volume.name)")
+            }
+            names += page.volumes.map(\.name)
+            token = page.nextPageToken
+        } while !token.isEmpty
+        #expect(names == ["a.raw", "b.qcow2", "c.raw", "d.qcow2", "e.raw"])
+        let formats = try await client.listVolumes(pool: "\(prefix)pool", withFormat: true).map(\.format)
+        #expect(formats == ["raw", "qcow2", "raw", "qcow2", "raw"])
+        #expect(await agent.stop() == 0)
+    }
+}
