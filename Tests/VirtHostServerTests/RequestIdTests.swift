@@ -11,6 +11,9 @@ import VirtHostClient
 /// state database on disk. (Uploads, cancels and kill -9 run against
 /// qemu:///system in Tests/python/test_operations.py.)
 @Suite struct RequestIdTests {
+    /// ttrpc answers carry no metadata: no replay mark, no operation id.
+    static let metadataArrives = VirtHostWire.default == .grpc
+
     @Test func aRetryReplaysTheOutcomeEvenAfterARestart() async throws {
         let folder = try DaemonHarness.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -23,7 +26,7 @@ import VirtHostClient
             let again = try await VirtHostCallOptions.with(requestID: "vol-1", received: notes) {
                 try await client.createVolume(pool: "demo-images", name: "vht-once.img", capacity: 1 << 20)
             }
-            #expect(notes.replayed, "the retry was answered from the record")
+            #expect(notes.replayed || !Self.metadataArrives, "the retry was answered from the record")
             #expect(again == created)
             #expect(try await client.listVolumes(pool: "demo-images").filter { $0.name == "vht-once.img" }.count == 1)
             // Without an id the same call runs again (and fails: it exists).
@@ -39,7 +42,7 @@ import VirtHostClient
             let replayed = try await VirtHostCallOptions.with(requestID: "vol-1", received: notes) {
                 try await client.createVolume(pool: "demo-images", name: "vht-once.img", capacity: 1 << 20)
             }
-            #expect(notes.replayed)
+            #expect(notes.replayed || !Self.metadataArrives)
             #expect(replayed == first)
             #expect(try await client.listVolumes(pool: "demo-images").allSatisfy { $0.name != "vht-once.img" }, "libvirt untouched")
         }
@@ -79,7 +82,7 @@ import VirtHostClient
                 }
                 #expect(error.code == .notFound)
                 #expect(error.libvirtCodeName == "VIR_ERR_NO_NETWORK", "the details are replayed too")
-                #expect(notes.replayed == (attempt == 1))
+                #expect(notes.replayed == (attempt == 1 && Self.metadataArrives))
             }
         }
     }
@@ -115,7 +118,9 @@ import VirtHostClient
                 try await client.cloneVolume(pool: "demo-images", source: "vht-src.img", newName: "vht-copy.img")
             }
             #expect(answer.name == "vht-copy.img")
-            let id = try #require(notes.operationID)
+            let listed = try await client.listOperations(requestID: "clone-1").first?.id
+            let id = try #require(Self.metadataArrives ? notes.operationID : listed)
+            #expect(listed == id)
             let done = try await client.waitOperation(id, timeout: .seconds(10))
             #expect(done.state == .succeeded)
             #expect(done.kind == "volume.clone" && done.object == "demo-images/vht-copy.img" && done.requestID == "clone-1")
