@@ -41,6 +41,8 @@ public final class VirtHostClient: Sendable {
     public let agents: Virthost_V1_GuestAgentService.Client<VirtHostTransport>
     public let snapshots: Virthost_V1_SnapshotService.Client<VirtHostTransport>
     public let events: Virthost_V1_EventService.Client<VirtHostTransport>
+    /// The standard `grpc.health.v1.Health` service (served over both wires).
+    public let grpcHealth: Grpc_Health_V1_Health.Client<VirtHostTransport>
 
     /// Creates a client for the agent at `socketPath`, speaking `wire`
     /// (gRPC unless `$VIRTHOST_TRANSPORT` says `ttrpc`): the main socket
@@ -61,6 +63,7 @@ public final class VirtHostClient: Sendable {
         agents = .init(wrapping: grpc)
         snapshots = .init(wrapping: grpc)
         events = .init(wrapping: grpc)
+        grpcHealth = .init(wrapping: grpc)
     }
 
     deinit { grpc.beginGracefulShutdown() }
