@@ -276,3 +276,29 @@ def test_watch_resumes_after_the_agent_restarts(virthost):
         if second is not None:
             stop_agent(second, path)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def readme_block(heading, lang):
+    """The first fenced block of `lang` after `heading` in README.md."""
+    text = (ROOT / "README.md").read_text()
+    start = text.index(f"\n{heading}\n")
+    match = re.search(rf"\n```{lang}\n(.*?)\n```", text[start:], re.S)
+    assert match, f"no ```{lang} block after {heading}"
+    return match.group(1)
+
+
+def test_readme_snippet(virthost, demo_agent):
+    """README.md's "From Python" code, run as it is (but for the socket path)
+    with the installed package, against the demo host."""
+    snippet = readme_block("## From Python", "python")
+    assert virthost.DEFAULT_SOCKET in snippet
+    install = os.path.dirname(os.path.dirname(virthost.__file__))
+    result = subprocess.run([sys.executable, "-c", snippet.replace(virthost.DEFAULT_SOCKET, demo_agent)],
+                            capture_output=True, text=True, timeout=60, cwd="/",
+                            env={**os.environ, "PYTHONPATH": install})
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    with virthost.Client(demo_agent) as client:
+        expected = [f"{n.name} {n.active}" for n in client.list_networks().networks]
+    assert len(lines) == 5 and lines[:4] == expected and "demo-nat True" in expected, lines
+    assert lines[4].startswith("43 NOT_FOUND:") and "(VIR_ERR_NO_NETWORK)" in lines[4], lines

@@ -4,6 +4,7 @@
 #   clients/go/build.sh build OUTDIR     # go vet + builds examples/netlist into OUTDIR
 #   clients/go/build.sh test [ARGS...]  # go test ./client/... against a real agent
 #                                       # (VIRTHOST_BIN_DIR: where virthostd is)
+#   clients/go/build.sh check           # both (make test): netlist into .cache/go-client/bin
 #
 # Why GOPATH mode: CI has no network for Go modules, and Debian ships Go
 # libraries as source under /usr/share/gocode (golang-google-grpc-dev 1.33,
@@ -42,5 +43,8 @@ case "${1:-}" in
     test)
         shift
         go test -count=1 "$@" ./client/ ;;
-    *) die "usage: $0 build OUTDIR | test [go test flags]" ;;
+    check)
+        "$here/build.sh" build "$cache/bin" >/dev/null
+        go test -count=1 -v ./client/ 2>&1 | grep -v '^=== RUN' ;;
+    *) die "usage: $0 build OUTDIR | test [go test flags] | check" ;;
 esac

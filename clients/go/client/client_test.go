@@ -407,3 +407,49 @@ func TestWatchResumesAfterAgentRestart(t *testing.T) {
 		t.Fatalf("Watch returned %v after cancel, want context.Canceled", err)
 	}
 }
+
+// readmeBlock is the first fenced block of language lang after heading in README.md.
+func readmeBlock(t *testing.T, heading, lang string) string {
+	t.Helper()
+	readme, err := os.ReadFile(filepath.Join(repoRoot(), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(readme)
+	start := strings.Index(text, "\n"+heading+"\n")
+	if start < 0 {
+		t.Fatalf("README.md has no %q", heading)
+	}
+	text = text[start:]
+	open := strings.Index(text, "\n```"+lang+"\n")
+	if open < 0 {
+		t.Fatalf("no ```%s block after %q", lang, heading)
+	}
+	text = text[open+len("\n```"+lang+"\n"):]
+	return text[:strings.Index(text, "\n```")]
+}
+
+// TestReadmeSnippet runs README.md's "From Go" code as a program against the demo host.
+func TestReadmeSnippet(t *testing.T) {
+	snippet := readmeBlock(t, "## From Go", "go")
+	if !strings.Contains(snippet, client.DefaultSocket) {
+		t.Fatalf("the README snippet does not dial %s:\n%s", client.DefaultSocket, snippet)
+	}
+	dir := shortDir(t)
+	a := startAgent(t, demoURI(), dir)
+	defer a.stop(t)
+	program := "package main\n\nimport (\n\t\"context\"\n\t\"fmt\"\n\t\"log\"\n\n" +
+		"\t\"github.com/virthost/virthost/clients/go/client\"\n\t\"github.com/virthost/virthost/clients/go/virthostv1\"\n)\n\n" +
+		"func main() {\n" + strings.ReplaceAll(snippet, client.DefaultSocket, a.socket) + "\n}\n"
+	source := filepath.Join(dir, "main.go")
+	if err := os.WriteFile(source, []byte(program), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("go", "run", source).CombinedOutput()
+	if err != nil {
+		t.Fatalf("go run of the README snippet: %v\n%s\n%s", err, out, program)
+	}
+	if !strings.Contains(string(out), "demo-nat true\n") || strings.Count(string(out), "\n") != 4 {
+		t.Fatalf("the README snippet printed:\n%s", out)
+	}
+}
