@@ -1,5 +1,7 @@
 """The client: one method per RPC, generated from the service descriptors."""
+import importlib
 import os
+import pkgutil
 import re
 import threading
 
@@ -9,25 +11,36 @@ from google.protobuf import message as _message
 from google.protobuf import message_factory
 
 from . import errors
-from .v1 import (domain_pb2, events_pb2, guestagent_pb2, host_pb2, hostnet_pb2, network_pb2, snapshot_pb2,
-                 storage_pb2)
+from . import v1
+from .v1 import events_pb2
 
 #: Where the Debian package's agent listens.
 DEFAULT_SOCKET = "/run/virthost/virthost.sock"
 #: The metadata key that carries a call's request id.
 REQUEST_ID_KEY = "virthost-request-id"
 
-# Each service as an attribute of the client, e.g. client.networks.list_networks().
-_SERVICES = {
-    "hosts": host_pb2.DESCRIPTOR.services_by_name["HostService"],
-    "domains": domain_pb2.DESCRIPTOR.services_by_name["DomainService"],
-    "networks": network_pb2.DESCRIPTOR.services_by_name["NetworkService"],
-    "host_networks": hostnet_pb2.DESCRIPTOR.services_by_name["HostNetworkService"],
-    "storage": storage_pb2.DESCRIPTOR.services_by_name["StorageService"],
-    "guest_agent": guestagent_pb2.DESCRIPTOR.services_by_name["GuestAgentService"],
-    "snapshots": snapshot_pb2.DESCRIPTOR.services_by_name["SnapshotService"],
-    "events": events_pb2.DESCRIPTOR.services_by_name["EventService"],
+# The attribute of each service on the client, e.g. client.networks.list_networks();
+# a service not named here gets its name in snake_case without "Service"
+# (OperationService -> client.operation).
+_ATTRIBUTES = {
+    "HostService": "hosts", "DomainService": "domains", "NetworkService": "networks",
+    "HostNetworkService": "host_networks", "StorageService": "storage", "GuestAgentService": "guest_agent",
+    "SnapshotService": "snapshots", "EventService": "events",
 }
+
+
+def _services():
+    """Every service of every generated module in virthost.v1, by attribute name."""
+    services = {}
+    for info in sorted(pkgutil.iter_modules(v1.__path__), key=lambda info: info.name):
+        if not info.name.endswith("_pb2"):
+            continue
+        module = importlib.import_module(f"{v1.__name__}.{info.name}")
+        for name, service in module.DESCRIPTOR.services_by_name.items():
+            attribute = _ATTRIBUTES.get(name) or snake_case(name[:-len("Service")] if name.endswith("Service") else name)
+            services[attribute] = service
+    return services
+
 
 # Codes after which a watch opens its stream again.
 _RESUMABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.ABORTED, grpc.StatusCode.INTERNAL,
@@ -225,7 +238,7 @@ class Client:
                            ("grpc.max_reconnect_backoff_ms", 2000), *options]
         self._channel = grpc.insecure_channel(f"unix:{self.socket_path}", options=channel_options)
         self._methods = {}
-        for attribute, service in _SERVICES.items():
+        for attribute, service in _services().items():
             group = _Service(service)
             for method in service.methods:
                 bound = _Method(self, service, method)
