@@ -302,3 +302,20 @@ def test_readme_snippet(virthost, demo_agent):
         expected = [f"{n.name} {n.active}" for n in client.list_networks().networks]
     assert len(lines) == 5 and lines[:4] == expected and "demo-nat True" in expected, lines
     assert lines[4].startswith("43 NOT_FOUND:") and "(VIR_ERR_NO_NETWORK)" in lines[4], lines
+
+
+def test_requests_from_names_and_keywords(virthost):
+    build = virthost.client._build_request
+    events_pb2, network_pb2 = virthost.v1.events_pb2, virthost.v1.network_pb2
+    watch = build(events_pb2.WatchRequest, "watch", None, {"name": "web-1", "kinds": [events_pb2.EVENT_KIND_DOMAIN]})
+    assert watch.name == "web-1" and list(watch.kinds) == [events_pb2.EVENT_KIND_DOMAIN]
+    assert build(network_pb2.GetNetworkXMLRequest, "get_network_xml", "n1", {}).network.name == "n1"
+    assert build(network_pb2.GetNetworkXMLRequest, "get_network_xml", None,
+                 {"network": "n1", "inactive": True}).inactive
+    assert build(network_pb2.NetworkRef, "get_network", {"uuid": "u"}, {}).uuid == "u"
+    with pytest.raises(TypeError, match="not both"):
+        build(network_pb2.NetworkRef, "get_network", "n1", {"uuid": "u"})
+    with pytest.raises(TypeError, match="does not name one object"):
+        build(network_pb2.ListNetworksRequest, "list_networks", "n1", {})
+    with pytest.raises(TypeError, match="takes a virthost.v1.NetworkRef, not a virthost.v1.ListNetworksRequest"):
+        build(network_pb2.NetworkRef, "get_network", network_pb2.ListNetworksRequest(), {})

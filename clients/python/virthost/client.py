@@ -54,10 +54,13 @@ def snake_case(name):
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
 
 
-def _build_request(input_class, method_name, request, name, fields):
-    """The request message from what the caller passed (see :class:`Client`)."""
-    if request is not None and (name is not None or fields):
+def _build_request(input_class, method_name, request, fields):
+    """The request message from what the caller passed (see :class:`Client`):
+    the message itself, a dict of its fields, keyword fields, or the name of
+    the one object the request names."""
+    if request is not None and fields:
         raise TypeError(f"{method_name}() takes a request message or its fields, not both")
+    name = None
     if isinstance(request, _message.Message):
         if request.DESCRIPTOR is not input_class.DESCRIPTOR:
             raise TypeError(f"{method_name}() takes a {input_class.DESCRIPTOR.full_name}, "
@@ -161,14 +164,14 @@ class _Method:
         self.__doc__ = (f"{service.name}.{method.name}: {method.input_type.full_name} -> "
                         f"{'stream ' if self.server_streaming else ''}{method.output_type.full_name}")
 
-    def __call__(self, request=None, name=None, *, timeout=_DEFAULT, request_id=None, metadata=(),
-                 wait_for_ready=None, **fields):
+    def __call__(self, request=None, /, *, timeout=_DEFAULT, request_id=None, metadata=(), wait_for_ready=None,
+                 **fields):
         if self.client_streaming:
-            if request is None or name is not None or fields:
+            if request is None or fields:
                 raise TypeError(f"{self.name}() takes an iterator of {self.input_class.DESCRIPTOR.full_name}")
             message = request
         else:
-            message = _build_request(self.input_class, self.name, request, name, fields)
+            message = _build_request(self.input_class, self.name, request, fields)
         if timeout is _DEFAULT:
             timeout = None if self.server_streaming else self._client.timeout
         call_metadata = list(metadata)
