@@ -77,7 +77,7 @@ import VirtHostClient
         let reflection = ReflectionService(served: MethodRoles.services.union(HealthService.standardServices))
         let listed = reflection.answer(.with { $0.listServices = "" })
         #expect(listed.listServicesResponse.service.map(\.name).contains("virthost.v1.NetworkService"))
-        #expect(listed.listServicesResponse.service.count == 11)
+        #expect(listed.listServicesResponse.service.count == MethodRoles.services.count + HealthService.standardServices.count)
         let byName = reflection.answer(.with { $0.fileByFilename = "virthost/v1/host.proto" })
         #expect(!byName.fileDescriptorResponse.fileDescriptorProto.isEmpty)
         let missing = reflection.answer(.with { $0.fileContainingSymbol = "virthost.v1.Missing" })
