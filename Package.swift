@@ -73,6 +73,13 @@ let package = Package(
             providers: [.apt(["libxml2-dev"])]
         ),
         .target(name: "LibXML", dependencies: ["CLibXML2"]),
+        // SQLite's C API (Debian: libsqlite3-dev) for the agent's state database:
+        // request ids and operations. One small file, WAL mode.
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
         // Linux structs Swift's Glibc module hides (struct ucred for SO_PEERCRED).
         .target(name: "CVirtHostSys"),
         // containerd's ttrpc framing as grpc-swift transports (server and client):
@@ -96,6 +103,7 @@ let package = Package(
                 "CVirtHostSys",
                 "LibXML",
                 "TTRPC",
+                "CSQLite",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
                 .product(name: "NIOHPACK", package: "swift-nio-http2"),
@@ -185,7 +193,7 @@ let package = Package(
         .testTarget(
             name: "VirtHostServerTests",
             dependencies: [
-                "VirtHostServer", "VirtHostClient", "Libvirt", "LibXML", "TTRPC",
+                "VirtHostServer", "VirtHostClient", "Libvirt", "LibXML", "TTRPC", "CSQLite",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

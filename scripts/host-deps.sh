@@ -23,7 +23,7 @@ done
 command -v dpkg-query >/dev/null || die "dpkg-query not found: this script supports Debian/Ubuntu only"
 
 # Needed to build and unit-test the Swift package (CLibvirt module, XML, gRPC codegen).
-pkgs=(libvirt-dev libxml2-dev pkg-config protobuf-compiler libprotobuf-dev libnl-route-3-dev)
+pkgs=(libvirt-dev libxml2-dev pkg-config protobuf-compiler libprotobuf-dev libnl-route-3-dev libsqlite3-dev)
 # make generate: the Go client's stubs (protoc-gen-go is the APIv2 generator).
 pkgs+=(protoc-gen-go protoc-gen-go-grpc)
 # make deb: dpkg-deb, dpkg-shlibdeps and dpkg-parsechangelog; strip and readelf.

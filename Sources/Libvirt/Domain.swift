@@ -102,6 +102,28 @@ public final class Domain: Sendable {
 
     public func destroy() throws { _ = try check(virDomainDestroy(handle), "virDomainDestroy") }
 
+    /// How ``reboot(_:)`` asks the guest (`virDomainRebootFlagValues`).
+    public struct RebootFlags: OptionSet, Sendable {
+        public let rawValue: UInt32
+        public init(rawValue: UInt32) { self.rawValue = rawValue }
+        public static let acpiPowerButton = RebootFlags(rawValue: VIR_DOMAIN_REBOOT_ACPI_POWER_BTN.rawValue)
+        public static let guestAgent = RebootFlags(rawValue: VIR_DOMAIN_REBOOT_GUEST_AGENT.rawValue)
+    }
+
+    /// Asks the guest to reboot (virsh reboot); returns before it has.
+    public func reboot(_ flags: RebootFlags = []) throws {
+        _ = try check(virDomainReboot(handle, flags.rawValue), "virDomainReboot")
+    }
+
+    /// Resets the machine at once, like a reset button (virsh reset).
+    public func reset() throws { _ = try check(virDomainReset(handle, 0), "virDomainReset") }
+
+    /// Pauses the virtual CPUs (virsh suspend).
+    public func suspend() throws { _ = try check(virDomainSuspend(handle), "virDomainSuspend") }
+
+    /// Lets a paused machine run again (virsh resume).
+    public func resume() throws { _ = try check(virDomainResume(handle), "virDomainResume") }
+
     /// What ``undefine(_:)`` removes besides the definition (`virDomainUndefineFlagsValues`).
     public struct UndefineFlags: OptionSet, Sendable {
         public let rawValue: UInt32

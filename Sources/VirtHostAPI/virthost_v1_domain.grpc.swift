@@ -126,6 +126,71 @@ public enum Virthost_V1_DomainService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "RebootDomain" metadata.
+        public enum RebootDomain: Sendable {
+            /// Request type for "RebootDomain".
+            public typealias Input = Virthost_V1_RebootDomainRequest
+            /// Response type for "RebootDomain".
+            public typealias Output = Virthost_V1_Domain
+            /// Descriptor for "RebootDomain".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "virthost.v1.DomainService"),
+                method: "RebootDomain",
+                type: .unary
+            )
+        }
+        /// Namespace for "ResetDomain" metadata.
+        public enum ResetDomain: Sendable {
+            /// Request type for "ResetDomain".
+            public typealias Input = Virthost_V1_DomainRef
+            /// Response type for "ResetDomain".
+            public typealias Output = Virthost_V1_Domain
+            /// Descriptor for "ResetDomain".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "virthost.v1.DomainService"),
+                method: "ResetDomain",
+                type: .unary
+            )
+        }
+        /// Namespace for "SuspendDomain" metadata.
+        public enum SuspendDomain: Sendable {
+            /// Request type for "SuspendDomain".
+            public typealias Input = Virthost_V1_DomainRef
+            /// Response type for "SuspendDomain".
+            public typealias Output = Virthost_V1_Domain
+            /// Descriptor for "SuspendDomain".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "virthost.v1.DomainService"),
+                method: "SuspendDomain",
+                type: .unary
+            )
+        }
+        /// Namespace for "ResumeDomain" metadata.
+        public enum ResumeDomain: Sendable {
+            /// Request type for "ResumeDomain".
+            public typealias Input = Virthost_V1_DomainRef
+            /// Response type for "ResumeDomain".
+            public typealias Output = Virthost_V1_Domain
+            /// Descriptor for "ResumeDomain".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "virthost.v1.DomainService"),
+                method: "ResumeDomain",
+                type: .unary
+            )
+        }
+        /// Namespace for "SetDomainAutostart" metadata.
+        public enum SetDomainAutostart: Sendable {
+            /// Request type for "SetDomainAutostart".
+            public typealias Input = Virthost_V1_SetDomainAutostartRequest
+            /// Response type for "SetDomainAutostart".
+            public typealias Output = Virthost_V1_Domain
+            /// Descriptor for "SetDomainAutostart".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "virthost.v1.DomainService"),
+                method: "SetDomainAutostart",
+                type: .unary
+            )
+        }
         /// Namespace for "ListInterfaces" metadata.
         public enum ListInterfaces: Sendable {
             /// Request type for "ListInterfaces".
@@ -214,6 +279,11 @@ public enum Virthost_V1_DomainService: Sendable {
             ShutdownDomain.descriptor,
             DestroyDomain.descriptor,
             UndefineDomain.descriptor,
+            RebootDomain.descriptor,
+            ResetDomain.descriptor,
+            SuspendDomain.descriptor,
+            ResumeDomain.descriptor,
+            SetDomainAutostart.descriptor,
             ListInterfaces.descriptor,
             AttachInterface.descriptor,
             DetachInterface.descriptor,
@@ -308,7 +378,8 @@ extension Virthost_V1_DomainService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Define (or redefine) a persistent machine from XML (virsh define).
+        /// > Define (or redefine) a persistent machine from a typed spec (operators)
+        /// > or from XML (admins; virsh define).
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Virthost_V1_DefineDomainRequest` messages.
@@ -393,6 +464,96 @@ extension Virthost_V1_DomainService {
             request: GRPCCore.StreamingServerRequest<Virthost_V1_UndefineDomainRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_Empty>
+
+        /// Handle the "RebootDomain" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ask the guest to reboot (virsh reboot); returns at once.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Virthost_V1_RebootDomainRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Virthost_V1_Domain` messages.
+        func rebootDomain(
+            request: GRPCCore.StreamingServerRequest<Virthost_V1_RebootDomainRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_Domain>
+
+        /// Handle the "ResetDomain" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Reset the machine at once, like its reset button (virsh reset).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Virthost_V1_DomainRef` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Virthost_V1_Domain` messages.
+        func resetDomain(
+            request: GRPCCore.StreamingServerRequest<Virthost_V1_DomainRef>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_Domain>
+
+        /// Handle the "SuspendDomain" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Pause the machine's virtual CPUs (virsh suspend).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Virthost_V1_DomainRef` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Virthost_V1_Domain` messages.
+        func suspendDomain(
+            request: GRPCCore.StreamingServerRequest<Virthost_V1_DomainRef>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_Domain>
+
+        /// Handle the "ResumeDomain" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Let a paused machine run again (virsh resume).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Virthost_V1_DomainRef` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Virthost_V1_Domain` messages.
+        func resumeDomain(
+            request: GRPCCore.StreamingServerRequest<Virthost_V1_DomainRef>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_Domain>
+
+        /// Handle the "SetDomainAutostart" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Start the machine with the host, or not (virsh autostart [--disable]).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Virthost_V1_SetDomainAutostartRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Virthost_V1_Domain` messages.
+        func setDomainAutostart(
+            request: GRPCCore.StreamingServerRequest<Virthost_V1_SetDomainAutostartRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_Domain>
 
         /// Handle the "ListInterfaces" method.
         ///
@@ -573,7 +734,8 @@ extension Virthost_V1_DomainService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Define (or redefine) a persistent machine from XML (virsh define).
+        /// > Define (or redefine) a persistent machine from a typed spec (operators)
+        /// > or from XML (admins; virsh define).
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Virthost_V1_DefineDomainRequest` message.
@@ -658,6 +820,96 @@ extension Virthost_V1_DomainService {
             request: GRPCCore.ServerRequest<Virthost_V1_UndefineDomainRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Virthost_V1_Empty>
+
+        /// Handle the "RebootDomain" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ask the guest to reboot (virsh reboot); returns at once.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_RebootDomainRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Virthost_V1_Domain` message.
+        func rebootDomain(
+            request: GRPCCore.ServerRequest<Virthost_V1_RebootDomainRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Virthost_V1_Domain>
+
+        /// Handle the "ResetDomain" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Reset the machine at once, like its reset button (virsh reset).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_DomainRef` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Virthost_V1_Domain` message.
+        func resetDomain(
+            request: GRPCCore.ServerRequest<Virthost_V1_DomainRef>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Virthost_V1_Domain>
+
+        /// Handle the "SuspendDomain" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Pause the machine's virtual CPUs (virsh suspend).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_DomainRef` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Virthost_V1_Domain` message.
+        func suspendDomain(
+            request: GRPCCore.ServerRequest<Virthost_V1_DomainRef>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Virthost_V1_Domain>
+
+        /// Handle the "ResumeDomain" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Let a paused machine run again (virsh resume).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_DomainRef` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Virthost_V1_Domain` message.
+        func resumeDomain(
+            request: GRPCCore.ServerRequest<Virthost_V1_DomainRef>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Virthost_V1_Domain>
+
+        /// Handle the "SetDomainAutostart" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Start the machine with the host, or not (virsh autostart [--disable]).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_SetDomainAutostartRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Virthost_V1_Domain` message.
+        func setDomainAutostart(
+            request: GRPCCore.ServerRequest<Virthost_V1_SetDomainAutostartRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Virthost_V1_Domain>
 
         /// Handle the "ListInterfaces" method.
         ///
@@ -836,7 +1088,8 @@ extension Virthost_V1_DomainService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Define (or redefine) a persistent machine from XML (virsh define).
+        /// > Define (or redefine) a persistent machine from a typed spec (operators)
+        /// > or from XML (admins; virsh define).
         ///
         /// - Parameters:
         ///   - request: A `Virthost_V1_DefineDomainRequest` message.
@@ -921,6 +1174,96 @@ extension Virthost_V1_DomainService {
             request: Virthost_V1_UndefineDomainRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Virthost_V1_Empty
+
+        /// Handle the "RebootDomain" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ask the guest to reboot (virsh reboot); returns at once.
+        ///
+        /// - Parameters:
+        ///   - request: A `Virthost_V1_RebootDomainRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Virthost_V1_Domain` to respond with.
+        func rebootDomain(
+            request: Virthost_V1_RebootDomainRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Virthost_V1_Domain
+
+        /// Handle the "ResetDomain" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Reset the machine at once, like its reset button (virsh reset).
+        ///
+        /// - Parameters:
+        ///   - request: A `Virthost_V1_DomainRef` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Virthost_V1_Domain` to respond with.
+        func resetDomain(
+            request: Virthost_V1_DomainRef,
+            context: GRPCCore.ServerContext
+        ) async throws -> Virthost_V1_Domain
+
+        /// Handle the "SuspendDomain" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Pause the machine's virtual CPUs (virsh suspend).
+        ///
+        /// - Parameters:
+        ///   - request: A `Virthost_V1_DomainRef` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Virthost_V1_Domain` to respond with.
+        func suspendDomain(
+            request: Virthost_V1_DomainRef,
+            context: GRPCCore.ServerContext
+        ) async throws -> Virthost_V1_Domain
+
+        /// Handle the "ResumeDomain" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Let a paused machine run again (virsh resume).
+        ///
+        /// - Parameters:
+        ///   - request: A `Virthost_V1_DomainRef` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Virthost_V1_Domain` to respond with.
+        func resumeDomain(
+            request: Virthost_V1_DomainRef,
+            context: GRPCCore.ServerContext
+        ) async throws -> Virthost_V1_Domain
+
+        /// Handle the "SetDomainAutostart" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Start the machine with the host, or not (virsh autostart [--disable]).
+        ///
+        /// - Parameters:
+        ///   - request: A `Virthost_V1_SetDomainAutostartRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Virthost_V1_Domain` to respond with.
+        func setDomainAutostart(
+            request: Virthost_V1_SetDomainAutostartRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Virthost_V1_Domain
 
         /// Handle the "ListInterfaces" method.
         ///
@@ -1125,6 +1468,61 @@ extension Virthost_V1_DomainService.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Virthost_V1_DomainService.Method.RebootDomain.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Virthost_V1_RebootDomainRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Virthost_V1_Domain>(),
+            handler: { request, context in
+                try await self.rebootDomain(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Virthost_V1_DomainService.Method.ResetDomain.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Virthost_V1_DomainRef>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Virthost_V1_Domain>(),
+            handler: { request, context in
+                try await self.resetDomain(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Virthost_V1_DomainService.Method.SuspendDomain.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Virthost_V1_DomainRef>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Virthost_V1_Domain>(),
+            handler: { request, context in
+                try await self.suspendDomain(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Virthost_V1_DomainService.Method.ResumeDomain.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Virthost_V1_DomainRef>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Virthost_V1_Domain>(),
+            handler: { request, context in
+                try await self.resumeDomain(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Virthost_V1_DomainService.Method.SetDomainAutostart.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Virthost_V1_SetDomainAutostartRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Virthost_V1_Domain>(),
+            handler: { request, context in
+                try await self.setDomainAutostart(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Virthost_V1_DomainService.Method.ListInterfaces.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Virthost_V1_ListInterfacesRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Virthost_V1_ListInterfacesResponse>(),
@@ -1278,6 +1676,61 @@ extension Virthost_V1_DomainService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_Empty> {
         let response = try await self.undefineDomain(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func rebootDomain(
+        request: GRPCCore.StreamingServerRequest<Virthost_V1_RebootDomainRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_Domain> {
+        let response = try await self.rebootDomain(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func resetDomain(
+        request: GRPCCore.StreamingServerRequest<Virthost_V1_DomainRef>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_Domain> {
+        let response = try await self.resetDomain(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func suspendDomain(
+        request: GRPCCore.StreamingServerRequest<Virthost_V1_DomainRef>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_Domain> {
+        let response = try await self.suspendDomain(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func resumeDomain(
+        request: GRPCCore.StreamingServerRequest<Virthost_V1_DomainRef>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_Domain> {
+        let response = try await self.resumeDomain(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func setDomainAutostart(
+        request: GRPCCore.StreamingServerRequest<Virthost_V1_SetDomainAutostartRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_Domain> {
+        let response = try await self.setDomainAutostart(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -1458,6 +1911,71 @@ extension Virthost_V1_DomainService.SimpleServiceProtocol {
         )
     }
 
+    public func rebootDomain(
+        request: GRPCCore.ServerRequest<Virthost_V1_RebootDomainRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Virthost_V1_Domain> {
+        return GRPCCore.ServerResponse<Virthost_V1_Domain>(
+            message: try await self.rebootDomain(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func resetDomain(
+        request: GRPCCore.ServerRequest<Virthost_V1_DomainRef>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Virthost_V1_Domain> {
+        return GRPCCore.ServerResponse<Virthost_V1_Domain>(
+            message: try await self.resetDomain(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func suspendDomain(
+        request: GRPCCore.ServerRequest<Virthost_V1_DomainRef>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Virthost_V1_Domain> {
+        return GRPCCore.ServerResponse<Virthost_V1_Domain>(
+            message: try await self.suspendDomain(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func resumeDomain(
+        request: GRPCCore.ServerRequest<Virthost_V1_DomainRef>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Virthost_V1_Domain> {
+        return GRPCCore.ServerResponse<Virthost_V1_Domain>(
+            message: try await self.resumeDomain(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func setDomainAutostart(
+        request: GRPCCore.ServerRequest<Virthost_V1_SetDomainAutostartRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Virthost_V1_Domain> {
+        return GRPCCore.ServerResponse<Virthost_V1_Domain>(
+            message: try await self.setDomainAutostart(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
     public func listInterfaces(
         request: GRPCCore.ServerRequest<Virthost_V1_ListInterfacesRequest>,
         context: GRPCCore.ServerContext
@@ -1623,7 +2141,8 @@ extension Virthost_V1_DomainService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Define (or redefine) a persistent machine from XML (virsh define).
+        /// > Define (or redefine) a persistent machine from a typed spec (operators)
+        /// > or from XML (admins; virsh define).
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Virthost_V1_DefineDomainRequest` message.
@@ -1732,6 +2251,121 @@ extension Virthost_V1_DomainService {
             deserializer: some GRPCCore.MessageDeserializer<Virthost_V1_Empty>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Empty>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "RebootDomain" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ask the guest to reboot (virsh reboot); returns at once.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_RebootDomainRequest` message.
+        ///   - serializer: A serializer for `Virthost_V1_RebootDomainRequest` messages.
+        ///   - deserializer: A deserializer for `Virthost_V1_Domain` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func rebootDomain<Result>(
+            request: GRPCCore.ClientRequest<Virthost_V1_RebootDomainRequest>,
+            serializer: some GRPCCore.MessageSerializer<Virthost_V1_RebootDomainRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Virthost_V1_Domain>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Domain>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ResetDomain" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Reset the machine at once, like its reset button (virsh reset).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_DomainRef` message.
+        ///   - serializer: A serializer for `Virthost_V1_DomainRef` messages.
+        ///   - deserializer: A deserializer for `Virthost_V1_Domain` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func resetDomain<Result>(
+            request: GRPCCore.ClientRequest<Virthost_V1_DomainRef>,
+            serializer: some GRPCCore.MessageSerializer<Virthost_V1_DomainRef>,
+            deserializer: some GRPCCore.MessageDeserializer<Virthost_V1_Domain>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Domain>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "SuspendDomain" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Pause the machine's virtual CPUs (virsh suspend).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_DomainRef` message.
+        ///   - serializer: A serializer for `Virthost_V1_DomainRef` messages.
+        ///   - deserializer: A deserializer for `Virthost_V1_Domain` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func suspendDomain<Result>(
+            request: GRPCCore.ClientRequest<Virthost_V1_DomainRef>,
+            serializer: some GRPCCore.MessageSerializer<Virthost_V1_DomainRef>,
+            deserializer: some GRPCCore.MessageDeserializer<Virthost_V1_Domain>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Domain>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ResumeDomain" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Let a paused machine run again (virsh resume).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_DomainRef` message.
+        ///   - serializer: A serializer for `Virthost_V1_DomainRef` messages.
+        ///   - deserializer: A deserializer for `Virthost_V1_Domain` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func resumeDomain<Result>(
+            request: GRPCCore.ClientRequest<Virthost_V1_DomainRef>,
+            serializer: some GRPCCore.MessageSerializer<Virthost_V1_DomainRef>,
+            deserializer: some GRPCCore.MessageDeserializer<Virthost_V1_Domain>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Domain>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "SetDomainAutostart" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Start the machine with the host, or not (virsh autostart [--disable]).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_SetDomainAutostartRequest` message.
+        ///   - serializer: A serializer for `Virthost_V1_SetDomainAutostartRequest` messages.
+        ///   - deserializer: A deserializer for `Virthost_V1_Domain` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func setDomainAutostart<Result>(
+            request: GRPCCore.ClientRequest<Virthost_V1_SetDomainAutostartRequest>,
+            serializer: some GRPCCore.MessageSerializer<Virthost_V1_SetDomainAutostartRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Virthost_V1_Domain>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Domain>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "ListInterfaces" method.
@@ -1999,7 +2633,8 @@ extension Virthost_V1_DomainService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Define (or redefine) a persistent machine from XML (virsh define).
+        /// > Define (or redefine) a persistent machine from a typed spec (operators)
+        /// > or from XML (admins; virsh define).
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Virthost_V1_DefineDomainRequest` message.
@@ -2158,6 +2793,176 @@ extension Virthost_V1_DomainService {
             try await self.client.unary(
                 request: request,
                 descriptor: Virthost_V1_DomainService.Method.UndefineDomain.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "RebootDomain" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ask the guest to reboot (virsh reboot); returns at once.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_RebootDomainRequest` message.
+        ///   - serializer: A serializer for `Virthost_V1_RebootDomainRequest` messages.
+        ///   - deserializer: A deserializer for `Virthost_V1_Domain` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func rebootDomain<Result>(
+            request: GRPCCore.ClientRequest<Virthost_V1_RebootDomainRequest>,
+            serializer: some GRPCCore.MessageSerializer<Virthost_V1_RebootDomainRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Virthost_V1_Domain>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Domain>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Virthost_V1_DomainService.Method.RebootDomain.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ResetDomain" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Reset the machine at once, like its reset button (virsh reset).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_DomainRef` message.
+        ///   - serializer: A serializer for `Virthost_V1_DomainRef` messages.
+        ///   - deserializer: A deserializer for `Virthost_V1_Domain` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func resetDomain<Result>(
+            request: GRPCCore.ClientRequest<Virthost_V1_DomainRef>,
+            serializer: some GRPCCore.MessageSerializer<Virthost_V1_DomainRef>,
+            deserializer: some GRPCCore.MessageDeserializer<Virthost_V1_Domain>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Domain>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Virthost_V1_DomainService.Method.ResetDomain.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "SuspendDomain" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Pause the machine's virtual CPUs (virsh suspend).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_DomainRef` message.
+        ///   - serializer: A serializer for `Virthost_V1_DomainRef` messages.
+        ///   - deserializer: A deserializer for `Virthost_V1_Domain` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func suspendDomain<Result>(
+            request: GRPCCore.ClientRequest<Virthost_V1_DomainRef>,
+            serializer: some GRPCCore.MessageSerializer<Virthost_V1_DomainRef>,
+            deserializer: some GRPCCore.MessageDeserializer<Virthost_V1_Domain>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Domain>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Virthost_V1_DomainService.Method.SuspendDomain.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ResumeDomain" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Let a paused machine run again (virsh resume).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_DomainRef` message.
+        ///   - serializer: A serializer for `Virthost_V1_DomainRef` messages.
+        ///   - deserializer: A deserializer for `Virthost_V1_Domain` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func resumeDomain<Result>(
+            request: GRPCCore.ClientRequest<Virthost_V1_DomainRef>,
+            serializer: some GRPCCore.MessageSerializer<Virthost_V1_DomainRef>,
+            deserializer: some GRPCCore.MessageDeserializer<Virthost_V1_Domain>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Domain>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Virthost_V1_DomainService.Method.ResumeDomain.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "SetDomainAutostart" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Start the machine with the host, or not (virsh autostart [--disable]).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_SetDomainAutostartRequest` message.
+        ///   - serializer: A serializer for `Virthost_V1_SetDomainAutostartRequest` messages.
+        ///   - deserializer: A deserializer for `Virthost_V1_Domain` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func setDomainAutostart<Result>(
+            request: GRPCCore.ClientRequest<Virthost_V1_SetDomainAutostartRequest>,
+            serializer: some GRPCCore.MessageSerializer<Virthost_V1_SetDomainAutostartRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Virthost_V1_Domain>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Domain>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Virthost_V1_DomainService.Method.SetDomainAutostart.descriptor,
                 serializer: serializer,
                 deserializer: deserializer,
                 options: options,
@@ -2465,7 +3270,8 @@ extension Virthost_V1_DomainService.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Define (or redefine) a persistent machine from XML (virsh define).
+    /// > Define (or redefine) a persistent machine from a typed spec (operators)
+    /// > or from XML (admins; virsh define).
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Virthost_V1_DefineDomainRequest` message.
@@ -2601,6 +3407,151 @@ extension Virthost_V1_DomainService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Virthost_V1_UndefineDomainRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Virthost_V1_Empty>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RebootDomain" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Ask the guest to reboot (virsh reboot); returns at once.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Virthost_V1_RebootDomainRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func rebootDomain<Result>(
+        request: GRPCCore.ClientRequest<Virthost_V1_RebootDomainRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Domain>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.rebootDomain(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Virthost_V1_RebootDomainRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Virthost_V1_Domain>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ResetDomain" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Reset the machine at once, like its reset button (virsh reset).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Virthost_V1_DomainRef` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func resetDomain<Result>(
+        request: GRPCCore.ClientRequest<Virthost_V1_DomainRef>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Domain>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.resetDomain(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Virthost_V1_DomainRef>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Virthost_V1_Domain>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "SuspendDomain" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Pause the machine's virtual CPUs (virsh suspend).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Virthost_V1_DomainRef` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func suspendDomain<Result>(
+        request: GRPCCore.ClientRequest<Virthost_V1_DomainRef>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Domain>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.suspendDomain(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Virthost_V1_DomainRef>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Virthost_V1_Domain>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ResumeDomain" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Let a paused machine run again (virsh resume).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Virthost_V1_DomainRef` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func resumeDomain<Result>(
+        request: GRPCCore.ClientRequest<Virthost_V1_DomainRef>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Domain>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.resumeDomain(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Virthost_V1_DomainRef>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Virthost_V1_Domain>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "SetDomainAutostart" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Start the machine with the host, or not (virsh autostart [--disable]).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Virthost_V1_SetDomainAutostartRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func setDomainAutostart<Result>(
+        request: GRPCCore.ClientRequest<Virthost_V1_SetDomainAutostartRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Domain>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.setDomainAutostart(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Virthost_V1_SetDomainAutostartRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Virthost_V1_Domain>(),
             options: options,
             onResponse: handleResponse
         )
@@ -2887,7 +3838,8 @@ extension Virthost_V1_DomainService.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Define (or redefine) a persistent machine from XML (virsh define).
+    /// > Define (or redefine) a persistent machine from a typed spec (operators)
+    /// > or from XML (admins; virsh define).
     ///
     /// - Parameters:
     ///   - message: request message to send.
@@ -3042,6 +3994,171 @@ extension Virthost_V1_DomainService.ClientProtocol {
             metadata: metadata
         )
         return try await self.undefineDomain(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RebootDomain" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Ask the guest to reboot (virsh reboot); returns at once.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func rebootDomain<Result>(
+        _ message: Virthost_V1_RebootDomainRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Domain>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Virthost_V1_RebootDomainRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.rebootDomain(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ResetDomain" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Reset the machine at once, like its reset button (virsh reset).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func resetDomain<Result>(
+        _ message: Virthost_V1_DomainRef,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Domain>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Virthost_V1_DomainRef>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.resetDomain(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "SuspendDomain" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Pause the machine's virtual CPUs (virsh suspend).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func suspendDomain<Result>(
+        _ message: Virthost_V1_DomainRef,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Domain>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Virthost_V1_DomainRef>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.suspendDomain(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ResumeDomain" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Let a paused machine run again (virsh resume).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func resumeDomain<Result>(
+        _ message: Virthost_V1_DomainRef,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Domain>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Virthost_V1_DomainRef>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.resumeDomain(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "SetDomainAutostart" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Start the machine with the host, or not (virsh autostart [--disable]).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func setDomainAutostart<Result>(
+        _ message: Virthost_V1_SetDomainAutostartRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Domain>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Virthost_V1_SetDomainAutostartRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.setDomainAutostart(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -81,6 +81,97 @@ public nonisolated enum Virthost_V1_DomainState: SwiftProtobuf.Enum, Swift.CaseI
 
 }
 
+/// Which firmware boots the machine.
+public nonisolated enum Virthost_V1_Firmware: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+
+  /// BIOS (SeaBIOS).
+  case unspecified // = 0
+  case bios // = 1
+
+  /// UEFI (OVMF), where installed.
+  case uefi // = 2
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .bios
+    case 2: self = .uefi
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .bios: return 1
+    case .uefi: return 2
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Virthost_V1_Firmware] = [
+    .unspecified,
+    .bios,
+    .uefi,
+  ]
+
+}
+
+public nonisolated enum Virthost_V1_SerialKind: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+
+  /// A pty (virsh console).
+  case unspecified // = 0
+  case pty // = 1
+
+  /// Appended to a host file.
+  case file // = 2
+
+  /// No serial device.
+  case none // = 3
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .pty
+    case 2: self = .file
+    case 3: self = .none
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .pty: return 1
+    case .file: return 2
+    case .none: return 3
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Virthost_V1_SerialKind] = [
+    .unspecified,
+    .pty,
+    .file,
+    .none,
+  ]
+
+}
+
 /// How a NIC reaches the outside.
 public nonisolated enum Virthost_V1_InterfaceSourceType: SwiftProtobuf.Enum, Swift.CaseIterable {
   public typealias RawValue = Int
@@ -294,12 +385,347 @@ public nonisolated struct Virthost_V1_DefineDomainRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// A full <domain> document.
-  public var xml: String = String()
+  public var definition: Virthost_V1_DefineDomainRequest.OneOf_Definition? = nil
+
+  /// A full <domain> document: the escape hatch, admin only (it can name
+  /// any host file or device).
+  public var xml: String {
+    get {
+      if case .xml(let v)? = definition {return v}
+      return String()
+    }
+    set {definition = .xml(newValue)}
+  }
+
+  /// A typed machine; the agent writes the XML. Operators may use it.
+  public var spec: Virthost_V1_DomainSpec {
+    get {
+      if case .spec(let v)? = definition {return v}
+      return Virthost_V1_DomainSpec()
+    }
+    set {definition = .spec(newValue)}
+  }
+
+  /// Start the machine right after defining it.
+  public var start: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum OneOf_Definition: Equatable, Sendable {
+    /// A full <domain> document: the escape hatch, admin only (it can name
+    /// any host file or device).
+    case xml(String)
+    /// A typed machine; the agent writes the XML. Operators may use it.
+    case spec(Virthost_V1_DomainSpec)
+
+  }
+
+  public init() {}
+}
+
+/// A machine described by its parts. Every field is checked before libvirt
+/// sees it; disks, kernel and initrd are pool volumes (a host path only for
+/// admins, or a regular file inside a storage root).
+public nonisolated struct Virthost_V1_DomainSpec: @unchecked Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// 1-64 characters: letters, digits, '-', '_', '.'.
+  public var name: String {
+    get {_storage._name}
+    set {_uniqueStorage()._name = newValue}
+  }
+
+  /// A UUID; empty lets libvirt choose one.
+  public var uuid: String {
+    get {_storage._uuid}
+    set {_uniqueStorage()._uuid = newValue}
+  }
+
+  /// Virtual CPUs, 1-256; 0 means 1.
+  public var vcpus: UInt32 {
+    get {_storage._vcpus}
+    set {_uniqueStorage()._vcpus = newValue}
+  }
+
+  /// Memory in bytes, a whole number of MiB, at least 16 MiB.
+  public var memoryBytes: UInt64 {
+    get {_storage._memoryBytes}
+    set {_uniqueStorage()._memoryBytes = newValue}
+  }
+
+  /// "kvm" or "qemu" (software emulation, TCG); empty: kvm when this host's
+  /// libvirt offers it, else qemu.
+  public var virtType: String {
+    get {_storage._virtType}
+    set {_uniqueStorage()._virtType = newValue}
+  }
+
+  /// Machine type, e.g. "q35" or "pc"; empty takes libvirt's default.
+  public var machine: String {
+    get {_storage._machine}
+    set {_uniqueStorage()._machine = newValue}
+  }
+
+  public var firmware: Virthost_V1_Firmware {
+    get {_storage._firmware}
+    set {_uniqueStorage()._firmware = newValue}
+  }
+
+  /// Disks; the first one boots unless a kernel is given. Targets default to
+  /// vda, vdb, ... in order.
+  public var disks: [Virthost_V1_DiskSpec] {
+    get {_storage._disks}
+    set {_uniqueStorage()._disks = newValue}
+  }
+
+  /// Boot this kernel (and initrd, with this command line) directly.
+  public var kernel: Virthost_V1_KernelBoot {
+    get {_storage._kernel ?? Virthost_V1_KernelBoot()}
+    set {_uniqueStorage()._kernel = newValue}
+  }
+  /// Returns true if `kernel` has been explicitly set.
+  public var hasKernel: Bool {_storage._kernel != nil}
+  /// Clears the value of `kernel`. Subsequent reads from it will return its default value.
+  public mutating func clearKernel() {_uniqueStorage()._kernel = nil}
+
+  public var nics: [Virthost_V1_NICSpec] {
+    get {_storage._nics}
+    set {_uniqueStorage()._nics = newValue}
+  }
+
+  /// Leave out the qemu-guest-agent channel (present by default).
+  public var noGuestAgent: Bool {
+    get {_storage._noGuestAgent}
+    set {_uniqueStorage()._noGuestAgent = newValue}
+  }
+
+  /// The serial console: a pty (default), a file, or none.
+  public var serial: Virthost_V1_SerialSpec {
+    get {_storage._serial ?? Virthost_V1_SerialSpec()}
+    set {_uniqueStorage()._serial = newValue}
+  }
+  /// Returns true if `serial` has been explicitly set.
+  public var hasSerial: Bool {_storage._serial != nil}
+  /// Clears the value of `serial`. Subsequent reads from it will return its default value.
+  public mutating func clearSerial() {_uniqueStorage()._serial = nil}
+
+  /// Start the machine with the host.
+  public var autostart: Bool {
+    get {_storage._autostart}
+    set {_uniqueStorage()._autostart = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// One disk of a typed machine.
+public nonisolated struct Virthost_V1_DiskSpec: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var source: Virthost_V1_DiskSpec.OneOf_Source? = nil
+
+  /// A volume in a storage pool (any pool).
+  public var volume: Virthost_V1_VolumeSource {
+    get {
+      if case .volume(let v)? = source {return v}
+      return Virthost_V1_VolumeSource()
+    }
+    set {source = .volume(newValue)}
+  }
+
+  /// A host path: admins, or a regular file inside a storage root.
+  public var path: String {
+    get {
+      if case .path(let v)? = source {return v}
+      return String()
+    }
+    set {source = .path(newValue)}
+  }
+
+  /// Guest target, e.g. "vda"; empty takes the next free one of the bus.
+  public var target: String = String()
+
+  /// "virtio" (default), "scsi" or "sata".
+  public var bus: String = String()
+
+  /// Cache mode: none, writethrough, writeback, directsync, unsafe; empty is default.
+  public var cache: String = String()
+
+  public var readOnly: Bool = false
+
+  /// A serial the guest can see; empty for none.
+  public var serial: String = String()
+
+  /// Image format; empty takes it from the volume (or "raw" for a path).
+  public var format: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum OneOf_Source: Equatable, Sendable {
+    /// A volume in a storage pool (any pool).
+    case volume(Virthost_V1_VolumeSource)
+    /// A host path: admins, or a regular file inside a storage root.
+    case path(String)
+
+  }
+
+  public init() {}
+}
+
+/// Direct kernel boot: the files are pool volumes.
+public nonisolated struct Virthost_V1_KernelBoot: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var kernel: Virthost_V1_VolumeSource {
+    get {_kernel ?? Virthost_V1_VolumeSource()}
+    set {_kernel = newValue}
+  }
+  /// Returns true if `kernel` has been explicitly set.
+  public var hasKernel: Bool {self._kernel != nil}
+  /// Clears the value of `kernel`. Subsequent reads from it will return its default value.
+  public mutating func clearKernel() {self._kernel = nil}
+
+  /// Optional.
+  public var initrd: Virthost_V1_VolumeSource {
+    get {_initrd ?? Virthost_V1_VolumeSource()}
+    set {_initrd = newValue}
+  }
+  /// Returns true if `initrd` has been explicitly set.
+  public var hasInitrd: Bool {self._initrd != nil}
+  /// Clears the value of `initrd`. Subsequent reads from it will return its default value.
+  public mutating func clearInitrd() {self._initrd = nil}
+
+  /// The kernel command line, at most 4096 bytes.
+  public var cmdline: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _kernel: Virthost_V1_VolumeSource? = nil
+  fileprivate var _initrd: Virthost_V1_VolumeSource? = nil
+}
+
+/// One NIC of a typed machine.
+public nonisolated struct Virthost_V1_NICSpec: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var source: Virthost_V1_NICSpec.OneOf_Source? = nil
+
+  /// A libvirt virtual network.
+  public var network: String {
+    get {
+      if case .network(let v)? = source {return v}
+      return String()
+    }
+    set {source = .network(newValue)}
+  }
+
+  /// A host bridge: admins, or a bridge listed in [access] operator_bridges.
+  public var bridge: String {
+    get {
+      if case .bridge(let v)? = source {return v}
+      return String()
+    }
+    set {source = .bridge(newValue)}
+  }
+
+  /// "virtio" (default), "e1000e" or "rtl8139".
+  public var model: String = String()
+
+  /// A MAC address; empty generates one.
+  public var mac: String = String()
+
+  /// A port group of the network.
+  public var portgroup: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum OneOf_Source: Equatable, Sendable {
+    /// A libvirt virtual network.
+    case network(String)
+    /// A host bridge: admins, or a bridge listed in [access] operator_bridges.
+    case bridge(String)
+
+  }
+
+  public init() {}
+}
+
+/// The machine's serial console.
+public nonisolated struct Virthost_V1_SerialSpec: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var kind: Virthost_V1_SerialKind = .unspecified
+
+  /// For SERIAL_KIND_FILE: where the output goes; admins, or a path inside a
+  /// storage root.
+  public var path: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Virthost_V1_RebootDomainRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var domain: Virthost_V1_DomainRef {
+    get {_domain ?? Virthost_V1_DomainRef()}
+    set {_domain = newValue}
+  }
+  /// Returns true if `domain` has been explicitly set.
+  public var hasDomain: Bool {self._domain != nil}
+  /// Clears the value of `domain`. Subsequent reads from it will return its default value.
+  public mutating func clearDomain() {self._domain = nil}
+
+  /// How to ask: empty lets the hypervisor choose; "acpi" or "agent".
+  public var mode: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _domain: Virthost_V1_DomainRef? = nil
+}
+
+public nonisolated struct Virthost_V1_SetDomainAutostartRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var domain: Virthost_V1_DomainRef {
+    get {_domain ?? Virthost_V1_DomainRef()}
+    set {_domain = newValue}
+  }
+  /// Returns true if `domain` has been explicitly set.
+  public var hasDomain: Bool {self._domain != nil}
+  /// Clears the value of `domain`. Subsequent reads from it will return its default value.
+  public mutating func clearDomain() {self._domain = nil}
+
+  public var autostart: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _domain: Virthost_V1_DomainRef? = nil
 }
 
 public nonisolated struct Virthost_V1_ShutdownDomainRequest: Sendable {
@@ -741,6 +1167,14 @@ nonisolated extension Virthost_V1_DomainState: SwiftProtobuf._ProtoNameProviding
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0DOMAIN_STATE_UNSPECIFIED\0\u{1}DOMAIN_STATE_RUNNING\0\u{1}DOMAIN_STATE_BLOCKED\0\u{1}DOMAIN_STATE_PAUSED\0\u{1}DOMAIN_STATE_SHUTDOWN\0\u{1}DOMAIN_STATE_SHUTOFF\0\u{1}DOMAIN_STATE_CRASHED\0\u{1}DOMAIN_STATE_PMSUSPENDED\0")
 }
 
+nonisolated extension Virthost_V1_Firmware: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0FIRMWARE_UNSPECIFIED\0\u{1}FIRMWARE_BIOS\0\u{1}FIRMWARE_UEFI\0")
+}
+
+nonisolated extension Virthost_V1_SerialKind: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0SERIAL_KIND_UNSPECIFIED\0\u{1}SERIAL_KIND_PTY\0\u{1}SERIAL_KIND_FILE\0\u{1}SERIAL_KIND_NONE\0")
+}
+
 nonisolated extension Virthost_V1_InterfaceSourceType: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0INTERFACE_SOURCE_TYPE_UNSPECIFIED\0\u{1}INTERFACE_SOURCE_TYPE_NETWORK\0\u{1}INTERFACE_SOURCE_TYPE_BRIDGE\0\u{1}INTERFACE_SOURCE_TYPE_DIRECT\0\u{1}INTERFACE_SOURCE_TYPE_HOSTDEV\0\u{1}INTERFACE_SOURCE_TYPE_OTHER\0")
 }
@@ -1035,7 +1469,7 @@ nonisolated extension Virthost_V1_GetDomainXMLResponse: SwiftProtobuf.Message, S
 
 nonisolated extension Virthost_V1_DefineDomainRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DefineDomainRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}xml\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}xml\0\u{1}spec\0\u{1}start\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1043,21 +1477,533 @@ nonisolated extension Virthost_V1_DefineDomainRequest: SwiftProtobuf.Message, Sw
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.xml) }()
+      case 1: try {
+        var v: String?
+        try decoder.decodeSingularStringField(value: &v)
+        if let v = v {
+          if self.definition != nil {try decoder.handleConflictingOneOf()}
+          self.definition = .xml(v)
+        }
+      }()
+      case 2: try {
+        var v: Virthost_V1_DomainSpec?
+        var hadOneofValue = false
+        if let current = self.definition {
+          hadOneofValue = true
+          if case .spec(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.definition = .spec(v)
+        }
+      }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.start) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.xml.isEmpty {
-      try visitor.visitSingularStringField(value: self.xml, fieldNumber: 1)
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    switch self.definition {
+    case .xml?: try {
+      guard case .xml(let v)? = self.definition else { preconditionFailure() }
+      try visitor.visitSingularStringField(value: v, fieldNumber: 1)
+    }()
+    case .spec?: try {
+      guard case .spec(let v)? = self.definition else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    }()
+    case nil: break
+    }
+    if self.start != false {
+      try visitor.visitSingularBoolField(value: self.start, fieldNumber: 3)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Virthost_V1_DefineDomainRequest, rhs: Virthost_V1_DefineDomainRequest) -> Bool {
-    if lhs.xml != rhs.xml {return false}
+    if lhs.definition != rhs.definition {return false}
+    if lhs.start != rhs.start {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Virthost_V1_DomainSpec: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DomainSpec"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}uuid\0\u{1}vcpus\0\u{3}memory_bytes\0\u{3}virt_type\0\u{1}machine\0\u{1}firmware\0\u{1}disks\0\u{1}kernel\0\u{1}nics\0\u{3}no_guest_agent\0\u{1}serial\0\u{1}autostart\0")
+
+  fileprivate class _StorageClass {
+    var _name: String = String()
+    var _uuid: String = String()
+    var _vcpus: UInt32 = 0
+    var _memoryBytes: UInt64 = 0
+    var _virtType: String = String()
+    var _machine: String = String()
+    var _firmware: Virthost_V1_Firmware = .unspecified
+    var _disks: [Virthost_V1_DiskSpec] = []
+    var _kernel: Virthost_V1_KernelBoot? = nil
+    var _nics: [Virthost_V1_NICSpec] = []
+    var _noGuestAgent: Bool = false
+    var _serial: Virthost_V1_SerialSpec? = nil
+    var _autostart: Bool = false
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _name = source._name
+      _uuid = source._uuid
+      _vcpus = source._vcpus
+      _memoryBytes = source._memoryBytes
+      _virtType = source._virtType
+      _machine = source._machine
+      _firmware = source._firmware
+      _disks = source._disks
+      _kernel = source._kernel
+      _nics = source._nics
+      _noGuestAgent = source._noGuestAgent
+      _serial = source._serial
+      _autostart = source._autostart
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._name) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._uuid) }()
+        case 3: try { try decoder.decodeSingularUInt32Field(value: &_storage._vcpus) }()
+        case 4: try { try decoder.decodeSingularUInt64Field(value: &_storage._memoryBytes) }()
+        case 5: try { try decoder.decodeSingularStringField(value: &_storage._virtType) }()
+        case 6: try { try decoder.decodeSingularStringField(value: &_storage._machine) }()
+        case 7: try { try decoder.decodeSingularEnumField(value: &_storage._firmware) }()
+        case 8: try { try decoder.decodeRepeatedMessageField(value: &_storage._disks) }()
+        case 9: try { try decoder.decodeSingularMessageField(value: &_storage._kernel) }()
+        case 10: try { try decoder.decodeRepeatedMessageField(value: &_storage._nics) }()
+        case 11: try { try decoder.decodeSingularBoolField(value: &_storage._noGuestAgent) }()
+        case 12: try { try decoder.decodeSingularMessageField(value: &_storage._serial) }()
+        case 13: try { try decoder.decodeSingularBoolField(value: &_storage._autostart) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._name.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._name, fieldNumber: 1)
+      }
+      if !_storage._uuid.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._uuid, fieldNumber: 2)
+      }
+      if _storage._vcpus != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._vcpus, fieldNumber: 3)
+      }
+      if _storage._memoryBytes != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._memoryBytes, fieldNumber: 4)
+      }
+      if !_storage._virtType.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._virtType, fieldNumber: 5)
+      }
+      if !_storage._machine.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._machine, fieldNumber: 6)
+      }
+      if _storage._firmware != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._firmware, fieldNumber: 7)
+      }
+      if !_storage._disks.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._disks, fieldNumber: 8)
+      }
+      try { if let v = _storage._kernel {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+      } }()
+      if !_storage._nics.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._nics, fieldNumber: 10)
+      }
+      if _storage._noGuestAgent != false {
+        try visitor.visitSingularBoolField(value: _storage._noGuestAgent, fieldNumber: 11)
+      }
+      try { if let v = _storage._serial {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
+      } }()
+      if _storage._autostart != false {
+        try visitor.visitSingularBoolField(value: _storage._autostart, fieldNumber: 13)
+      }
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Virthost_V1_DomainSpec, rhs: Virthost_V1_DomainSpec) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._name != rhs_storage._name {return false}
+        if _storage._uuid != rhs_storage._uuid {return false}
+        if _storage._vcpus != rhs_storage._vcpus {return false}
+        if _storage._memoryBytes != rhs_storage._memoryBytes {return false}
+        if _storage._virtType != rhs_storage._virtType {return false}
+        if _storage._machine != rhs_storage._machine {return false}
+        if _storage._firmware != rhs_storage._firmware {return false}
+        if _storage._disks != rhs_storage._disks {return false}
+        if _storage._kernel != rhs_storage._kernel {return false}
+        if _storage._nics != rhs_storage._nics {return false}
+        if _storage._noGuestAgent != rhs_storage._noGuestAgent {return false}
+        if _storage._serial != rhs_storage._serial {return false}
+        if _storage._autostart != rhs_storage._autostart {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Virthost_V1_DiskSpec: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DiskSpec"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}volume\0\u{1}path\0\u{1}target\0\u{1}bus\0\u{1}cache\0\u{3}read_only\0\u{1}serial\0\u{1}format\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try {
+        var v: Virthost_V1_VolumeSource?
+        var hadOneofValue = false
+        if let current = self.source {
+          hadOneofValue = true
+          if case .volume(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.source = .volume(v)
+        }
+      }()
+      case 2: try {
+        var v: String?
+        try decoder.decodeSingularStringField(value: &v)
+        if let v = v {
+          if self.source != nil {try decoder.handleConflictingOneOf()}
+          self.source = .path(v)
+        }
+      }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.target) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.bus) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.cache) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.readOnly) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.serial) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.format) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    switch self.source {
+    case .volume?: try {
+      guard case .volume(let v)? = self.source else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    }()
+    case .path?: try {
+      guard case .path(let v)? = self.source else { preconditionFailure() }
+      try visitor.visitSingularStringField(value: v, fieldNumber: 2)
+    }()
+    case nil: break
+    }
+    if !self.target.isEmpty {
+      try visitor.visitSingularStringField(value: self.target, fieldNumber: 3)
+    }
+    if !self.bus.isEmpty {
+      try visitor.visitSingularStringField(value: self.bus, fieldNumber: 4)
+    }
+    if !self.cache.isEmpty {
+      try visitor.visitSingularStringField(value: self.cache, fieldNumber: 5)
+    }
+    if self.readOnly != false {
+      try visitor.visitSingularBoolField(value: self.readOnly, fieldNumber: 6)
+    }
+    if !self.serial.isEmpty {
+      try visitor.visitSingularStringField(value: self.serial, fieldNumber: 7)
+    }
+    if !self.format.isEmpty {
+      try visitor.visitSingularStringField(value: self.format, fieldNumber: 8)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Virthost_V1_DiskSpec, rhs: Virthost_V1_DiskSpec) -> Bool {
+    if lhs.source != rhs.source {return false}
+    if lhs.target != rhs.target {return false}
+    if lhs.bus != rhs.bus {return false}
+    if lhs.cache != rhs.cache {return false}
+    if lhs.readOnly != rhs.readOnly {return false}
+    if lhs.serial != rhs.serial {return false}
+    if lhs.format != rhs.format {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Virthost_V1_KernelBoot: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".KernelBoot"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kernel\0\u{1}initrd\0\u{1}cmdline\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._kernel) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._initrd) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.cmdline) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._kernel {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._initrd {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    if !self.cmdline.isEmpty {
+      try visitor.visitSingularStringField(value: self.cmdline, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Virthost_V1_KernelBoot, rhs: Virthost_V1_KernelBoot) -> Bool {
+    if lhs._kernel != rhs._kernel {return false}
+    if lhs._initrd != rhs._initrd {return false}
+    if lhs.cmdline != rhs.cmdline {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Virthost_V1_NICSpec: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".NICSpec"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}network\0\u{1}bridge\0\u{1}model\0\u{1}mac\0\u{1}portgroup\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try {
+        var v: String?
+        try decoder.decodeSingularStringField(value: &v)
+        if let v = v {
+          if self.source != nil {try decoder.handleConflictingOneOf()}
+          self.source = .network(v)
+        }
+      }()
+      case 2: try {
+        var v: String?
+        try decoder.decodeSingularStringField(value: &v)
+        if let v = v {
+          if self.source != nil {try decoder.handleConflictingOneOf()}
+          self.source = .bridge(v)
+        }
+      }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.model) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.mac) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.portgroup) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    switch self.source {
+    case .network?: try {
+      guard case .network(let v)? = self.source else { preconditionFailure() }
+      try visitor.visitSingularStringField(value: v, fieldNumber: 1)
+    }()
+    case .bridge?: try {
+      guard case .bridge(let v)? = self.source else { preconditionFailure() }
+      try visitor.visitSingularStringField(value: v, fieldNumber: 2)
+    }()
+    case nil: break
+    }
+    if !self.model.isEmpty {
+      try visitor.visitSingularStringField(value: self.model, fieldNumber: 3)
+    }
+    if !self.mac.isEmpty {
+      try visitor.visitSingularStringField(value: self.mac, fieldNumber: 4)
+    }
+    if !self.portgroup.isEmpty {
+      try visitor.visitSingularStringField(value: self.portgroup, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Virthost_V1_NICSpec, rhs: Virthost_V1_NICSpec) -> Bool {
+    if lhs.source != rhs.source {return false}
+    if lhs.model != rhs.model {return false}
+    if lhs.mac != rhs.mac {return false}
+    if lhs.portgroup != rhs.portgroup {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Virthost_V1_SerialSpec: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SerialSpec"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kind\0\u{1}path\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.kind) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.path) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.kind != .unspecified {
+      try visitor.visitSingularEnumField(value: self.kind, fieldNumber: 1)
+    }
+    if !self.path.isEmpty {
+      try visitor.visitSingularStringField(value: self.path, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Virthost_V1_SerialSpec, rhs: Virthost_V1_SerialSpec) -> Bool {
+    if lhs.kind != rhs.kind {return false}
+    if lhs.path != rhs.path {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Virthost_V1_RebootDomainRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RebootDomainRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}domain\0\u{1}mode\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._domain) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.mode) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._domain {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if !self.mode.isEmpty {
+      try visitor.visitSingularStringField(value: self.mode, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Virthost_V1_RebootDomainRequest, rhs: Virthost_V1_RebootDomainRequest) -> Bool {
+    if lhs._domain != rhs._domain {return false}
+    if lhs.mode != rhs.mode {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Virthost_V1_SetDomainAutostartRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SetDomainAutostartRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}domain\0\u{1}autostart\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._domain) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.autostart) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._domain {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if self.autostart != false {
+      try visitor.visitSingularBoolField(value: self.autostart, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Virthost_V1_SetDomainAutostartRequest, rhs: Virthost_V1_SetDomainAutostartRequest) -> Bool {
+    if lhs._domain != rhs._domain {return false}
+    if lhs.autostart != rhs.autostart {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

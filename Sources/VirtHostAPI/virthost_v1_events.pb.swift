@@ -32,6 +32,10 @@ public nonisolated enum Virthost_V1_EventKind: SwiftProtobuf.Enum, Swift.CaseIte
 
   /// Events about the stream itself: gaps, the libvirt connection.
   case system // = 5
+
+  /// Operations: "operation-started", "operation-progress" (at most two a
+  /// second per operation), "operation-finished"; name is the operation id.
+  case operation // = 6
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -46,6 +50,7 @@ public nonisolated enum Virthost_V1_EventKind: SwiftProtobuf.Enum, Swift.CaseIte
     case 3: self = .pool
     case 4: self = .agent
     case 5: self = .system
+    case 6: self = .operation
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -58,6 +63,7 @@ public nonisolated enum Virthost_V1_EventKind: SwiftProtobuf.Enum, Swift.CaseIte
     case .pool: return 3
     case .agent: return 4
     case .system: return 5
+    case .operation: return 6
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -70,6 +76,7 @@ public nonisolated enum Virthost_V1_EventKind: SwiftProtobuf.Enum, Swift.CaseIte
     .pool,
     .agent,
     .system,
+    .operation,
   ]
 
 }
@@ -144,11 +151,22 @@ public nonisolated struct Virthost_V1_Event: Sendable {
   /// the Unix epoch). Sequence numbers start again at 1 when it changes.
   public var epoch: UInt64 = 0
 
+  /// For operation events: the operation as it is then.
+  public var operation: Virthost_V1_Operation {
+    get {_operation ?? Virthost_V1_Operation()}
+    set {_operation = newValue}
+  }
+  /// Returns true if `operation` has been explicitly set.
+  public var hasOperation: Bool {self._operation != nil}
+  /// Clears the value of `operation`. Subsequent reads from it will return its default value.
+  public mutating func clearOperation() {self._operation = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _time: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _operation: Virthost_V1_Operation? = nil
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -156,7 +174,7 @@ public nonisolated struct Virthost_V1_Event: Sendable {
 fileprivate nonisolated let _protobuf_package = "virthost.v1"
 
 nonisolated extension Virthost_V1_EventKind: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0EVENT_KIND_UNSPECIFIED\0\u{1}EVENT_KIND_DOMAIN\0\u{1}EVENT_KIND_NETWORK\0\u{1}EVENT_KIND_POOL\0\u{1}EVENT_KIND_AGENT\0\u{1}EVENT_KIND_SYSTEM\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0EVENT_KIND_UNSPECIFIED\0\u{1}EVENT_KIND_DOMAIN\0\u{1}EVENT_KIND_NETWORK\0\u{1}EVENT_KIND_POOL\0\u{1}EVENT_KIND_AGENT\0\u{1}EVENT_KIND_SYSTEM\0\u{1}EVENT_KIND_OPERATION\0")
 }
 
 nonisolated extension Virthost_V1_WatchRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -206,7 +224,7 @@ nonisolated extension Virthost_V1_WatchRequest: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Virthost_V1_Event: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Event"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sequence\0\u{1}time\0\u{1}kind\0\u{1}name\0\u{1}uuid\0\u{1}type\0\u{1}detail\0\u{1}device\0\u{3}gap_from\0\u{1}epoch\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sequence\0\u{1}time\0\u{1}kind\0\u{1}name\0\u{1}uuid\0\u{1}type\0\u{1}detail\0\u{1}device\0\u{3}gap_from\0\u{1}epoch\0\u{1}operation\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -224,6 +242,7 @@ nonisolated extension Virthost_V1_Event: SwiftProtobuf.Message, SwiftProtobuf._M
       case 8: try { try decoder.decodeSingularStringField(value: &self.device) }()
       case 9: try { try decoder.decodeSingularUInt64Field(value: &self.gapFrom) }()
       case 10: try { try decoder.decodeSingularUInt64Field(value: &self.epoch) }()
+      case 11: try { try decoder.decodeSingularMessageField(value: &self._operation) }()
       default: break
       }
     }
@@ -264,6 +283,9 @@ nonisolated extension Virthost_V1_Event: SwiftProtobuf.Message, SwiftProtobuf._M
     if self.epoch != 0 {
       try visitor.visitSingularUInt64Field(value: self.epoch, fieldNumber: 10)
     }
+    try { if let v = self._operation {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -278,6 +300,7 @@ nonisolated extension Virthost_V1_Event: SwiftProtobuf.Message, SwiftProtobuf._M
     if lhs.device != rhs.device {return false}
     if lhs.gapFrom != rhs.gapFrom {return false}
     if lhs.epoch != rhs.epoch {return false}
+    if lhs._operation != rhs._operation {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

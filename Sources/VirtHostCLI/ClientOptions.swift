@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import VirtHostClient
 
 /// Options every command takes: where the agent is and how to print.
@@ -14,13 +15,39 @@ public struct ClientOptions: ParsableArguments {
     @Flag(name: .long, help: "Print one JSON document instead of a table.")
     var json = false
 
+    @Option(
+        name: .customLong("request-id"),
+        help: "Make a change idempotent: a retry with the same id returns the first outcome (default: $VIRTHOST_REQUEST_ID).")
+    var requestID: String?
+
     public init() {}
 
+    /// The request id to send: --request-id, else $VIRTHOST_REQUEST_ID.
+    var effectiveRequestID: String? {
+        if let requestID { return requestID }
+        let fromEnvironment = ProcessInfo.processInfo.environment["VIRTHOST_REQUEST_ID"] ?? ""
+        return fromEnvironment.isEmpty ? nil : fromEnvironment
+    }
+
     /// Runs `body` with a client for the chosen socket, closing it afterwards.
-    func withClient<T>(_ body: (VirtHostClient) async throws -> T) async throws -> T {
+    /// With `async`, calls that run as an operation answer at once; `notes`
+    /// receives what the agent answered besides the message.
+    func withClient<T>(
+        async: Bool = false, notes: ResponseNotes = ResponseNotes(), _ body: (VirtHostClient) async throws -> T
+    ) async throws -> T {
         let client = try VirtHostClient(socketPath: socket, wire: transport ?? .default)
         defer { client.close() }
-        return try await body(client)
+        return try await VirtHostCallOptions.with(requestID: effectiveRequestID, async: async, received: notes) {
+            try await body(client)
+        }
+    }
+
+    /// Prints the operation an `--async` call started; the id also comes from
+    /// the operation list when the wire carries no answer metadata (ttrpc).
+    func reportStarted(_ notes: ResponseNotes, what: String) async throws {
+        let id = notes.operationID ?? "-"
+        if json { return try Output.json(Virthost_V1_OperationRef.with { $0.id = id }) }
+        Output.line("\(what): operation \(id) (virthost op wait \(id))")
     }
 }
 

@@ -6,7 +6,10 @@ import VirtHostClient
 struct DomainCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "domain", abstract: "Virtual machines.",
-        subcommands: [List.self, Info.self, XML.self, Define.self, Start.self, Shutdown.self, Destroy.self, Undefine.self])
+        subcommands: [
+            List.self, Info.self, XML.self, Create.self, Define.self, Start.self, Shutdown.self, Reboot.self, Reset.self,
+            Suspend.self, Resume.self, Autostart.self, Destroy.self, Undefine.self,
+        ])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List machines (all, unless filtered).")
@@ -97,6 +100,68 @@ struct DomainCommand: AsyncParsableCommand {
             let d = try await options.withClient { try await $0.destroyDomain(name) }
             if options.json { return try Output.json(d) }
             Output.line("Domain '\(d.name)' destroyed")
+        }
+    }
+
+    struct Reboot: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Ask a machine's guest to reboot.")
+        @OptionGroup var options: ClientOptions
+        @Argument(help: "The machine's name.") var name: String
+        @Option(help: "How to ask: acpi or agent (default: the hypervisor's choice).") var mode: String = ""
+
+        func run() async throws {
+            let d = try await options.withClient { try await $0.rebootDomain(name, mode: mode) }
+            if options.json { return try Output.json(d) }
+            Output.line("Domain '\(d.name)' is being rebooted")
+        }
+    }
+
+    struct Reset: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Reset a machine at once, like its reset button.")
+        @OptionGroup var options: ClientOptions
+        @Argument(help: "The machine's name.") var name: String
+
+        func run() async throws {
+            let d = try await options.withClient { try await $0.resetDomain(name) }
+            if options.json { return try Output.json(d) }
+            Output.line("Domain '\(d.name)' was reset")
+        }
+    }
+
+    struct Suspend: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Pause a running machine.")
+        @OptionGroup var options: ClientOptions
+        @Argument(help: "The machine's name.") var name: String
+
+        func run() async throws {
+            let d = try await options.withClient { try await $0.suspendDomain(name) }
+            if options.json { return try Output.json(d) }
+            Output.line("Domain '\(d.name)' suspended")
+        }
+    }
+
+    struct Resume: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Let a paused machine run again.")
+        @OptionGroup var options: ClientOptions
+        @Argument(help: "The machine's name.") var name: String
+
+        func run() async throws {
+            let d = try await options.withClient { try await $0.resumeDomain(name) }
+            if options.json { return try Output.json(d) }
+            Output.line("Domain '\(d.name)' resumed")
+        }
+    }
+
+    struct Autostart: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Start a machine with the host (like virsh autostart).")
+        @OptionGroup var options: ClientOptions
+        @Argument(help: "The machine's name.") var name: String
+        @Flag(help: "Stop starting it with the host.") var disable = false
+
+        func run() async throws {
+            let d = try await options.withClient { try await $0.setDomainAutostart(name, !disable) }
+            if options.json { return try Output.json(d) }
+            Output.line(d.autostart ? "Domain '\(d.name)' marked as autostarted" : "Domain '\(d.name)' unmarked as autostarted")
         }
     }
 

@@ -17,7 +17,7 @@ struct EventsCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ClientOptions
 
-    @Option(help: "Kinds to show, comma separated: domain, network, pool, agent (default: all).")
+    @Option(help: "Kinds to show, comma separated: domain, network, pool, agent, operation (default: all).")
     var kind: String?
 
     @Option(help: "Only events about objects with this name.")
@@ -39,7 +39,8 @@ struct EventsCommand: AsyncParsableCommand {
             case "network": return .network
             case "pool": return .pool
             case "agent": return .agent
-            default: throw ValidationError("--kind takes domain, network, pool or agent, not '\(word)'")
+            case "operation": return .operation
+            default: throw ValidationError("--kind takes domain, network, pool, agent or operation, not '\(word)'")
             }
         }
     }
@@ -67,12 +68,18 @@ struct EventsCommand: AsyncParsableCommand {
         case .pool: kind = "pool"
         case .agent: kind = "agent"
         case .system: kind = "system"
+        case .operation: kind = "operation"
         default: kind = "-"
         }
         var text = "\(event.sequence) \(time) \(kind) \(event.name.isEmpty ? "-" : event.name) \(event.type)"
         if !event.detail.isEmpty { text += " (\(event.detail))" }
         if !event.device.isEmpty { text += " device=\(event.device)" }
         if event.type == "gap" { text += " from=\(event.gapFrom)" }
+        if event.hasOperation {
+            let op = event.operation
+            text += " \(OperationFormat.state(op.state))"
+            if op.total > 0 { text += " \(op.done)/\(op.total) \(op.unit)" }
+        }
         return text
     }
 }

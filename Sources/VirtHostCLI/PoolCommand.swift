@@ -242,9 +242,12 @@ struct PoolCommand: AsyncParsableCommand {
         @OptionGroup var options: ClientOptions
         @Argument(help: "The pool's name.") var name: String
         @Flag(help: "Overwrite what is there (mkfs, a new partition table).") var overwrite = false
+        @Flag(help: "Return the operation id at once; follow it with virthost op wait.") var async = false
 
         func run() async throws {
-            let pool = try await options.withClient { try await $0.buildPool(name, overwrite: overwrite) }
+            let notes = ResponseNotes()
+            let pool = try await options.withClient(async: async, notes: notes) { try await $0.buildPool(name, overwrite: overwrite) }
+            if async { return try await options.reportStarted(notes, what: "Building pool \(name)") }
             try PoolCommand.report(pool, "built", options)
         }
     }
@@ -284,9 +287,12 @@ struct PoolCommand: AsyncParsableCommand {
             abstract: "Delete a stopped pool's storage (like virsh pool-delete: the folder, the partition table...).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The pool's name.") var name: String
+        @Flag(help: "Return the operation id at once; follow it with virthost op wait.") var async = false
 
         func run() async throws {
-            try await options.withClient { try await $0.deletePool(name) }
+            let notes = ResponseNotes()
+            try await options.withClient(async: async, notes: notes) { try await $0.deletePool(name) }
+            if async { return try await options.reportStarted(notes, what: "Deleting pool \(name)") }
             if options.json { return try Output.json(Virthost_V1_Empty()) }
             Output.line("Pool \(name) deleted")
         }

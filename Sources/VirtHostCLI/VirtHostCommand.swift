@@ -16,7 +16,7 @@ public struct VirtHostCommand: AsyncParsableCommand {
         subcommands: [
             HostCommand.self, DomainCommand.self, NetCommand.self, PoolCommand.self, VolCommand.self,
             IfaceCommand.self, DiskCommand.self, BridgeCommand.self, TapCommand.self, LinkCommand.self, EventsCommand.self,
-            AgentCommand.self, SnapshotCommand.self,
+            AgentCommand.self, SnapshotCommand.self, OpCommand.self,
         ])
 
     @OptionGroup var options: ClientOptions

@@ -114,9 +114,12 @@ struct VolCommand: AsyncParsableCommand {
         @OptionGroup var options: ClientOptions
         @Argument(help: "The pool's name.") var pool: String
         @Argument(help: "The volume's name.") var name: String
+        @Flag(help: "Return the operation id at once; follow it with virthost op wait.") var async = false
 
         func run() async throws {
-            let v = try await options.withClient { try await $0.wipeVolume(pool: pool, name: name) }
+            let notes = ResponseNotes()
+            let v = try await options.withClient(async: async, notes: notes) { try await $0.wipeVolume(pool: pool, name: name) }
+            if async { return try await options.reportStarted(notes, what: "Wiping \(pool)/\(name)") }
             if options.json { return try Output.json(v) }
             Output.line("Volume \(v.name) wiped")
         }
@@ -147,9 +150,14 @@ struct VolCommand: AsyncParsableCommand {
         @Argument(help: "The pool's name.") var pool: String
         @Argument(help: "The volume to copy.") var source: String
         @Argument(help: "The new volume's name.") var newName: String
+        @Flag(help: "Return the operation id at once; follow it with virthost op wait.") var async = false
 
         func run() async throws {
-            let v = try await options.withClient { try await $0.cloneVolume(pool: pool, source: source, newName: newName) }
+            let notes = ResponseNotes()
+            let v = try await options.withClient(async: async, notes: notes) {
+                try await $0.cloneVolume(pool: pool, source: source, newName: newName)
+            }
+            if async { return try await options.reportStarted(notes, what: "Cloning \(pool)/\(source) to \(newName)") }
             if options.json { return try Output.json(v) }
             Output.line("Volume \(v.name) cloned from \(source)")
         }

@@ -23,8 +23,53 @@ extension VirtHostClient {
         return try await call { try await domains.getDomainXML(request).xml }
     }
 
+    /// Defines a machine from raw XML (admin role).
     public func defineDomain(xml: String) async throws -> Virthost_V1_Domain {
         try await call { try await domains.defineDomain(.with { $0.xml = xml }) }
+    }
+
+    /// Defines a new machine from a typed spec (operator role); the agent
+    /// writes the XML. With `start`, starts it too; a failed start removes
+    /// the new definition again.
+    public func defineDomain(spec: Virthost_V1_DomainSpec, start: Bool = false) async throws -> Virthost_V1_Domain {
+        let request = Virthost_V1_DefineDomainRequest.with {
+            $0.spec = spec
+            $0.start = start
+        }
+        return try await call { try await domains.defineDomain(request) }
+    }
+
+    /// Asks the guest to reboot; `mode` is "", "acpi" or "agent".
+    public func rebootDomain(_ name: String, mode: String = "") async throws -> Virthost_V1_Domain {
+        let request = Virthost_V1_RebootDomainRequest.with {
+            $0.domain = .named(name)
+            $0.mode = mode
+        }
+        return try await call { try await domains.rebootDomain(request) }
+    }
+
+    /// Resets the machine at once (virsh reset).
+    public func resetDomain(_ name: String) async throws -> Virthost_V1_Domain {
+        try await call { try await domains.resetDomain(.named(name)) }
+    }
+
+    /// Pauses the machine (virsh suspend).
+    public func suspendDomain(_ name: String) async throws -> Virthost_V1_Domain {
+        try await call { try await domains.suspendDomain(.named(name)) }
+    }
+
+    /// Lets a paused machine run again (virsh resume).
+    public func resumeDomain(_ name: String) async throws -> Virthost_V1_Domain {
+        try await call { try await domains.resumeDomain(.named(name)) }
+    }
+
+    /// Starts the machine with the host, or not (virsh autostart).
+    public func setDomainAutostart(_ name: String, _ autostart: Bool) async throws -> Virthost_V1_Domain {
+        let request = Virthost_V1_SetDomainAutostartRequest.with {
+            $0.domain = .named(name)
+            $0.autostart = autostart
+        }
+        return try await call { try await domains.setDomainAutostart(request) }
     }
 
     public func startDomain(_ name: String) async throws -> Virthost_V1_Domain {

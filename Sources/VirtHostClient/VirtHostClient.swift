@@ -41,6 +41,7 @@ public final class VirtHostClient: Sendable {
     public let agents: Virthost_V1_GuestAgentService.Client<VirtHostTransport>
     public let snapshots: Virthost_V1_SnapshotService.Client<VirtHostTransport>
     public let events: Virthost_V1_EventService.Client<VirtHostTransport>
+    public let operations: Virthost_V1_OperationService.Client<VirtHostTransport>
     /// The standard `grpc.health.v1.Health` service (served over both wires).
     public let grpcHealth: Grpc_Health_V1_Health.Client<VirtHostTransport>
 
@@ -52,7 +53,7 @@ public final class VirtHostClient: Sendable {
         let socketPath = socketPath ?? Self.defaultSocketPath(for: wire)
         self.socketPath = socketPath
         self.wire = wire
-        let grpc = GRPCClient(transport: try VirtHostTransport(path: socketPath, wire: wire))
+        let grpc = GRPCClient(transport: try VirtHostTransport(path: socketPath, wire: wire), interceptors: [CallOptionsInterceptor()])
         self.grpc = grpc
         connections = Task { try? await grpc.runConnections() }
         hosts = .init(wrapping: grpc)
@@ -63,6 +64,7 @@ public final class VirtHostClient: Sendable {
         agents = .init(wrapping: grpc)
         snapshots = .init(wrapping: grpc)
         events = .init(wrapping: grpc)
+        operations = .init(wrapping: grpc)
         grpcHealth = .init(wrapping: grpc)
     }
 
@@ -85,7 +87,7 @@ public final class VirtHostClient: Sendable {
         do {
             return try await body()
         } catch {
-            throw VirtHostError.wrap(error)
+            throw VirtHostError.wrap(error, socketPath: socketPath)
         }
     }
 }

@@ -79,8 +79,16 @@ public struct VirtHostError: Error, Sendable, CustomStringConvertible {
                   libvirtDomain: libvirt?.domain, libvirtCodeName: libvirt == nil ? nil : name, agentError: agent)
     }
 
-    /// Any error from a call, as a ``VirtHostError``.
-    public static func wrap(_ error: any Error) -> VirtHostError {
+    /// Any error from a call, as a ``VirtHostError``. When the agent could
+    /// not be reached and `socketPath` is given, the message says why, as
+    /// the kernel does: permission denied (not in the socket's group), no
+    /// socket there, or nothing listening.
+    public static func wrap(_ error: any Error, socketPath: String? = nil) -> VirtHostError {
+        if let socketPath, let rpc = error as? RPCError, rpc.code == .unavailable,
+           rpc.message.hasPrefix("cannot reach the ttrpc socket") || rpc.message.contains("establish a connection"),
+           let problem = SocketDiagnosis.problem(connecting: socketPath) {
+            return VirtHostError(code: problem.hasPrefix("permission denied") ? .permissionDenied : .unavailable, message: problem)
+        }
         switch error {
         case let error as VirtHostError: return error
         case let error as RPCError where error.code == .unavailable && error.message.hasPrefix("cannot reach the ttrpc socket"):

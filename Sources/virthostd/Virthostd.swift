@@ -61,6 +61,9 @@ struct Virthostd: AsyncParsableCommand {
     @Option(name: .customLong("agent-deny"), help: "Refuse this raw guest-agent command (repeatable; a trailing * matches a prefix).")
     var agentDeny: [String] = []
 
+    @Option(name: .customLong("state-dir"), help: "Folder of the state database: request ids and operations (default /var/lib/virthost).")
+    var stateDir: String?
+
     @Flag(name: .customLong("check-config"), help: "Check the configuration, print the effective settings, and exit.")
     var checkConfig = false
 
@@ -74,6 +77,10 @@ struct Virthostd: AsyncParsableCommand {
             settings = try DaemonConfiguration.load(path: path)
         }
         if let connect { settings.daemon.libvirtURI = connect }
+        if let stateDir {
+            guard stateDir.hasPrefix("/") else { throw ValidationError("--state-dir must be an absolute path") }
+            settings.daemon.stateDirectory = stateDir
+        }
         if let socket { settings.daemon.socketPath = socket }
         if let socketMode {
             guard let mode = mode_t(socketMode, radix: 8), mode <= 0o777 else {
@@ -133,6 +140,7 @@ struct Virthostd: AsyncParsableCommand {
         }
         if checkConfig {
             let a = settings.daemon
+            func listed(_ names: Set<String>) -> String { names.isEmpty ? "-" : names.sorted().joined(separator: ", ") }
             print("""
                 connect: \(a.libvirtURI)
                 socket: \(a.socketPath) mode \(String(a.socketMode, radix: 8)) group \(a.socketGroup ?? "-")
@@ -141,9 +149,12 @@ struct Virthostd: AsyncParsableCommand {
                 access: admin uids \(a.access.adminUIDs.sorted()) groups \(a.access.adminGroups.sorted()); \
                 operator uids \(a.access.operatorUIDs.sorted()) groups \(a.access.operatorGroups.sorted()); \
                 reader uids \(a.access.readerUIDs.sorted()) groups \(a.access.readerGroups.sorted()); default \(a.access.defaultRole)
+                storage roots: \(a.access.confinement.storageRoots.isEmpty ? "none" : a.access.confinement.storageRoots.joined(separator: ", "))
+                operator bridges: \(listed(a.access.confinement.operatorBridges)); operator devices: \(listed(a.access.confinement.operatorDevices))
                 limits: message \(a.limits.maxMessageBytes) B, calls \(a.limits.maxConcurrentCalls) total / \
                 \(a.limits.maxConcurrentCallsPerConnection) per connection, default deadline \(a.limits.defaultDeadlineSeconds) s
                 events: buffer \(a.eventBuffer)
+                state: \(a.stateDirectory ?? "in memory"), request ids kept \(a.requestTTL.components.seconds) s
                 guest agent: allow \(settings.guestAgentPolicy.allow) deny \(settings.guestAgentPolicy.deny)
                 log level: \(settings.logLevel), shutdown grace \(settings.shutdownGraceSeconds) s
                 metrics: \(settings.metricsAddress.map { "http://\($0)/metrics" } ?? "-")
@@ -159,7 +170,13 @@ struct Virthostd: AsyncParsableCommand {
         }
         let logger = Logger(label: "virthostd")
         // Under systemd (Type=notify), READY=1 once every socket accepts calls.
-        let daemon = Daemon(configuration: settings.daemon, logger: logger, onReady: { _ in SystemdNotify.ready() })
+        let daemon: Daemon
+        do {
+            daemon = try Daemon(configuration: settings.daemon, logger: logger, onReady: { _ in SystemdNotify.ready() })
+        } catch let error as StateDatabase.OpenError {
+            FileHandle.standardError.write(Data("virthostd: \(error)\n".utf8))
+            throw ExitCode(78)  // EX_CONFIG: an operator has to look
+        }
         do {
             // Fail at start, not at the first call, when libvirt is unreachable.
             try await daemon.hypervisor.connect()

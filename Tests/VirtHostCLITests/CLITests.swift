@@ -95,6 +95,53 @@ import VirtHostServer
         }
     }
 
+    @Test func createFromPartsAndTheRestOfTheLifecycle() async throws {
+        try await CLIHarness.withAgent { socket in
+            let created = try await CLIHarness.run([
+                "--socket", socket, "domain", "create", "cli-typed", "--vcpus", "2", "--memory", "256M",
+                "--disk", "demo-images/web-1.qcow2,target=vdb,readonly", "--network", "demo-isolated,model=e1000e,mac=52:54:00:aa:bb:cc",
+                "--autostart", "--start",
+            ])
+            #expect(created.contains("Domain 'cli-typed' created") && created.contains("and started"))
+            let xml = try await CLIHarness.run(["--socket", socket, "domain", "xml", "cli-typed", "--inactive"])
+            #expect(xml.contains("<target dev=\"vdb\" bus=\"virtio\"/>") || xml.contains("<target dev='vdb' bus='virtio'/>"))
+            #expect(xml.contains("52:54:00:aa:bb:cc") && xml.contains("e1000e") && xml.contains("<readonly/>"))
+            let info = try await CLIHarness.run(["--socket", socket, "--json", "domain", "info", "cli-typed"])
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(info.utf8)) as? [String: Any])
+            #expect(object["autostart"] as? Bool == true)
+            #expect(object["state"] as? String == "DOMAIN_STATE_RUNNING")
+            #expect(try await CLIHarness.run(["--socket", socket, "domain", "suspend", "cli-typed"]).contains("suspended"))
+            #expect(try await CLIHarness.run(["--socket", socket, "domain", "resume", "cli-typed"]).contains("resumed"))
+            #expect(try await CLIHarness.run(["--socket", socket, "domain", "reboot", "cli-typed"]).contains("rebooted"))
+            #expect(try await CLIHarness.run(["--socket", socket, "domain", "autostart", "cli-typed", "--disable"]).contains("unmarked"))
+            #expect(try await CLIHarness.run(["--socket", socket, "domain", "destroy", "cli-typed"]).contains("destroyed"))
+            #expect(try await CLIHarness.run(["--socket", socket, "domain", "undefine", "cli-typed"]).contains("undefined"))
+        }
+    }
+
+    @Test func createArgumentsAreChecked() throws {
+        func spec(_ disks: [String] = ["p/v"], networks: [String] = [], serial: String = "pty", kernel: String? = nil,
+                  cmdline: String? = nil) throws -> Virthost_V1_DomainSpec {
+            try DomainSpecArguments.spec(
+                name: "x", vcpus: 1, memory: "512M", disks: disks, diskPaths: [], networks: networks, bridges: [],
+                kernel: kernel, initrd: nil, cmdline: cmdline, virtType: "", machine: "", serial: serial, uefi: false,
+                noAgent: false, autostart: false)
+        }
+        let parsed = try spec(["pool/dir-less.qcow2,bus=scsi,cache=none,serial=S1"], networks: ["net,portgroup=pg"], serial: "file:/var/log/x.log")
+        #expect(parsed.memoryBytes == 512 << 20)
+        #expect(parsed.disks[0].volume.pool == "pool" && parsed.disks[0].volume.volume == "dir-less.qcow2")
+        #expect(parsed.disks[0].bus == "scsi" && parsed.disks[0].cache == "none" && parsed.disks[0].serial == "S1")
+        #expect(parsed.nics[0].network == "net" && parsed.nics[0].portgroup == "pg")
+        #expect(parsed.serial.kind == .file && parsed.serial.path == "/var/log/x.log")
+        #expect(throws: ValidationError.self) { try spec(["no-slash"]) }
+        #expect(throws: ValidationError.self) { try spec(["p/v,colour=red"]) }
+        #expect(throws: ValidationError.self) { try spec(["p/v,target=vda,target=vdb"]) }
+        #expect(throws: ValidationError.self) { try spec(networks: ["net,bogus"]) }
+        #expect(throws: ValidationError.self) { try spec(serial: "tcp:1") }
+        #expect(throws: ValidationError.self) { try spec(cmdline: "quiet") }
+        #expect(try spec(kernel: "p/k", cmdline: "quiet").kernel.cmdline == "quiet")
+    }
+
     @Test func failuresThrowTheAgentsError() async throws {
         try await CLIHarness.withAgent { socket in
             do {
@@ -112,7 +159,7 @@ import VirtHostServer
             Issue.record("a missing agent did not fail")
         } catch let error as VirtHostError {
             #expect(error.code == .unavailable)
-            #expect(error.description.contains("Is virthostd running"))
+            #expect(error.description.contains("no socket at /tmp/vhu-no-agent.sock: is virthostd running"))
         }
     }
 
@@ -166,7 +213,7 @@ enum CLIHarness {
         let (ready, continuation) = AsyncStream<Void>.makeStream()
         var logger = Logger(label: "cli-test-agent")
         logger.logLevel = .warning
-        let agent = Daemon(
+        let agent = try Daemon(
             configuration: DaemonSettings(libvirtURI: demoURI, socketPath: path, socketMode: 0o600),
             logger: logger, onReady: { _ in continuation.yield() })
         let group = ServiceGroup(services: [agent], logger: logger)

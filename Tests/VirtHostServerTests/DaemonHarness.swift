@@ -47,7 +47,7 @@ enum DaemonHarness {
         let (ready, readyContinuation) = AsyncStream<Void>.makeStream()
         var logger = Logger(label: "test-agent")
         logger.logLevel = .warning
-        let agent = Daemon(configuration: configuration, logger: logger, onReady: { _ in readyContinuation.yield() })
+        let agent = try Daemon(configuration: configuration, logger: logger, onReady: { _ in readyContinuation.yield() })
         // The same lifecycle as virthostd: a ServiceGroup, stopped gracefully.
         let group = ServiceGroup(services: [agent], logger: logger)
         let server = Task { try await group.run() }

@@ -155,7 +155,7 @@ import VirtHostServer
         var logger = Logger(label: "test-metrics")
         logger.logLevel = .warning
         let (ready, readyContinuation) = AsyncStream<Int>.makeStream()
-        let agent = Daemon(configuration: configuration, logger: logger, onReady: { _ in readyContinuation.yield(-1) })
+        let agent = try Daemon(configuration: configuration, logger: logger, onReady: { _ in readyContinuation.yield(-1) })
         let server = MetricsServer(
             endpoint: MetricsEndpoint("127.0.0.1:0")!, metrics: metrics, hypervisor: agent.hypervisor, logger: logger,
             onReady: { readyContinuation.yield($0) })

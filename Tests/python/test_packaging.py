@@ -246,6 +246,8 @@ def test_install_creates_group_folder_and_configuration(package):
     checked = run("/usr/bin/virthostd", "--check-config")
     assert f"socket: {SOCKET} mode 660 group virthost" in checked.stdout
     assert "metrics: -" in checked.stdout
+    # Operators stay inside libvirt's image folder unless the admin says otherwise.
+    assert "storage roots: /var/lib/libvirt/images" in checked.stdout
 
 
 def test_versions_name_the_libvirt_built_against(package):

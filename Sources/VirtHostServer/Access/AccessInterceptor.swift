@@ -28,28 +28,12 @@ struct AccessInterceptor: ServerInterceptor {
         }
         let needed = MethodRoles.requirement(service: service, method: method)
         let role = min(policy.role(uid: peer.uid, groups: peer.groups), socketCap)
-        guard role >= needed.role else {
-            let where_ = socketCap < .admin ? " on this read-only socket" : ""
-            throw Refusal(.permissionDenied, "\(service.split(separator: ".").last ?? "")/\(method) needs the \(needed.role) role; "
-                    + "uid \(peer.uid) has \(role)\(where_)")
-        }
-        if let refusal = gate.enter(connection: peer.connection) {
-            throw RPCError(code: .resourceExhausted, message: refusal)
-        }
         let started = ContinuousClock.now
-        // For calls that change something, note the object the first request
-        // message names, as it passes to the handler.
         let object = AuditObject()
-        var audited = request
-        if needed.changes {
-            audited.messages = RPCAsyncSequence(wrapping: request.messages.map { message in
-                object.note(message)
-                return message
-            })
-        }
-        let call = audited
+        // Every call that changes something, and every refusal by role or
+        // confinement (reads included), gets an audit line.
         let record: @Sendable (String) -> Void = { [audit] outcome in
-            guard needed.changes else { return }
+            guard needed.changes || outcome.hasPrefix("permissionDenied") else { return }
             audit.notice(
                 "audit",
                 metadata: [
@@ -57,20 +41,49 @@ struct AccessInterceptor: ServerInterceptor {
                     "object": "\(object.name)", "outcome": "\(outcome)", "duration": "\(ContinuousClock.now - started)",
                 ])
         }
+        guard role >= needed.role else {
+            let where_ = socketCap < .admin ? " on this read-only socket" : ""
+            let remedy = socketCap < needed.role
+                ? "use the main socket"
+                : "ask an admin to add uid \(peer.uid) (or one of its groups) to \(needed.role)_uids (or \(needed.role)_groups) in virthostd.toml"
+            let refusal = Refusal(.permissionDenied, "\(service.split(separator: ".").last ?? "")/\(method) needs the \(needed.role) role; "
+                    + "uid \(peer.uid) has \(role)\(where_): \(remedy)")
+            record(Self.outcome(of: refusal))
+            throw refusal
+        }
+        if let refusal = gate.enter(connection: peer.connection) {
+            throw RPCError(code: .resourceExhausted, message: refusal)
+        }
+        // Note the object the first request message names, as it passes to
+        // the handler, for the audit line of a change or a refusal (not for
+        // reader calls: the hot path, whose refusals come before this).
+        var audited = request
+        if needed.changes || needed.role >= .operator {
+            audited.messages = RPCAsyncSequence(wrapping: request.messages.map { message in
+                object.note(message)
+                return message
+            })
+        }
+        let call = audited
         // The call's one deadline: the client's (the transports pass it
         // under PeerIdentity.timeoutKey, so that grpc-swift does not keep a
         // Task.sleep per call for it), else the agent's default one.
         let deadline = request.metadata[stringValues: PeerIdentity.timeoutKey].first(where: { _ in true })
             .flatMap(CallDeadline.parseTimeout).map { CallDeadline(limit: $0, fromClient: true) }
             ?? defaultDeadline.map { CallDeadline(limit: $0, fromClient: false) }
+        // Who the handler serves: the role and what an operator may reach.
+        let caller = CallerAccess(
+            role: role, confinement: policy.confinement, uid: peer.uid, pid: peer.pid,
+            requestID: request.metadata[stringValues: RequestLedger.metadataKey].first(where: { _ in true }),
+            async: request.metadata[stringValues: "virthost-async"].contains { $0 == "1" || $0 == "true" })
         var response: StreamingServerResponse<Output>
         do {
-            response = try await CallDeadline.$current.withValue(deadline) {
+            response = try await CallerAccess.$current.withValue(caller) { try await CallDeadline.$current.withValue(deadline) {
                 guard let deadline else { return try await next(call, context) }
                 return try await withoutActuallyEscaping(next) { next in
                     try await Self.withDeadline(deadline.limit, what: deadline.description) { try await next(call, context) }
                 }
-            }
+            } }
         } catch {
             gate.leave(connection: peer.connection)
             record(Self.outcome(of: error))
@@ -78,13 +91,16 @@ struct AccessInterceptor: ServerInterceptor {
         }
         switch response.accepted {
         case .success(var contents):
+            if let operation = caller.note.operationID { contents.metadata.addString(operation, forKey: "virthost-operation-id") }
             // The body of a streaming response runs after this returns: count
             // the call until it ends.
             let producer = contents.producer
             contents.producer = { [gate] writer in
                 do {
                     // A streaming body runs after `next` returned: bind the deadline again.
-                    let trailers = try await CallDeadline.$current.withValue(deadline) { try await producer(writer) }
+                    let trailers = try await CallerAccess.$current.withValue(caller) {
+                        try await CallDeadline.$current.withValue(deadline) { try await producer(writer) }
+                    }
                     gate.leave(connection: peer.connection)
                     record("OK")
                     return trailers
@@ -165,6 +181,9 @@ final class AuditObject: Sendable {
             default: continue
             }
         }
-        if let header = dictionary["header"] { collect(header, into: &names) }
+        // Upload headers and typed specs hold the names one level down.
+        for key in ["header", "spec"] {
+            if let nested = dictionary[key] { collect(nested, into: &names) }
+        }
     }
 }

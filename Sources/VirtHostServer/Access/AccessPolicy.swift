@@ -45,6 +45,8 @@ public struct AccessPolicy: Sendable, Equatable {
     public var readerGroups: Set<UInt32>
     /// The role of a caller that matches no rule (it could open the socket).
     public var defaultRole: Role
+    /// What operators may reach on the host (storage roots, bridges, devices).
+    public var confinement = Confinement()
 
     public init(
         adminUIDs: Set<UInt32> = [0], adminGroups: Set<UInt32> = [], operatorUIDs: Set<UInt32> = [],
@@ -86,6 +88,7 @@ public enum MethodRoles {
         ],
         "virthost.v1.SnapshotService": ["ListSnapshots", "GetSnapshotXML"],
         "virthost.v1.EventService": ["Watch"],
+        "virthost.v1.OperationService": ["GetOperation", "ListOperations", "WaitOperation"],
     ]
 
     /// Operator calls that only read (not audited).
@@ -97,11 +100,11 @@ public enum MethodRoles {
         "virthost.v1.StorageService": ["DownloadVolume"],
     ]
 
-    /// Calls that can do anything to the host or a guest.
+    /// Calls that can do anything to the host or a guest. Calls with an
+    /// admin-only variant (raw XML, host paths, host bridges) are operator
+    /// calls here and refuse that variant themselves (``CallerAccess``).
     static let admins: [String: Set<String>] = [
         "virthost.v1.GuestAgentService": ["Command", "Exec", "ExecStream", "FreezeFilesystems", "ThawFilesystems"],
-        // Raw domain XML can hand host devices and files to a guest.
-        "virthost.v1.DomainService": ["DefineDomain"],
         "virthost.v1.HostNetworkService": [
             "CreateBridge", "DeleteBridge", "CreateTap", "DeleteTap", "AddToBridge", "RemoveFromBridge",
             "CreateVlan", "CreateBond", "DeleteLink",
@@ -111,7 +114,7 @@ public enum MethodRoles {
     static let services: Set<String> = [
         "virthost.v1.HostService", "virthost.v1.DomainService", "virthost.v1.NetworkService",
         "virthost.v1.HostNetworkService", "virthost.v1.StorageService", "virthost.v1.GuestAgentService",
-        "virthost.v1.SnapshotService", "virthost.v1.EventService",
+        "virthost.v1.SnapshotService", "virthost.v1.EventService", "virthost.v1.OperationService",
     ]
 
     /// Standard gRPC services: health answers anyone who can open the

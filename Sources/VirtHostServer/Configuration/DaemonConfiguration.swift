@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import HostNetworking
 
 /// `virthostd.toml`: every option of the daemon, read from a file.
 ///
@@ -18,7 +19,12 @@ public struct DaemonConfiguration: Sendable {
     /// Where Prometheus metrics are served ([metrics] address); nil: nowhere.
     public var metricsAddress: MetricsEndpoint?
 
-    public init() {}
+    /// The state folder virthostd uses unless told otherwise.
+    public static let defaultStateDirectory = "/var/lib/virthost"
+
+    public init() {
+        daemon.stateDirectory = Self.defaultStateDirectory
+    }
 
     /// Why a configuration file was refused.
     public struct Invalid: Error, CustomStringConvertible {
@@ -192,6 +198,7 @@ public struct DaemonConfiguration: Sendable {
                 }
                 config.daemon.access.defaultRole = role
             }
+            try readConfinement(into: &config.daemon.access.confinement)
 
             if let bytes = try int("limits.max_message_bytes", 1024...(256 << 20)) { config.daemon.limits.maxMessageBytes = bytes }
             if let calls = try int("limits.max_concurrent_calls", 1...100_000) { config.daemon.limits.maxConcurrentCalls = calls }
@@ -207,8 +214,52 @@ public struct DaemonConfiguration: Sendable {
                 config.metricsAddress = endpoint
             }
 
+            if let dir = try string("state.dir") {
+                guard dir.hasPrefix("/") else { throw fail("state.dir", "expected an absolute path") }
+                config.daemon.stateDirectory = dir
+            }
+            if let value = value("state.request_ttl") {
+                guard let ttl = Self.duration(value) else {
+                    throw fail("state.request_ttl", "expected seconds (86400) or a duration like \"24h\", \"30m\", \"7d\" (1 minute to 365 days)")
+                }
+                config.daemon.requestTTL = ttl
+            }
             try readGuestAgent(into: &config)
             try refuseUnknown()
+        }
+
+        /// What operators may reach: [access] storage_roots, operator_bridges,
+        /// operator_devices (see ``Confinement``).
+        mutating func readConfinement(into confinement: inout Confinement) throws {
+            if let roots = try strings("access.storage_roots") {
+                for root in roots {
+                    guard root.hasPrefix("/"), !root.split(separator: "/").contains(".."), !root.contains("\0") else {
+                        throw fail("access.storage_roots", "'\(root)' is not an absolute path without '..'")
+                    }
+                }
+                confinement.storageRoots = roots
+            }
+            for key in ["access.operator_bridges", "access.operator_devices"] {
+                guard let names = try strings(key) else { continue }
+                for name in names {
+                    if let problem = HostLinks.nameProblem(name) { throw fail(key, "'\(name)' \(problem)") }
+                }
+                if key.hasSuffix("bridges") { confinement.operatorBridges = Set(names) } else { confinement.operatorDevices = Set(names) }
+            }
+        }
+
+        /// A duration: whole seconds, or a number with s, m, h or d; 1 min...365 d.
+        static func duration(_ value: TOMLValue) -> Duration? {
+            var seconds: Int64?
+            switch value {
+            case .integer(let number): seconds = number
+            case .string(let text):
+                let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+                if let unit = text.last.flatMap({ units[$0] }), let number = Int64(text.dropLast()) { seconds = number * unit }
+            default: break
+            }
+            guard let seconds, (60...(365 * 86400)).contains(seconds) else { return nil }
+            return .seconds(seconds)
         }
 
         /// Keys under [guest_agent]; see GuestAgentPolicy.

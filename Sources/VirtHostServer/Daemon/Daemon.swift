@@ -35,6 +35,11 @@ public struct DaemonSettings: Sendable {
     public var guestAgentPolicy: GuestAgentPolicy = GuestAgentPolicy()
     /// Where calls are counted and timed (see MetricsInterceptor); nil counts nothing.
     public var metrics: DaemonMetrics?
+    /// The folder of the state database (request ids, operations); nil keeps
+    /// it in memory (lost when the agent stops: for tests and the demo).
+    public var stateDirectory: String?
+    /// How long a request id's outcome is kept for retries.
+    public var requestTTL: Duration = .seconds(24 * 3600)
     /// Listening sockets passed by the service manager, by the path they are
     /// bound to (see SocketActivation): such a listener adopts the socket
     /// instead of binding one, and leaves the file in place when it stops.
@@ -60,22 +65,32 @@ public struct DaemonSettings: Sendable {
 public final class Daemon: Service, Sendable {
     public let configuration: DaemonSettings
     public let hypervisor: HypervisorConnection
+    /// The state database and what lives in it.
+    public let state: StateDatabase
+    public let requests: RequestLedger
+    public let operations: OperationLedger
     private let logger: Logger
     private let onReady: @Sendable (String) -> Void
     /// Ends open health Watch streams when the agent stops.
     private let healthShutdown = HealthShutdown()
 
     /// - Parameter onReady: called with the socket path once it accepts connections.
+    /// - Throws: ``StateDatabase/OpenError`` when the state database cannot
+    ///   be used (damaged, newer schema, unwritable folder).
     public init(
         configuration: DaemonSettings, logger: Logger = Logger(label: "virthost"),
         onReady: @escaping @Sendable (String) -> Void = { _ in }
-    ) {
+    ) throws {
         self.configuration = configuration
         self.logger = logger
         self.onReady = onReady
         self.hypervisor = HypervisorConnection(
             uri: configuration.libvirtURI, threads: configuration.libvirtThreads,
             events: EventHub(capacity: configuration.eventBuffer), logger: logger)
+        state = try StateDatabase(
+            path: configuration.stateDirectory.map { ($0 as NSString).appendingPathComponent(StateDatabase.fileName) } ?? ":memory:")
+        requests = RequestLedger(database: state, ttl: configuration.requestTTL)
+        operations = OperationLedger(database: state, events: hypervisor.events)
     }
 
     /// The services this agent serves: one per area of the v1 contract,
@@ -86,7 +101,8 @@ public final class Daemon: Service, Sendable {
             HostService(hypervisor: hypervisor),
             DomainService(hypervisor: hypervisor),
             NetworkService(hypervisor: hypervisor),
-            StorageService(hypervisor: hypervisor),
+            StorageService(hypervisor: hypervisor, operations: operations),
+            OperationService(operations: operations),
             HostNetworkService(hypervisor: hypervisor),
             GuestAgentService(
                 hypervisor: hypervisor, policy: configuration.guestAgentPolicy,
@@ -108,6 +124,7 @@ public final class Daemon: Service, Sendable {
         for listener in listeners where configuration.inheritedSockets[listener.path] == nil {
             try SocketFile.prepare(listener.path)
         }
+        try recoverState()
         let stamper = PeerCredentialStamper(maxMessageBytes: configuration.limits.maxMessageBytes)
         let gate = CallGate(limits: configuration.limits)
         let services = services()
@@ -118,7 +135,8 @@ public final class Daemon: Service, Sendable {
         let interceptors = { (cap: Role) -> [any ServerInterceptor] in
             (self.configuration.metrics.map { [MetricsInterceptor(metrics: $0)] as [any ServerInterceptor] } ?? []) + [
                 AccessInterceptor(
-                    policy: self.configuration.access, socketCap: cap, gate: gate, defaultDeadline: deadline, audit: audit)
+                    policy: self.configuration.access, socketCap: cap, gate: gate, defaultDeadline: deadline, audit: audit),
+                IdempotencyInterceptor(ledger: self.requests),
             ]
         }
         var servers: [any Listener] = listeners.map { listener in
@@ -186,6 +204,49 @@ public final class Daemon: Service, Sendable {
             onReady(configuration.socketPath)
         }
         logger.info("stopped serving", metadata: ["socket": "\(configuration.socketPath)"])
+    }
+
+    /// After a stop: request ids and operations that were running when the
+    /// agent stopped are marked (indeterminate, interrupted), and volumes
+    /// interrupted uploads had created are removed, in the background once
+    /// libvirt answers, each noted in its operation's cleanup.
+    private func recoverState() throws {
+        let unknown = try requests.markInterrupted()
+        let volumes = try operations.markInterrupted()
+        if unknown > 0 || !volumes.isEmpty {
+            logger.notice(
+                "calls were cut by the last stop", metadata: ["request-ids": "\(unknown)", "operations": "\(volumes.count)"])
+        }
+        guard !volumes.isEmpty else { return }
+        let hypervisor = self.hypervisor
+        let operations = self.operations
+        let logger = self.logger
+        Task {
+            for item in volumes {
+                let name = "\(item.pool)/\(item.volume)"
+                for attempt in 1...60 {
+                    do {
+                        let removed = try await hypervisor.run { connection -> Bool in
+                            let pool = try connection.pool(.name(item.pool))
+                            try? pool.refresh()
+                            guard let volume = try? pool.lookupVolume(name: item.volume) else { return false }
+                            try volume.delete()
+                            return true
+                        }
+                        operations.noteCleanup(
+                            item.operation, removed ? "deleted volume \(name) that the interrupted upload had created"
+                                : "volume \(name) that the interrupted upload had created was already gone")
+                        logger.notice("interrupted upload cleaned up", metadata: ["volume": "\(name)", "removed": "\(removed)"])
+                        break
+                    } catch {
+                        if attempt == 60 {
+                            operations.noteCleanup(item.operation, "could not delete volume \(name) that the interrupted upload had created: \(error)")
+                        }
+                        try? await Task.sleep(for: .seconds(1))
+                    }
+                }
+            }
+        }
     }
 
     /// The HTTP/2 transport's settings: the message size limit, a stream

@@ -25,6 +25,9 @@ enum DiskXML {
         var readOnly: Bool
         var cache: String
         var serial: String
+        /// Writes an empty `<backingStore/>`: QEMU opens no backing file
+        /// whatever the image's header says (disks of confined callers).
+        var noBackingStore = false
     }
 
     /// Checks every field of an attach request except the domain reference.
@@ -79,6 +82,11 @@ enum DiskXML {
 
     /// The `<disk>` element libvirt attaches.
     static func xml(_ attach: Attach, format: String) -> String {
+        element(attach, format: format).xmlString
+    }
+
+    /// The `<disk>` element, to attach or to place in a domain document.
+    static func element(_ attach: Attach, format: String) -> XMLElement {
         let disk = XMLElement(name: "disk")
         let driver = XMLElement(name: "driver")
         driver.setAttribute("name", "qemu")
@@ -100,10 +108,11 @@ enum DiskXML {
         disk.setAttribute("device", "disk")
         disk.addChild(driver)
         disk.addChild(source)
+        if attach.noBackingStore { disk.addChild(XMLElement(name: "backingStore")) }
         disk.appendChild("target", ["dev": attach.target, "bus": attach.bus])
         if attach.readOnly { disk.addChild(XMLElement(name: "readonly")) }
         if !attach.serial.isEmpty { disk.addChild(XMLElement(name: "serial", stringValue: attach.serial)) }
-        return disk.xmlString
+        return disk
     }
 
     /// The `<disk>` element with the target in a domain document, as XML.

@@ -220,7 +220,10 @@ struct NICAttach: Sendable, Equatable {
     }
 
     /// The `<interface>` element libvirt attaches.
-    func xml(mac: String) -> String {
+    func xml(mac: String) -> String { element(mac: mac).xmlString }
+
+    /// The `<interface>` element; an empty MAC lets libvirt choose one.
+    func element(mac: String) -> XMLElement {
         let nic: XMLElement
         switch type {
         case .bridge:
@@ -236,9 +239,9 @@ struct NICAttach: Sendable, Equatable {
                 XMLElement(name: "source", attributes: [("network", source)] + (portgroup.isEmpty ? [] : [("portgroup", portgroup)]))
             ])
         }
-        nic.addChild(XMLElement(name: "mac", attributes: [("address", mac)]))
+        if !mac.isEmpty { nic.addChild(XMLElement(name: "mac", attributes: [("address", mac)])) }
         nic.addChild(XMLElement(name: "model", attributes: [("type", model)]))
-        return nic.xmlString
+        return nic
     }
 }
 

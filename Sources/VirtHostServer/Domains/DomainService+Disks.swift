@@ -8,12 +8,28 @@ extension DomainService {
     func attachDisk(request: Virthost_V1_AttachDiskRequest, context: ServerContext) async throws -> Virthost_V1_Disk {
         let ref = try ObjectRef(request.domain)
         let localHost = Self.isLocal(hypervisor.uri)
-        let attach = try DiskXML.attach(request) { path in localHost && Self.isBlockDevice(path) }
-        if localHost, case .file(let path) = attach.source, !FileManager.default.fileExists(atPath: path) {
+        var attach = try DiskXML.attach(request) { path in localHost && Self.isBlockDevice(path) }
+        let confinement = StorageConfinement(uri: hypervisor.uri)
+        attach.noBackingStore = confinement.access.isConfined
+        switch attach.source {
+        case .file(let path), .block(let path):
+            try confinement.checkDiskPath(path)
+            try confinement.checkDiskImage(path: path, format: attach.format, what: "disk '\(path)'")
+        case .volume: break
+        }
+        let checked = attach
+        if localHost, case .file(let path) = checked.source, !FileManager.default.fileExists(atPath: path) {
             throw Refusal(.notFound, "no file or device '\(path)' on this host")
         }
         return try await hypervisor.run(machine: ref) { connection in
-            try DomainDevices(connection: connection, machine: connection.domain(ref)).attachDisk(attach, scope: request.scope)
+            if case .volume(let poolName, let volumeName) = checked.source {
+                let (pool, volume) = try connection.volume(pool: poolName, name: volumeName)
+                try confinement.checkVolume(volume, in: pool)
+                let format = checked.format.isEmpty
+                    ? VolumeXML.diskFormat(forVolumeFormat: VolumeXML.format(try volume.xml())) : checked.format
+                try confinement.checkDiskImage(path: try volume.path(), format: format, what: "volume '\(volumeName)' of pool '\(poolName)'")
+            }
+            return try DomainDevices(connection: connection, machine: connection.domain(ref)).attachDisk(checked, scope: request.scope)
         }
     }
 

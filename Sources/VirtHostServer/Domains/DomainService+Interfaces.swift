@@ -7,6 +7,7 @@ extension DomainService {
     func attachInterface(request: Virthost_V1_AttachInterfaceRequest, context: ServerContext) async throws -> Virthost_V1_Interface {
         let ref = try ObjectRef(request.domain)
         let nic = try NICAttach(request)
+        try NetworkConfinement.checkNIC(type: nic.type, source: nic.source)
         return try await hypervisor.run(machine: ref) { connection in
             try DomainDevices(connection: connection, machine: connection.domain(ref)).attachNIC(nic, scope: request.scope)
         }

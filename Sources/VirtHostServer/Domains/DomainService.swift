@@ -36,11 +36,6 @@ struct DomainService: Virthost_V1_DomainService.SimpleServiceProtocol {
         }
     }
 
-    func defineDomain(request: Virthost_V1_DefineDomainRequest, context: ServerContext) async throws -> Virthost_V1_Domain {
-        try Validate.xmlDocument(request.xml, root: "domain")
-        return try await hypervisor.run { try Virthost_V1_Domain($0.defineDomain(xml: request.xml)) }
-    }
-
     func startDomain(request: Virthost_V1_DomainRef, context: ServerContext) async throws -> Virthost_V1_Domain {
         let ref = try ObjectRef(request)
         return try await hypervisor.run(machine: ref) { connection in
@@ -67,10 +62,46 @@ struct DomainService: Virthost_V1_DomainService.SimpleServiceProtocol {
     }
 
     func destroyDomain(request: Virthost_V1_DomainRef, context: ServerContext) async throws -> Virthost_V1_Domain {
+        try await change(request) { try $0.destroy() }
+    }
+
+    func rebootDomain(request: Virthost_V1_RebootDomainRequest, context: ServerContext) async throws -> Virthost_V1_Domain {
+        let flags: Libvirt.Domain.RebootFlags
+        switch request.mode {
+        case "": flags = []
+        case "acpi": flags = .acpiPowerButton
+        case "agent": flags = .guestAgent
+        default: throw Refusal.invalid("reboot mode '\(request.mode.prefix(32))' is not one of: acpi, agent (or empty)")
+        }
+        return try await change(request.domain) { try $0.reboot(flags) }
+    }
+
+    func resetDomain(request: Virthost_V1_DomainRef, context: ServerContext) async throws -> Virthost_V1_Domain {
+        try await change(request) { try $0.reset() }
+    }
+
+    func suspendDomain(request: Virthost_V1_DomainRef, context: ServerContext) async throws -> Virthost_V1_Domain {
+        try await change(request) { try $0.suspend() }
+    }
+
+    func resumeDomain(request: Virthost_V1_DomainRef, context: ServerContext) async throws -> Virthost_V1_Domain {
+        try await change(request) { try $0.resume() }
+    }
+
+    func setDomainAutostart(
+        request: Virthost_V1_SetDomainAutostartRequest, context: ServerContext
+    ) async throws -> Virthost_V1_Domain {
+        try await change(request.domain) { try $0.setAutostart(request.autostart) }
+    }
+
+    /// Looks the machine up, applies `body`, returns the machine as it is now.
+    private func change(
+        _ request: Virthost_V1_DomainRef, _ body: @escaping @Sendable (Libvirt.Domain) throws -> Void
+    ) async throws -> Virthost_V1_Domain {
         let ref = try ObjectRef(request)
         return try await hypervisor.run(machine: ref) { connection in
             let domain = try connection.domain(ref)
-            try domain.destroy()
+            try body(domain)
             return try Virthost_V1_Domain(domain)
         }
     }

@@ -10,7 +10,7 @@ struct EventService: Virthost_V1_EventService.SimpleServiceProtocol {
     ) async throws {
         for kind in request.kinds {
             switch kind {
-            case .domain, .network, .pool, .agent, .system: continue
+            case .domain, .network, .pool, .agent, .system, .operation: continue
             default: throw Refusal.invalid("kinds holds an unknown event kind (\(kind.rawValue))")
             }
         }

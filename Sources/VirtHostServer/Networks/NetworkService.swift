@@ -38,6 +38,7 @@ struct NetworkService: Virthost_V1_NetworkService.SimpleServiceProtocol {
 
     func defineNetwork(request: Virthost_V1_DefineNetworkRequest, context: ServerContext) async throws -> Virthost_V1_Network {
         let definition = try NetworkDefinition(request.definition)
+        try NetworkConfinement.checkDefine(request.definition)
         return try await hypervisor.run { connection in
             try NetworkOperations(connection).define(definition, start: request.start, autostart: request.autostart)
         }

@@ -93,6 +93,8 @@ extension Refusal: RPCErrorConvertible {
         case .unimplemented: .unimplemented
         case .unavailable: .unavailable
         case .internalError: .internalError
+        case .aborted: .aborted
+        case .cancelled: .cancelled
         }
     }
 

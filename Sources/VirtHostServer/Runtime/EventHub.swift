@@ -112,9 +112,10 @@ public final class EventHub: Sendable {
     @discardableResult
     public func publish(
         kind: Virthost_V1_EventKind, type: String, name: String = "", uuid: String = "", detail: String = "",
-        device: String = ""
+        device: String = "", operation: Virthost_V1_Operation? = nil
     ) -> Virthost_V1_Event {
         var event = Virthost_V1_Event()
+        if let operation { event.operation = operation }
         event.kind = kind
         event.type = type
         event.name = name

@@ -8,7 +8,7 @@ struct Refusal: Error, Equatable, Sendable, CustomStringConvertible {
     /// What kind of refusal: one gRPC status code each.
     enum Kind: Sendable, Equatable {
         case invalidArgument, notFound, alreadyExists, failedPrecondition, permissionDenied, resourceExhausted, unimplemented, unavailable,
-            internalError
+            internalError, aborted, cancelled
     }
 
     let kind: Kind

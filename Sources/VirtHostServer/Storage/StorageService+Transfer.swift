@@ -42,7 +42,17 @@ extension StorageService {
             throw Refusal.invalid("create_format applies only with create")
         }
 
-        let transfer = try await hypervisor.run { connection in try UploadTransfer.open(connection, header) }
+        let confinement = StorageConfinement(uri: hypervisor.uri)
+        let operation = try operations.start(
+            kind: "volume.upload", object: "\(header.volume.pool)/\(header.volume.name)", total: header.length, cancellable: true)
+        let transfer: UploadTransfer
+        do {
+            transfer = try await hypervisor.run { connection in try UploadTransfer.open(connection, header, confinement: confinement) }
+        } catch {
+            operation.finish(error)
+            throw error
+        }
+        if transfer.created { operation.createdVolume(pool: header.volume.pool, name: header.volume.name) }
 
         var hasher = SHA256()
         var received: UInt64 = 0
@@ -63,7 +73,9 @@ extension StorageService {
                     throw Refusal.invalid("the client sent more than the \(header.length) bytes its header announced")
                 }
                 hasher.update(data: data)
+                if operation.isCancelled { throw Refusal(.cancelled, "the upload was cancelled (CancelOperation \(operation.id))") }
                 try await inFlight?.value
+                operation.progress(done: received - UInt64(data.count))
                 inFlight = Task { [hypervisor] in
                     try await hypervisor.run { _ in try data.withUnsafeBytes { try transfer.stream.send($0) } }
                 }
@@ -77,7 +89,10 @@ extension StorageService {
             if !header.sha256.isEmpty && digest != header.sha256.lowercased() {
                 throw RPCError(code: .dataLoss, message: "the \(received) bytes received have sha256 \(digest), not \(header.sha256.lowercased())")
             }
+            if operation.isCancelled { throw Refusal(.cancelled, "the upload was cancelled (CancelOperation \(operation.id))") }
             try await hypervisor.run { _ in try transfer.stream.finish() }
+            operation.progress(done: received)
+            operation.finish(nil)
             var response = Virthost_V1_UploadVolumeResponse()
             response.bytesWritten = received
             response.sha256 = digest
@@ -88,7 +103,9 @@ extension StorageService {
         } catch {
             _ = try? await inFlight?.value
             let outcome = await transfer.cancel(on: hypervisor.executor)
-            throw Self.uploadFailure(error, received: received, header: header, outcome: outcome)
+            let failure = Self.uploadFailure(error, received: received, header: header, outcome: outcome)
+            operation.finish(failure, cleanup: transfer.created ? outcome : "")
+            throw failure
         }
     }
 
@@ -100,33 +117,49 @@ extension StorageService {
         guard request.offset <= Validate.maxVolumeBytes - request.length else {
             throw Refusal.invalid("download offset \(request.offset) plus length \(request.length) overflows")
         }
-        let stream = try await hypervisor.run { connection in
-            let (_, volume) = try connection.volume(pool: request.volume.pool, name: request.volume.name)
-            if request.offset > 0 {
+        let confinement = StorageConfinement(uri: hypervisor.uri)
+        let operation = try operations.start(
+            kind: "volume.download", object: "\(request.volume.pool)/\(request.volume.name)", cancellable: true)
+        let stream: DataStream
+        do {
+            stream = try await hypervisor.run { connection in
+                let (pool, volume) = try connection.volume(pool: request.volume.pool, name: request.volume.name)
+                try confinement.checkVolume(volume, in: pool)
                 let capacity = try volume.info().capacity
-                guard request.offset < capacity else {
-                    throw Refusal.invalid("offset \(request.offset) is past the end of the volume (\(capacity) bytes)")
+                if request.offset > 0 {
+                    guard request.offset < capacity else {
+                        throw Refusal.invalid("offset \(request.offset) is past the end of the volume (\(capacity) bytes)")
+                    }
                 }
+                operation.progress(done: 0, total: request.length > 0 ? min(request.length, capacity - request.offset) : capacity - request.offset)
+                let stream = try DataStream(connection: connection)
+                try volume.download(into: stream, offset: request.offset, length: request.length)
+                return stream
             }
-            let stream = try DataStream(connection: connection)
-            try volume.download(into: stream, offset: request.offset, length: request.length)
-            return stream
+        } catch {
+            operation.finish(error)
+            throw error
         }
         var hasher = SHA256()
         var sent: UInt64 = 0
         do {
             while true {
+                if operation.isCancelled { throw Refusal(.cancelled, "the download was cancelled (CancelOperation \(operation.id))") }
                 let chunk = try await hypervisor.run { _ in Data(try stream.receive(upTo: Self.chunkSize)) }
                 if chunk.isEmpty { break }
                 hasher.update(data: chunk)
                 sent += UInt64(chunk.count)
                 try await response.write(.with { $0.chunk = chunk })
+                operation.progress(done: sent)
             }
             try await hypervisor.run { _ in try stream.finish() }
         } catch {
             try? await hypervisor.executor.run { stream.abort() }
+            operation.finish(error)
             throw error
         }
+        operation.progress(done: sent)
+        operation.finish(nil)
         try await response.write(.with {
             $0.trailer = .with {
                 $0.bytesRead = sent
@@ -174,11 +207,14 @@ final class UploadTransfer: Sendable {
     }
 
     /// Finds (or creates) the volume and starts libvirt's upload. Runs on a libvirt thread.
-    static func open(_ connection: Connection, _ header: Virthost_V1_UploadHeader) throws -> UploadTransfer {
+    static func open(
+        _ connection: Connection, _ header: Virthost_V1_UploadHeader, confinement: StorageConfinement
+    ) throws -> UploadTransfer {
         let pool = try connection.pool(.name(header.volume.pool))
         let volume: StorageVolume
         if header.create {
             try VolumeOperations.requireAbsent(header.volume.name, in: pool)
+            try confinement.checkNewVolume(named: header.volume.name, in: pool)
             var create = Virthost_V1_CreateVolumeRequest()
             create.name = header.volume.name
             create.capacity = header.length
@@ -195,6 +231,7 @@ final class UploadTransfer: Sendable {
         } else {
             volume = try ObjectRef.name(header.volume.name).lookup(
                 "volume in pool '\(pool.name)'", byName: pool.lookupVolume(name:), byUUID: pool.lookupVolume(name:))
+            try confinement.checkVolume(volume, in: pool)
             let info = try volume.info()
             let format = VolumeXML.format(try volume.xml())
             if ["", "raw", "none"].contains(format) || info.kind == .block {

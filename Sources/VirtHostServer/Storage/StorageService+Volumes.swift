@@ -43,13 +43,17 @@ extension StorageService {
         try Validate.size(request.capacity, field: "capacity")
         if !request.format.isEmpty { try VolumeXML.validateFormat(request.format) }
         _ = try VolumeXML.plan(request, poolType: "dir")  // the allocation/format pairing
-        return try await hypervisor.run { try VolumeOperations($0).create(request) }
+        let confinement = StorageConfinement(uri: hypervisor.uri)
+        return try await hypervisor.run { try VolumeOperations($0, confinement: confinement).create(request) }
     }
 
     func deleteVolume(request: Virthost_V1_VolumeRef, context: ServerContext) async throws -> Virthost_V1_Empty {
         try Self.validate(request)
+        let confinement = StorageConfinement(uri: hypervisor.uri)
         return try await hypervisor.run { connection in
-            try connection.volume(pool: request.pool, name: request.name).1.delete()
+            let (pool, volume) = try connection.volume(pool: request.pool, name: request.name)
+            try confinement.checkVolume(volume, in: pool)
+            try volume.delete()
             return Virthost_V1_Empty()
         }
     }
@@ -57,18 +61,31 @@ extension StorageService {
     func resizeVolume(request: Virthost_V1_ResizeVolumeRequest, context: ServerContext) async throws -> Virthost_V1_Volume {
         try Self.validate(request.volume)
         try Validate.size(request.capacity, field: "capacity")
-        return try await hypervisor.run { try VolumeOperations($0).resize(request) }
+        let confinement = StorageConfinement(uri: hypervisor.uri)
+        return try await hypervisor.run { try VolumeOperations($0, confinement: confinement).resize(request) }
     }
 
     /// Zeroes a volume (see ``VolumeOperations/wipe(_:)``).
     func wipeVolume(request: Virthost_V1_VolumeRef, context: ServerContext) async throws -> Virthost_V1_Volume {
         try Self.validate(request)
-        return try await hypervisor.run { try VolumeOperations($0).wipe(request) }
+        let confinement = StorageConfinement(uri: hypervisor.uri)
+        return try await asOperation(
+            kind: "volume.wipe", object: "\(request.pool)/\(request.name)",
+            immediate: { .with { $0.pool = request.pool; $0.name = request.name } }
+        ) { [hypervisor] in
+            try await hypervisor.run { try VolumeOperations($0, confinement: confinement).wipe(request) }
+        }
     }
 
     func cloneVolume(request: Virthost_V1_CloneVolumeRequest, context: ServerContext) async throws -> Virthost_V1_Volume {
         try Self.validate(request.source, field: "source volume")
         try Validate.volumeName(request.newName, field: "new volume name")
-        return try await hypervisor.run { try VolumeOperations($0).clone(request) }
+        let confinement = StorageConfinement(uri: hypervisor.uri)
+        return try await asOperation(
+            kind: "volume.clone", object: "\(request.source.pool)/\(request.newName)", poll: cloneProgress(request),
+            immediate: { .with { $0.pool = request.source.pool; $0.name = request.newName } }
+        ) { [hypervisor] in
+            try await hypervisor.run { try VolumeOperations($0, confinement: confinement).clone(request) }
+        }
     }
 }

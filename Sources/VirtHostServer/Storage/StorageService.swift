@@ -8,6 +8,8 @@ import VirtHostAPI
 /// in `StorageService+Transfer.swift`. Input is checked before libvirt sees it.
 struct StorageService: Virthost_V1_StorageService.SimpleServiceProtocol {
     let hypervisor: HypervisorConnection
+    /// Where long work is recorded (uploads, downloads, clones, wipes, pool builds and deletes).
+    let operations: OperationLedger
 
     // MARK: Reading
 
@@ -58,6 +60,7 @@ struct StorageService: Virthost_V1_StorageService.SimpleServiceProtocol {
         case nil: throw Refusal.invalid("give the pool as a spec or as xml")
         }
         if request.overwrite && !request.build { throw Refusal.invalid("overwrite applies to build: set build too") }
+        try StorageConfinement(uri: hypervisor.uri).checkDefine(request)
         return try await hypervisor.run { connection in
             try PoolOperations(connection).define(
                 xml: xml, build: request.build, overwrite: request.overwrite, start: request.start, autostart: request.autostart)
@@ -66,10 +69,17 @@ struct StorageService: Virthost_V1_StorageService.SimpleServiceProtocol {
 
     func buildPool(request: Virthost_V1_BuildPoolRequest, context: ServerContext) async throws -> Virthost_V1_Pool {
         let ref = try ObjectRef(request.pool)
-        return try await hypervisor.run { connection in
-            let pool = try connection.pool(ref)
-            try pool.build(overwrite: request.overwrite)
-            return try Virthost_V1_Pool.described(pool)
+        let confinement = StorageConfinement(uri: hypervisor.uri)
+        return try await asOperation(
+            kind: "pool.build", object: request.pool.name.isEmpty ? request.pool.uuid : request.pool.name,
+            immediate: { .with { $0.name = request.pool.name; $0.uuid = request.pool.uuid } }
+        ) { [hypervisor] in
+            try await hypervisor.run { connection in
+                let pool = try connection.pool(ref)
+                try confinement.checkBuildOrDelete(pool, verb: "build")
+                try pool.build(overwrite: request.overwrite)
+                return try Virthost_V1_Pool.described(pool)
+            }
         }
     }
 
@@ -90,9 +100,16 @@ struct StorageService: Virthost_V1_StorageService.SimpleServiceProtocol {
 
     func deletePool(request: Virthost_V1_PoolRef, context: ServerContext) async throws -> Virthost_V1_Empty {
         let ref = try ObjectRef(request)
-        return try await hypervisor.run { connection in
-            try connection.pool(ref).delete()
-            return Virthost_V1_Empty()
+        let confinement = StorageConfinement(uri: hypervisor.uri)
+        return try await asOperation(
+            kind: "pool.delete", object: request.name.isEmpty ? request.uuid : request.name, immediate: { Virthost_V1_Empty() }
+        ) { [hypervisor] in
+            try await hypervisor.run { connection in
+                let pool = try connection.pool(ref)
+                try confinement.checkBuildOrDelete(pool, verb: "delete")
+                try pool.delete()
+                return Virthost_V1_Empty()
+            }
         }
     }
 

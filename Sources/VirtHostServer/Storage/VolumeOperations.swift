@@ -6,8 +6,13 @@ import VirtHostAPI
 /// create or clone leaves no volume behind.
 struct VolumeOperations {
     let connection: Connection
+    /// The caller's storage rules; nil checks nothing (the agent's own calls).
+    let confinement: StorageConfinement?
 
-    init(_ connection: Connection) { self.connection = connection }
+    init(_ connection: Connection, confinement: StorageConfinement? = nil) {
+        self.connection = connection
+        self.confinement = confinement
+    }
 
     /// Creates a volume from a request whose fields passed their checks.
     func create(_ request: Virthost_V1_CreateVolumeRequest) throws -> Virthost_V1_Volume {
@@ -16,6 +21,7 @@ struct VolumeOperations {
         let poolType = (try XMLReader(poolXML)).string("/pool/@type") ?? ""
         let plan = try VolumeXML.plan(request, poolType: poolType)
         try Self.requireAbsent(request.name, in: pool)
+        try confinement?.checkNewVolume(named: request.name, in: pool)
         if poolType == "disk",
            let expected = VolumeXML.nextPartitionName(poolXML: poolXML, existing: try pool.listVolumes().map(\.name)),
            expected != request.name {
@@ -35,6 +41,7 @@ struct VolumeOperations {
     /// Grows (or, when allowed, shrinks) a volume.
     func resize(_ request: Virthost_V1_ResizeVolumeRequest) throws -> Virthost_V1_Volume {
         let (pool, volume) = try connection.volume(pool: request.volume.pool, name: request.volume.name)
+        try confinement?.checkVolume(volume, in: pool)
         let current = try volume.info().capacity
         if request.capacity < current && !request.allowShrink {
             throw Refusal.invalid(
@@ -59,6 +66,7 @@ struct VolumeOperations {
     /// image's header too and leaves a raw file of the old file size.
     func wipe(_ request: Virthost_V1_VolumeRef) throws -> Virthost_V1_Volume {
         let (pool, volume) = try connection.volume(pool: request.pool, name: request.name)
+        try confinement?.checkVolume(volume, in: pool)
         let format = VolumeXML.format(try volume.xml())
         let capacity = try volume.info().capacity
         try volume.wipe()
@@ -77,7 +85,9 @@ struct VolumeOperations {
     /// Copies a volume into a new one of the same pool.
     func clone(_ request: Virthost_V1_CloneVolumeRequest) throws -> Virthost_V1_Volume {
         let (pool, source) = try connection.volume(pool: request.source.pool, name: request.source.name)
+        try confinement?.checkVolume(source, in: pool)
         try Self.requireAbsent(request.newName, in: pool)
+        try confinement?.checkNewVolume(named: request.newName, in: pool)
         let xml = try VolumeXML.cloneXML(sourceXML: try source.xml(), newName: request.newName)
         do {
             let clone = try pool.createVolume(xml: xml, cloning: source)

@@ -23,7 +23,8 @@ type DomainServiceClient interface {
 	GetDomain(ctx context.Context, in *GetDomainRequest, opts ...grpc.CallOption) (*Domain, error)
 	// A machine's XML (virsh dumpxml).
 	GetDomainXML(ctx context.Context, in *GetDomainXMLRequest, opts ...grpc.CallOption) (*GetDomainXMLResponse, error)
-	// Define (or redefine) a persistent machine from XML (virsh define).
+	// Define (or redefine) a persistent machine from a typed spec (operators)
+	// or from XML (admins; virsh define).
 	DefineDomain(ctx context.Context, in *DefineDomainRequest, opts ...grpc.CallOption) (*Domain, error)
 	// Start a defined machine (virsh start).
 	StartDomain(ctx context.Context, in *DomainRef, opts ...grpc.CallOption) (*Domain, error)
@@ -33,6 +34,16 @@ type DomainServiceClient interface {
 	DestroyDomain(ctx context.Context, in *DomainRef, opts ...grpc.CallOption) (*Domain, error)
 	// Remove a machine's persistent definition (virsh undefine).
 	UndefineDomain(ctx context.Context, in *UndefineDomainRequest, opts ...grpc.CallOption) (*Empty, error)
+	// Ask the guest to reboot (virsh reboot); returns at once.
+	RebootDomain(ctx context.Context, in *RebootDomainRequest, opts ...grpc.CallOption) (*Domain, error)
+	// Reset the machine at once, like its reset button (virsh reset).
+	ResetDomain(ctx context.Context, in *DomainRef, opts ...grpc.CallOption) (*Domain, error)
+	// Pause the machine's virtual CPUs (virsh suspend).
+	SuspendDomain(ctx context.Context, in *DomainRef, opts ...grpc.CallOption) (*Domain, error)
+	// Let a paused machine run again (virsh resume).
+	ResumeDomain(ctx context.Context, in *DomainRef, opts ...grpc.CallOption) (*Domain, error)
+	// Start the machine with the host, or not (virsh autostart [--disable]).
+	SetDomainAutostart(ctx context.Context, in *SetDomainAutostartRequest, opts ...grpc.CallOption) (*Domain, error)
 	// The NICs of a machine (virsh domiflist).
 	ListInterfaces(ctx context.Context, in *ListInterfacesRequest, opts ...grpc.CallOption) (*ListInterfacesResponse, error)
 	// Add a NIC (virsh attach-interface).
@@ -127,6 +138,51 @@ func (c *domainServiceClient) UndefineDomain(ctx context.Context, in *UndefineDo
 	return out, nil
 }
 
+func (c *domainServiceClient) RebootDomain(ctx context.Context, in *RebootDomainRequest, opts ...grpc.CallOption) (*Domain, error) {
+	out := new(Domain)
+	err := c.cc.Invoke(ctx, "/virthost.v1.DomainService/RebootDomain", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *domainServiceClient) ResetDomain(ctx context.Context, in *DomainRef, opts ...grpc.CallOption) (*Domain, error) {
+	out := new(Domain)
+	err := c.cc.Invoke(ctx, "/virthost.v1.DomainService/ResetDomain", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *domainServiceClient) SuspendDomain(ctx context.Context, in *DomainRef, opts ...grpc.CallOption) (*Domain, error) {
+	out := new(Domain)
+	err := c.cc.Invoke(ctx, "/virthost.v1.DomainService/SuspendDomain", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *domainServiceClient) ResumeDomain(ctx context.Context, in *DomainRef, opts ...grpc.CallOption) (*Domain, error) {
+	out := new(Domain)
+	err := c.cc.Invoke(ctx, "/virthost.v1.DomainService/ResumeDomain", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *domainServiceClient) SetDomainAutostart(ctx context.Context, in *SetDomainAutostartRequest, opts ...grpc.CallOption) (*Domain, error) {
+	out := new(Domain)
+	err := c.cc.Invoke(ctx, "/virthost.v1.DomainService/SetDomainAutostart", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *domainServiceClient) ListInterfaces(ctx context.Context, in *ListInterfacesRequest, opts ...grpc.CallOption) (*ListInterfacesResponse, error) {
 	out := new(ListInterfacesResponse)
 	err := c.cc.Invoke(ctx, "/virthost.v1.DomainService/ListInterfaces", in, out, opts...)
@@ -191,7 +247,8 @@ type DomainServiceServer interface {
 	GetDomain(context.Context, *GetDomainRequest) (*Domain, error)
 	// A machine's XML (virsh dumpxml).
 	GetDomainXML(context.Context, *GetDomainXMLRequest) (*GetDomainXMLResponse, error)
-	// Define (or redefine) a persistent machine from XML (virsh define).
+	// Define (or redefine) a persistent machine from a typed spec (operators)
+	// or from XML (admins; virsh define).
 	DefineDomain(context.Context, *DefineDomainRequest) (*Domain, error)
 	// Start a defined machine (virsh start).
 	StartDomain(context.Context, *DomainRef) (*Domain, error)
@@ -201,6 +258,16 @@ type DomainServiceServer interface {
 	DestroyDomain(context.Context, *DomainRef) (*Domain, error)
 	// Remove a machine's persistent definition (virsh undefine).
 	UndefineDomain(context.Context, *UndefineDomainRequest) (*Empty, error)
+	// Ask the guest to reboot (virsh reboot); returns at once.
+	RebootDomain(context.Context, *RebootDomainRequest) (*Domain, error)
+	// Reset the machine at once, like its reset button (virsh reset).
+	ResetDomain(context.Context, *DomainRef) (*Domain, error)
+	// Pause the machine's virtual CPUs (virsh suspend).
+	SuspendDomain(context.Context, *DomainRef) (*Domain, error)
+	// Let a paused machine run again (virsh resume).
+	ResumeDomain(context.Context, *DomainRef) (*Domain, error)
+	// Start the machine with the host, or not (virsh autostart [--disable]).
+	SetDomainAutostart(context.Context, *SetDomainAutostartRequest) (*Domain, error)
 	// The NICs of a machine (virsh domiflist).
 	ListInterfaces(context.Context, *ListInterfacesRequest) (*ListInterfacesResponse, error)
 	// Add a NIC (virsh attach-interface).
@@ -243,6 +310,21 @@ func (UnimplementedDomainServiceServer) DestroyDomain(context.Context, *DomainRe
 }
 func (UnimplementedDomainServiceServer) UndefineDomain(context.Context, *UndefineDomainRequest) (*Empty, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method UndefineDomain not implemented")
+}
+func (UnimplementedDomainServiceServer) RebootDomain(context.Context, *RebootDomainRequest) (*Domain, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RebootDomain not implemented")
+}
+func (UnimplementedDomainServiceServer) ResetDomain(context.Context, *DomainRef) (*Domain, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ResetDomain not implemented")
+}
+func (UnimplementedDomainServiceServer) SuspendDomain(context.Context, *DomainRef) (*Domain, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SuspendDomain not implemented")
+}
+func (UnimplementedDomainServiceServer) ResumeDomain(context.Context, *DomainRef) (*Domain, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ResumeDomain not implemented")
+}
+func (UnimplementedDomainServiceServer) SetDomainAutostart(context.Context, *SetDomainAutostartRequest) (*Domain, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SetDomainAutostart not implemented")
 }
 func (UnimplementedDomainServiceServer) ListInterfaces(context.Context, *ListInterfacesRequest) (*ListInterfacesResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListInterfaces not implemented")
@@ -419,6 +501,96 @@ func _DomainService_UndefineDomain_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _DomainService_RebootDomain_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RebootDomainRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DomainServiceServer).RebootDomain(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/virthost.v1.DomainService/RebootDomain",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DomainServiceServer).RebootDomain(ctx, req.(*RebootDomainRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DomainService_ResetDomain_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DomainRef)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DomainServiceServer).ResetDomain(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/virthost.v1.DomainService/ResetDomain",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DomainServiceServer).ResetDomain(ctx, req.(*DomainRef))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DomainService_SuspendDomain_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DomainRef)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DomainServiceServer).SuspendDomain(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/virthost.v1.DomainService/SuspendDomain",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DomainServiceServer).SuspendDomain(ctx, req.(*DomainRef))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DomainService_ResumeDomain_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DomainRef)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DomainServiceServer).ResumeDomain(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/virthost.v1.DomainService/ResumeDomain",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DomainServiceServer).ResumeDomain(ctx, req.(*DomainRef))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DomainService_SetDomainAutostart_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetDomainAutostartRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DomainServiceServer).SetDomainAutostart(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/virthost.v1.DomainService/SetDomainAutostart",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DomainServiceServer).SetDomainAutostart(ctx, req.(*SetDomainAutostartRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _DomainService_ListInterfaces_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListInterfacesRequest)
 	if err := dec(in); err != nil {
@@ -562,6 +734,26 @@ var _DomainService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UndefineDomain",
 			Handler:    _DomainService_UndefineDomain_Handler,
+		},
+		{
+			MethodName: "RebootDomain",
+			Handler:    _DomainService_RebootDomain_Handler,
+		},
+		{
+			MethodName: "ResetDomain",
+			Handler:    _DomainService_ResetDomain_Handler,
+		},
+		{
+			MethodName: "SuspendDomain",
+			Handler:    _DomainService_SuspendDomain_Handler,
+		},
+		{
+			MethodName: "ResumeDomain",
+			Handler:    _DomainService_ResumeDomain_Handler,
+		},
+		{
+			MethodName: "SetDomainAutostart",
+			Handler:    _DomainService_SetDomainAutostart_Handler,
 		},
 		{
 			MethodName: "ListInterfaces",

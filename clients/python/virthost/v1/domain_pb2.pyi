@@ -18,6 +18,19 @@ class DomainState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     DOMAIN_STATE_CRASHED: _ClassVar[DomainState]
     DOMAIN_STATE_PMSUSPENDED: _ClassVar[DomainState]
 
+class Firmware(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    FIRMWARE_UNSPECIFIED: _ClassVar[Firmware]
+    FIRMWARE_BIOS: _ClassVar[Firmware]
+    FIRMWARE_UEFI: _ClassVar[Firmware]
+
+class SerialKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SERIAL_KIND_UNSPECIFIED: _ClassVar[SerialKind]
+    SERIAL_KIND_PTY: _ClassVar[SerialKind]
+    SERIAL_KIND_FILE: _ClassVar[SerialKind]
+    SERIAL_KIND_NONE: _ClassVar[SerialKind]
+
 class InterfaceSourceType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     INTERFACE_SOURCE_TYPE_UNSPECIFIED: _ClassVar[InterfaceSourceType]
@@ -34,6 +47,13 @@ DOMAIN_STATE_SHUTDOWN: DomainState
 DOMAIN_STATE_SHUTOFF: DomainState
 DOMAIN_STATE_CRASHED: DomainState
 DOMAIN_STATE_PMSUSPENDED: DomainState
+FIRMWARE_UNSPECIFIED: Firmware
+FIRMWARE_BIOS: Firmware
+FIRMWARE_UEFI: Firmware
+SERIAL_KIND_UNSPECIFIED: SerialKind
+SERIAL_KIND_PTY: SerialKind
+SERIAL_KIND_FILE: SerialKind
+SERIAL_KIND_NONE: SerialKind
 INTERFACE_SOURCE_TYPE_UNSPECIFIED: InterfaceSourceType
 INTERFACE_SOURCE_TYPE_NETWORK: InterfaceSourceType
 INTERFACE_SOURCE_TYPE_BRIDGE: InterfaceSourceType
@@ -112,10 +132,112 @@ class GetDomainXMLResponse(_message.Message):
     def __init__(self, xml: _Optional[str] = ...) -> None: ...
 
 class DefineDomainRequest(_message.Message):
-    __slots__ = ("xml",)
+    __slots__ = ("xml", "spec", "start")
     XML_FIELD_NUMBER: _ClassVar[int]
+    SPEC_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
     xml: str
-    def __init__(self, xml: _Optional[str] = ...) -> None: ...
+    spec: DomainSpec
+    start: bool
+    def __init__(self, xml: _Optional[str] = ..., spec: _Optional[_Union[DomainSpec, _Mapping]] = ..., start: bool = ...) -> None: ...
+
+class DomainSpec(_message.Message):
+    __slots__ = ("name", "uuid", "vcpus", "memory_bytes", "virt_type", "machine", "firmware", "disks", "kernel", "nics", "no_guest_agent", "serial", "autostart")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    UUID_FIELD_NUMBER: _ClassVar[int]
+    VCPUS_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_BYTES_FIELD_NUMBER: _ClassVar[int]
+    VIRT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    MACHINE_FIELD_NUMBER: _ClassVar[int]
+    FIRMWARE_FIELD_NUMBER: _ClassVar[int]
+    DISKS_FIELD_NUMBER: _ClassVar[int]
+    KERNEL_FIELD_NUMBER: _ClassVar[int]
+    NICS_FIELD_NUMBER: _ClassVar[int]
+    NO_GUEST_AGENT_FIELD_NUMBER: _ClassVar[int]
+    SERIAL_FIELD_NUMBER: _ClassVar[int]
+    AUTOSTART_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    uuid: str
+    vcpus: int
+    memory_bytes: int
+    virt_type: str
+    machine: str
+    firmware: Firmware
+    disks: _containers.RepeatedCompositeFieldContainer[DiskSpec]
+    kernel: KernelBoot
+    nics: _containers.RepeatedCompositeFieldContainer[NICSpec]
+    no_guest_agent: bool
+    serial: SerialSpec
+    autostart: bool
+    def __init__(self, name: _Optional[str] = ..., uuid: _Optional[str] = ..., vcpus: _Optional[int] = ..., memory_bytes: _Optional[int] = ..., virt_type: _Optional[str] = ..., machine: _Optional[str] = ..., firmware: _Optional[_Union[Firmware, str]] = ..., disks: _Optional[_Iterable[_Union[DiskSpec, _Mapping]]] = ..., kernel: _Optional[_Union[KernelBoot, _Mapping]] = ..., nics: _Optional[_Iterable[_Union[NICSpec, _Mapping]]] = ..., no_guest_agent: bool = ..., serial: _Optional[_Union[SerialSpec, _Mapping]] = ..., autostart: bool = ...) -> None: ...
+
+class DiskSpec(_message.Message):
+    __slots__ = ("volume", "path", "target", "bus", "cache", "read_only", "serial", "format")
+    VOLUME_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    TARGET_FIELD_NUMBER: _ClassVar[int]
+    BUS_FIELD_NUMBER: _ClassVar[int]
+    CACHE_FIELD_NUMBER: _ClassVar[int]
+    READ_ONLY_FIELD_NUMBER: _ClassVar[int]
+    SERIAL_FIELD_NUMBER: _ClassVar[int]
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
+    volume: VolumeSource
+    path: str
+    target: str
+    bus: str
+    cache: str
+    read_only: bool
+    serial: str
+    format: str
+    def __init__(self, volume: _Optional[_Union[VolumeSource, _Mapping]] = ..., path: _Optional[str] = ..., target: _Optional[str] = ..., bus: _Optional[str] = ..., cache: _Optional[str] = ..., read_only: bool = ..., serial: _Optional[str] = ..., format: _Optional[str] = ...) -> None: ...
+
+class KernelBoot(_message.Message):
+    __slots__ = ("kernel", "initrd", "cmdline")
+    KERNEL_FIELD_NUMBER: _ClassVar[int]
+    INITRD_FIELD_NUMBER: _ClassVar[int]
+    CMDLINE_FIELD_NUMBER: _ClassVar[int]
+    kernel: VolumeSource
+    initrd: VolumeSource
+    cmdline: str
+    def __init__(self, kernel: _Optional[_Union[VolumeSource, _Mapping]] = ..., initrd: _Optional[_Union[VolumeSource, _Mapping]] = ..., cmdline: _Optional[str] = ...) -> None: ...
+
+class NICSpec(_message.Message):
+    __slots__ = ("network", "bridge", "model", "mac", "portgroup")
+    NETWORK_FIELD_NUMBER: _ClassVar[int]
+    BRIDGE_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    MAC_FIELD_NUMBER: _ClassVar[int]
+    PORTGROUP_FIELD_NUMBER: _ClassVar[int]
+    network: str
+    bridge: str
+    model: str
+    mac: str
+    portgroup: str
+    def __init__(self, network: _Optional[str] = ..., bridge: _Optional[str] = ..., model: _Optional[str] = ..., mac: _Optional[str] = ..., portgroup: _Optional[str] = ...) -> None: ...
+
+class SerialSpec(_message.Message):
+    __slots__ = ("kind", "path")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    kind: SerialKind
+    path: str
+    def __init__(self, kind: _Optional[_Union[SerialKind, str]] = ..., path: _Optional[str] = ...) -> None: ...
+
+class RebootDomainRequest(_message.Message):
+    __slots__ = ("domain", "mode")
+    DOMAIN_FIELD_NUMBER: _ClassVar[int]
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    domain: DomainRef
+    mode: str
+    def __init__(self, domain: _Optional[_Union[DomainRef, _Mapping]] = ..., mode: _Optional[str] = ...) -> None: ...
+
+class SetDomainAutostartRequest(_message.Message):
+    __slots__ = ("domain", "autostart")
+    DOMAIN_FIELD_NUMBER: _ClassVar[int]
+    AUTOSTART_FIELD_NUMBER: _ClassVar[int]
+    domain: DomainRef
+    autostart: bool
+    def __init__(self, domain: _Optional[_Union[DomainRef, _Mapping]] = ..., autostart: bool = ...) -> None: ...
 
 class ShutdownDomainRequest(_message.Message):
     __slots__ = ("domain", "mode")

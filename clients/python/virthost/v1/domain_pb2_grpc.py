@@ -76,6 +76,31 @@ class DomainServiceStub(object):
                 request_serializer=virthost_dot_v1_dot_domain__pb2.UndefineDomainRequest.SerializeToString,
                 response_deserializer=virthost_dot_v1_dot_common__pb2.Empty.FromString,
                 _registered_method=True)
+        self.RebootDomain = channel.unary_unary(
+                '/virthost.v1.DomainService/RebootDomain',
+                request_serializer=virthost_dot_v1_dot_domain__pb2.RebootDomainRequest.SerializeToString,
+                response_deserializer=virthost_dot_v1_dot_domain__pb2.Domain.FromString,
+                _registered_method=True)
+        self.ResetDomain = channel.unary_unary(
+                '/virthost.v1.DomainService/ResetDomain',
+                request_serializer=virthost_dot_v1_dot_domain__pb2.DomainRef.SerializeToString,
+                response_deserializer=virthost_dot_v1_dot_domain__pb2.Domain.FromString,
+                _registered_method=True)
+        self.SuspendDomain = channel.unary_unary(
+                '/virthost.v1.DomainService/SuspendDomain',
+                request_serializer=virthost_dot_v1_dot_domain__pb2.DomainRef.SerializeToString,
+                response_deserializer=virthost_dot_v1_dot_domain__pb2.Domain.FromString,
+                _registered_method=True)
+        self.ResumeDomain = channel.unary_unary(
+                '/virthost.v1.DomainService/ResumeDomain',
+                request_serializer=virthost_dot_v1_dot_domain__pb2.DomainRef.SerializeToString,
+                response_deserializer=virthost_dot_v1_dot_domain__pb2.Domain.FromString,
+                _registered_method=True)
+        self.SetDomainAutostart = channel.unary_unary(
+                '/virthost.v1.DomainService/SetDomainAutostart',
+                request_serializer=virthost_dot_v1_dot_domain__pb2.SetDomainAutostartRequest.SerializeToString,
+                response_deserializer=virthost_dot_v1_dot_domain__pb2.Domain.FromString,
+                _registered_method=True)
         self.ListInterfaces = channel.unary_unary(
                 '/virthost.v1.DomainService/ListInterfaces',
                 request_serializer=virthost_dot_v1_dot_domain__pb2.ListInterfacesRequest.SerializeToString,
@@ -134,7 +159,8 @@ class DomainServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def DefineDomain(self, request, context):
-        """Define (or redefine) a persistent machine from XML (virsh define).
+        """Define (or redefine) a persistent machine from a typed spec (operators)
+        or from XML (admins; virsh define).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -163,6 +189,41 @@ class DomainServiceServicer(object):
 
     def UndefineDomain(self, request, context):
         """Remove a machine's persistent definition (virsh undefine).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RebootDomain(self, request, context):
+        """Ask the guest to reboot (virsh reboot); returns at once.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResetDomain(self, request, context):
+        """Reset the machine at once, like its reset button (virsh reset).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SuspendDomain(self, request, context):
+        """Pause the machine's virtual CPUs (virsh suspend).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResumeDomain(self, request, context):
+        """Let a paused machine run again (virsh resume).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetDomainAutostart(self, request, context):
+        """Start the machine with the host, or not (virsh autostart [--disable]).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -252,6 +313,31 @@ def add_DomainServiceServicer_to_server(servicer, server):
                     servicer.UndefineDomain,
                     request_deserializer=virthost_dot_v1_dot_domain__pb2.UndefineDomainRequest.FromString,
                     response_serializer=virthost_dot_v1_dot_common__pb2.Empty.SerializeToString,
+            ),
+            'RebootDomain': grpc.unary_unary_rpc_method_handler(
+                    servicer.RebootDomain,
+                    request_deserializer=virthost_dot_v1_dot_domain__pb2.RebootDomainRequest.FromString,
+                    response_serializer=virthost_dot_v1_dot_domain__pb2.Domain.SerializeToString,
+            ),
+            'ResetDomain': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResetDomain,
+                    request_deserializer=virthost_dot_v1_dot_domain__pb2.DomainRef.FromString,
+                    response_serializer=virthost_dot_v1_dot_domain__pb2.Domain.SerializeToString,
+            ),
+            'SuspendDomain': grpc.unary_unary_rpc_method_handler(
+                    servicer.SuspendDomain,
+                    request_deserializer=virthost_dot_v1_dot_domain__pb2.DomainRef.FromString,
+                    response_serializer=virthost_dot_v1_dot_domain__pb2.Domain.SerializeToString,
+            ),
+            'ResumeDomain': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResumeDomain,
+                    request_deserializer=virthost_dot_v1_dot_domain__pb2.DomainRef.FromString,
+                    response_serializer=virthost_dot_v1_dot_domain__pb2.Domain.SerializeToString,
+            ),
+            'SetDomainAutostart': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetDomainAutostart,
+                    request_deserializer=virthost_dot_v1_dot_domain__pb2.SetDomainAutostartRequest.FromString,
+                    response_serializer=virthost_dot_v1_dot_domain__pb2.Domain.SerializeToString,
             ),
             'ListInterfaces': grpc.unary_unary_rpc_method_handler(
                     servicer.ListInterfaces,
@@ -501,6 +587,141 @@ class DomainService(object):
             '/virthost.v1.DomainService/UndefineDomain',
             virthost_dot_v1_dot_domain__pb2.UndefineDomainRequest.SerializeToString,
             virthost_dot_v1_dot_common__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RebootDomain(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/virthost.v1.DomainService/RebootDomain',
+            virthost_dot_v1_dot_domain__pb2.RebootDomainRequest.SerializeToString,
+            virthost_dot_v1_dot_domain__pb2.Domain.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResetDomain(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/virthost.v1.DomainService/ResetDomain',
+            virthost_dot_v1_dot_domain__pb2.DomainRef.SerializeToString,
+            virthost_dot_v1_dot_domain__pb2.Domain.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SuspendDomain(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/virthost.v1.DomainService/SuspendDomain',
+            virthost_dot_v1_dot_domain__pb2.DomainRef.SerializeToString,
+            virthost_dot_v1_dot_domain__pb2.Domain.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResumeDomain(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/virthost.v1.DomainService/ResumeDomain',
+            virthost_dot_v1_dot_domain__pb2.DomainRef.SerializeToString,
+            virthost_dot_v1_dot_domain__pb2.Domain.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetDomainAutostart(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/virthost.v1.DomainService/SetDomainAutostart',
+            virthost_dot_v1_dot_domain__pb2.SetDomainAutostartRequest.SerializeToString,
+            virthost_dot_v1_dot_domain__pb2.Domain.FromString,
             options,
             channel_credentials,
             insecure,

@@ -23,21 +23,22 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from virthost.v1 import operation_pb2 as virthost_dot_v1_dot_operation__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18virthost/v1/events.proto\x12\x0bvirthost.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"p\n\x0cWatchRequest\x12%\n\x05kinds\x18\x01 \x03(\x0e\x32\x16.virthost.v1.EventKind\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x16\n\x0esince_sequence\x18\x03 \x01(\x04\x12\x13\n\x0bsince_epoch\x18\x04 \x01(\x04\"\xd4\x01\n\x05\x45vent\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12(\n\x04time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12$\n\x04kind\x18\x03 \x01(\x0e\x32\x16.virthost.v1.EventKind\x12\x0c\n\x04name\x18\x04 \x01(\t\x12\x0c\n\x04uuid\x18\x05 \x01(\t\x12\x0c\n\x04type\x18\x06 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x07 \x01(\t\x12\x0e\n\x06\x64\x65vice\x18\x08 \x01(\t\x12\x10\n\x08gap_from\x18\t \x01(\x04\x12\r\n\x05\x65poch\x18\n \x01(\x04*\x98\x01\n\tEventKind\x12\x1a\n\x16\x45VENT_KIND_UNSPECIFIED\x10\x00\x12\x15\n\x11\x45VENT_KIND_DOMAIN\x10\x01\x12\x16\n\x12\x45VENT_KIND_NETWORK\x10\x02\x12\x13\n\x0f\x45VENT_KIND_POOL\x10\x03\x12\x14\n\x10\x45VENT_KIND_AGENT\x10\x04\x12\x15\n\x11\x45VENT_KIND_SYSTEM\x10\x05\x32H\n\x0c\x45ventService\x12\x38\n\x05Watch\x12\x19.virthost.v1.WatchRequest\x1a\x12.virthost.v1.Event0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18virthost/v1/events.proto\x12\x0bvirthost.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bvirthost/v1/operation.proto\"p\n\x0cWatchRequest\x12%\n\x05kinds\x18\x01 \x03(\x0e\x32\x16.virthost.v1.EventKind\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x16\n\x0esince_sequence\x18\x03 \x01(\x04\x12\x13\n\x0bsince_epoch\x18\x04 \x01(\x04\"\xff\x01\n\x05\x45vent\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12(\n\x04time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12$\n\x04kind\x18\x03 \x01(\x0e\x32\x16.virthost.v1.EventKind\x12\x0c\n\x04name\x18\x04 \x01(\t\x12\x0c\n\x04uuid\x18\x05 \x01(\t\x12\x0c\n\x04type\x18\x06 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x07 \x01(\t\x12\x0e\n\x06\x64\x65vice\x18\x08 \x01(\t\x12\x10\n\x08gap_from\x18\t \x01(\x04\x12\r\n\x05\x65poch\x18\n \x01(\x04\x12)\n\toperation\x18\x0b \x01(\x0b\x32\x16.virthost.v1.Operation*\xb2\x01\n\tEventKind\x12\x1a\n\x16\x45VENT_KIND_UNSPECIFIED\x10\x00\x12\x15\n\x11\x45VENT_KIND_DOMAIN\x10\x01\x12\x16\n\x12\x45VENT_KIND_NETWORK\x10\x02\x12\x13\n\x0f\x45VENT_KIND_POOL\x10\x03\x12\x14\n\x10\x45VENT_KIND_AGENT\x10\x04\x12\x15\n\x11\x45VENT_KIND_SYSTEM\x10\x05\x12\x18\n\x14\x45VENT_KIND_OPERATION\x10\x06\x32H\n\x0c\x45ventService\x12\x38\n\x05Watch\x12\x19.virthost.v1.WatchRequest\x1a\x12.virthost.v1.Event0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'virthost.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_EVENTKIND']._serialized_start=404
-  _globals['_EVENTKIND']._serialized_end=556
-  _globals['_WATCHREQUEST']._serialized_start=74
-  _globals['_WATCHREQUEST']._serialized_end=186
-  _globals['_EVENT']._serialized_start=189
-  _globals['_EVENT']._serialized_end=401
-  _globals['_EVENTSERVICE']._serialized_start=558
-  _globals['_EVENTSERVICE']._serialized_end=630
+  _globals['_EVENTKIND']._serialized_start=476
+  _globals['_EVENTKIND']._serialized_end=654
+  _globals['_WATCHREQUEST']._serialized_start=103
+  _globals['_WATCHREQUEST']._serialized_end=215
+  _globals['_EVENT']._serialized_start=218
+  _globals['_EVENT']._serialized_end=473
+  _globals['_EVENTSERVICE']._serialized_start=656
+  _globals['_EVENTSERVICE']._serialized_end=728
 # @@protoc_insertion_point(module_scope)

@@ -1,4 +1,5 @@
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from virthost.v1 import operation_pb2 as _operation_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -15,12 +16,14 @@ class EventKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     EVENT_KIND_POOL: _ClassVar[EventKind]
     EVENT_KIND_AGENT: _ClassVar[EventKind]
     EVENT_KIND_SYSTEM: _ClassVar[EventKind]
+    EVENT_KIND_OPERATION: _ClassVar[EventKind]
 EVENT_KIND_UNSPECIFIED: EventKind
 EVENT_KIND_DOMAIN: EventKind
 EVENT_KIND_NETWORK: EventKind
 EVENT_KIND_POOL: EventKind
 EVENT_KIND_AGENT: EventKind
 EVENT_KIND_SYSTEM: EventKind
+EVENT_KIND_OPERATION: EventKind
 
 class WatchRequest(_message.Message):
     __slots__ = ("kinds", "name", "since_sequence", "since_epoch")
@@ -35,7 +38,7 @@ class WatchRequest(_message.Message):
     def __init__(self, kinds: _Optional[_Iterable[_Union[EventKind, str]]] = ..., name: _Optional[str] = ..., since_sequence: _Optional[int] = ..., since_epoch: _Optional[int] = ...) -> None: ...
 
 class Event(_message.Message):
-    __slots__ = ("sequence", "time", "kind", "name", "uuid", "type", "detail", "device", "gap_from", "epoch")
+    __slots__ = ("sequence", "time", "kind", "name", "uuid", "type", "detail", "device", "gap_from", "epoch", "operation")
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     TIME_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
@@ -46,6 +49,7 @@ class Event(_message.Message):
     DEVICE_FIELD_NUMBER: _ClassVar[int]
     GAP_FROM_FIELD_NUMBER: _ClassVar[int]
     EPOCH_FIELD_NUMBER: _ClassVar[int]
+    OPERATION_FIELD_NUMBER: _ClassVar[int]
     sequence: int
     time: _timestamp_pb2.Timestamp
     kind: EventKind
@@ -56,4 +60,5 @@ class Event(_message.Message):
     device: str
     gap_from: int
     epoch: int
-    def __init__(self, sequence: _Optional[int] = ..., time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., kind: _Optional[_Union[EventKind, str]] = ..., name: _Optional[str] = ..., uuid: _Optional[str] = ..., type: _Optional[str] = ..., detail: _Optional[str] = ..., device: _Optional[str] = ..., gap_from: _Optional[int] = ..., epoch: _Optional[int] = ...) -> None: ...
+    operation: _operation_pb2.Operation
+    def __init__(self, sequence: _Optional[int] = ..., time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., kind: _Optional[_Union[EventKind, str]] = ..., name: _Optional[str] = ..., uuid: _Optional[str] = ..., type: _Optional[str] = ..., detail: _Optional[str] = ..., device: _Optional[str] = ..., gap_from: _Optional[int] = ..., epoch: _Optional[int] = ..., operation: _Optional[_Union[_operation_pb2.Operation, _Mapping]] = ...) -> None: ...

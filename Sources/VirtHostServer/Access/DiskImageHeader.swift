@@ -1,0 +1,35 @@
+import Foundation
+import Glibc
+
+/// What a disk image's header says about other files QEMU would open with
+/// it: a qcow2 backing file or external data file. Read as root, from the
+/// first 104 bytes, without following a final symlink.
+enum DiskImageHeader {
+    /// The formats an operator's disk may have: the others can name other
+    /// host files in ways the agent does not parse (vmdk extents, qed
+    /// backing files, luks keys...).
+    static let confinedFormats: Set<String> = ["raw", "qcow2"]
+
+    /// Why a qcow2 image would make QEMU open another host file, or nil.
+    /// Unreadable or non-qcow2 bytes are nil: QEMU then opens nothing more
+    /// (it fails to open the image at all).
+    static func qcow2Reference(at path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var header = [UInt8](repeating: 0, count: 104)
+        let count = header.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 104, 0) }
+        guard count >= 72, header[0..<4] == [0x51, 0x46, 0x49, 0xfb] else { return nil }  // "QFI\xfb"
+        func be(_ offset: Int, _ width: Int) -> UInt64 {
+            header[offset..<(offset + width)].reduce(0) { $0 << 8 | UInt64($1) }
+        }
+        if be(8, 8) != 0 && be(16, 4) != 0 {
+            return "its qcow2 header names a backing file"
+        }
+        // Version 3 headers carry incompatible features; bit 2 is an external data file.
+        if be(4, 4) >= 3 && count >= 80 && be(72, 8) & (1 << 2) != 0 {
+            return "its qcow2 header names an external data file"
+        }
+        return nil
+    }
+}
