@@ -104,6 +104,7 @@ type Client struct {
 	GuestAgent   virthostv1.GuestAgentServiceClient
 	Snapshots    virthostv1.SnapshotServiceClient
 	Events       virthostv1.EventServiceClient
+	Operations   virthostv1.OperationServiceClient
 	// Health is the standard grpc.health.v1 service.
 	Health grpc_health_v1.HealthClient
 
@@ -165,6 +166,7 @@ func Dial(socketPath string, opts ...Option) (*Client, error) {
 	c.GuestAgent = virthostv1.NewGuestAgentServiceClient(c.conn)
 	c.Snapshots = virthostv1.NewSnapshotServiceClient(c.conn)
 	c.Events = virthostv1.NewEventServiceClient(c.conn)
+	c.Operations = virthostv1.NewOperationServiceClient(c.conn)
 	c.Health = grpc_health_v1.NewHealthClient(c.conn)
 	return c, nil
 }
