@@ -21,11 +21,11 @@ REQUEST_ID_KEY = "virthost-request-id"
 
 # The attribute of each service on the client, e.g. client.networks.list_networks();
 # a service not named here gets its name in snake_case without "Service"
-# (OperationService -> client.operation).
+# (FooBarService -> client.foo_bar).
 _ATTRIBUTES = {
     "HostService": "hosts", "DomainService": "domains", "NetworkService": "networks",
     "HostNetworkService": "host_networks", "StorageService": "storage", "GuestAgentService": "guest_agent",
-    "SnapshotService": "snapshots", "EventService": "events",
+    "SnapshotService": "snapshots", "EventService": "events", "OperationService": "operations",
 }
 
 
