@@ -79,6 +79,10 @@ def operations(m, channel, domain, agent_domain):
         "domains": lambda: domains.ListDomains(list_domains, timeout=60),
         "domainXML": None,
         "agentPing": None,
+        # Request-id rows are measured through VirtHostClient only.
+        "change": None,
+        "changeWithID": None,
+        "readWithID": None,
     }
     if domain:
         xml = m["domain_pb2"].GetDomainXMLRequest(domain=m["domain_pb2"].DomainRef(name=domain))

@@ -15,7 +15,7 @@ if [ -S "$socket" ] && "$bin/virthost" --socket "$socket" host info >/dev/null 2
 fi
 
 "$bin/virthostd" --connect "test://$PWD/packaging/demo/host.xml" --socket "$PWD/$socket" \
-    --ttrpc-socket "$PWD/$ttrpc" --socket-mode 0600 --log-level notice &
+    --ttrpc-socket "$PWD/$ttrpc" --socket-mode 0600 --state-dir "$PWD/.run/state" --log-level notice &
 agent=$!
 trap 'kill -TERM $agent 2>/dev/null; wait $agent 2>/dev/null' INT TERM EXIT
 

@@ -33,11 +33,12 @@ public struct ClientOptions: ParsableArguments {
     /// With `async`, calls that run as an operation answer at once; `notes`
     /// receives what the agent answered besides the message.
     func withClient<T>(
-        async: Bool = false, notes: ResponseNotes = ResponseNotes(), _ body: (VirtHostClient) async throws -> T
+        async: Bool = false, notes: ResponseNotes = ResponseNotes(), requestID: String? = nil,
+        _ body: (VirtHostClient) async throws -> T
     ) async throws -> T {
         let client = try VirtHostClient(socketPath: socket, wire: transport ?? .default)
         defer { client.close() }
-        return try await VirtHostCallOptions.with(requestID: effectiveRequestID, async: async, received: notes) {
+        return try await VirtHostCallOptions.with(requestID: requestID ?? effectiveRequestID, async: async, received: notes) {
             try await body(client)
         }
     }

@@ -96,6 +96,16 @@ enum OperationFormat {
         return String(format: "%.0f%% of %@", percent, Format.bytes(op.total))
     }
 
+    /// Draws the progress of the operation a call with `requestID` started,
+    /// twice a second, until cancelled.
+    static func follow(_ client: VirtHostClient, requestID: String, draw: @Sendable (TransferProgress) -> Void) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(500))
+            let op = try? await VirtHostCallOptions.with { try await client.listOperations(requestID: requestID).first }
+            if let op, op.total > 0 { draw(TransferProgress(bytes: op.done, total: op.total)) }
+        }
+    }
+
     static func details(_ op: Virthost_V1_Operation) -> Details {
         var details = Details()
         details.add("Id", op.id)

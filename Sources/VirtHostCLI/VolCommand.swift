@@ -154,9 +154,17 @@ struct VolCommand: AsyncParsableCommand {
 
         func run() async throws {
             let notes = ResponseNotes()
-            let v = try await options.withClient(async: async, notes: notes) {
-                try await $0.cloneVolume(pool: pool, source: source, newName: newName)
+            let meter = ProgressMeter(verb: "Cloning")
+            // On a terminal, follow the clone's operation (found by its request id).
+            let requestID = options.effectiveRequestID ?? (meter.callback != nil && !async ? VirtHostCallOptions.newRequestID() : nil)
+            let v = try await options.withClient(async: async, notes: notes, requestID: requestID) { client in
+                let follower = meter.callback.flatMap { draw in
+                    requestID.map { id in Task { await OperationFormat.follow(client, requestID: id, draw: draw) } }
+                }
+                defer { follower?.cancel() }
+                return try await client.cloneVolume(pool: pool, source: source, newName: newName)
             }
+            meter.finish()
             if async { return try await options.reportStarted(notes, what: "Cloning \(pool)/\(source) to \(newName)") }
             if options.json { return try Output.json(v) }
             Output.line("Volume \(v.name) cloned from \(source)")
@@ -308,8 +316,11 @@ final class ProgressMeter: Sendable {
             state.lastDraw = now
             state.drew = true
             let percent = progress.total > 0 ? Int(Double(progress.bytes) * 100 / Double(progress.total)) : 0
+            let rate = Double(progress.bytes) / max(elapsed, 0.001)
+            let eta = progress.total > progress.bytes && rate > 0
+                ? String(format: ", ETA %.0f s", Double(progress.total - progress.bytes) / rate) : ""
             let line = "\r\(verb) \(Format.bytes(progress.bytes)) of \(Format.bytes(progress.total)) (\(percent)%), "
-                + rateText(progress.bytes) + "   "
+                + rateText(progress.bytes) + eta + "   "
             FileHandle.standardError.write(Data(line.utf8))
         }
     }

@@ -13,6 +13,11 @@ public struct TransferProgress: Sendable, Equatable {
     public var bytes: UInt64
     /// Bytes the transfer will move in all (0 when unknown).
     public var total: UInt64
+
+    public init(bytes: UInt64, total: UInt64) {
+        self.bytes = bytes
+        self.total = total
+    }
 }
 
 /// The outcome of ``VirtHostClient/uploadVolume(pool:name:from:create:createFormat:offset:checksumFirst:progress:)``.

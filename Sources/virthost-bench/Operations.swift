@@ -9,6 +9,12 @@ enum Operation: String, CaseIterable, Sendable {
     case domains = "list domains"
     case domainXML = "domain XML"
     case agentPing = "agent ping"
+    /// A call that changes something (a network's autostart flag, toggled),
+    /// without and with a request id: the cost of recording its outcome.
+    case change = "net autostart"
+    case changeWithID = "net autostart +id"
+    /// A read with a request id: reads ignore ids, so it should cost nothing.
+    case readWithID = "list networks +id"
 
     /// The operation's name in scripts/bench_grpcio.py's lines.
     var key: String {
@@ -18,6 +24,9 @@ enum Operation: String, CaseIterable, Sendable {
         case .domains: "domains"
         case .domainXML: "domainXML"
         case .agentPing: "agentPing"
+        case .change: "change"
+        case .changeWithID: "changeWithID"
+        case .readWithID: "readWithID"
         }
     }
 }
@@ -54,6 +63,36 @@ func directBody(_ op: Operation, _ connection: Connection, domain: String?, agen
     case .agentPing:
         guard let agentDomain else { return nil }
         return .sync { _ = try connection.lookupDomain(name: agentDomain).agentCommand(#"{"execute":"guest-ping"}"#) }
+    case .change:
+        guard let name = try? connection.listNetworks().first?.name else { return nil }
+        let flip = Flip()
+        return .sync { try connection.lookupNetwork(name: name).setAutostart(flip.next()) }
+    case .changeWithID, .readWithID:
+        return nil
+    }
+}
+
+/// Alternates true and false, for changes that must change something.
+final class Flip: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func next() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        value.toggle()
+        return value
+    }
+}
+
+/// The first network's name, looked up once (by the warm-up call).
+final class NetworkName: @unchecked Sendable {
+    private let lock = NSLock()
+    private var name: String?
+    func get(_ client: VirtHostClient) async throws -> String {
+        if let known = lock.withLock({ name }) { return known }
+        guard let first = try await client.listNetworks().first?.name else { throw BenchError("no network to change") }
+        lock.withLock { name = first }
+        return first
     }
 }
 
@@ -70,6 +109,21 @@ func agentBody(_ op: Operation, _ client: VirtHostClient, domain: String?, agent
     case .agentPing:
         guard let agentDomain else { return nil }
         return .async { _ = try await client.pingAgent(domain: agentDomain) }
+    case .change:
+        let (flip, network) = (Flip(), NetworkName())
+        return .async { _ = try await client.setNetworkAutostart(try await network.get(client), flip.next()) }
+    case .changeWithID:
+        let (flip, network) = (Flip(), NetworkName())
+        return .async {
+            let name = try await network.get(client)
+            _ = try await VirtHostCallOptions.with(requestID: VirtHostCallOptions.newRequestID()) {
+                try await client.setNetworkAutostart(name, flip.next())
+            }
+        }
+    case .readWithID:
+        return .async {
+            _ = try await VirtHostCallOptions.with(requestID: VirtHostCallOptions.newRequestID()) { try await client.listNetworks() }
+        }
     }
 }
 
@@ -92,7 +146,7 @@ final class AgentProcess: @unchecked Sendable {
         }
         pid = try spawn(
             [binary, "--config", "/dev/null", "--connect", uri, "--socket", socketPath, "--socket-mode", "0600",
-             "--ttrpc-socket", ttrpcSocketPath],
+             "--ttrpc-socket", ttrpcSocketPath, "--state-dir", "/tmp/vhu-bench-\(me)-state"],
             output: logPath)
     }
 
@@ -122,6 +176,7 @@ final class AgentProcess: @unchecked Sendable {
         unlink(socketPath)
         unlink(ttrpcSocketPath)
         unlink(logPath)
+        try? FileManager.default.removeItem(atPath: "/tmp/vhu-bench-\(getpid())-state")
     }
 }
 
@@ -135,6 +190,7 @@ func virshArguments(_ op: Operation, uri: String, domain: String?, agentDomain: 
     case .domains: return base + ["list", "--all"]
     case .domainXML: return domain.map { base + ["dumpxml", $0] }
     case .agentPing: return agentDomain.map { base + ["qemu-agent-command", $0, #"{"execute":"guest-ping"}"#] }
+    case .change, .changeWithID, .readWithID: return nil
     }
 }
 

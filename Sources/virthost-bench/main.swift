@@ -114,7 +114,11 @@ func run() async throws {
         echoRow?.path = "d raw echo"
     }
     for op in Operation.allCases {
-        let skip = op == .agentPing ? "skipped: no guest (--agent-domain)" : "skipped: no domain"
+        let skip = switch op {
+        case .agentPing: "skipped: no guest (--agent-domain)"
+        case .change, .changeWithID, .readWithID: "n/a (agent paths only; a: no network)"
+        default: "skipped: no domain"
+        }
         var block: [String: Row] = [:]
         if o.paths.contains("a") {
             block["a"] = await measureRow(op, "a libvirt", directBody(op, connection, domain: domain, agentDomain: o.agentDomain),

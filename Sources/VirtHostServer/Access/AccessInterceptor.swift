@@ -16,6 +16,8 @@ struct AccessInterceptor: ServerInterceptor {
     let gate: CallGate
     let defaultDeadline: Duration?
     let audit: Logger
+    /// Request ids, run inside the call's deadline and role checks.
+    var idempotency: IdempotencyInterceptor?
 
     func intercept<Input: Sendable, Output: Sendable>(
         request: StreamingServerRequest<Input>, context: ServerContext,
@@ -79,9 +81,13 @@ struct AccessInterceptor: ServerInterceptor {
         var response: StreamingServerResponse<Output>
         do {
             response = try await CallerAccess.$current.withValue(caller) { try await CallDeadline.$current.withValue(deadline) {
-                guard let deadline else { return try await next(call, context) }
-                return try await withoutActuallyEscaping(next) { next in
-                    try await Self.withDeadline(deadline.limit, what: deadline.description) { try await next(call, context) }
+                try await withoutActuallyEscaping(next) { next in
+                    let handle: @Sendable () async throws -> StreamingServerResponse<Output> = { [idempotency] in
+                        guard let idempotency else { return try await next(call, context) }
+                        return try await idempotency.intercept(request: call, context: context, next: next)
+                    }
+                    guard let deadline else { return try await handle() }
+                    return try await Self.withDeadline(deadline.limit, what: deadline.description, handle)
                 }
             } }
         } catch {

@@ -135,8 +135,8 @@ public final class Daemon: Service, Sendable {
         let interceptors = { (cap: Role) -> [any ServerInterceptor] in
             (self.configuration.metrics.map { [MetricsInterceptor(metrics: $0)] as [any ServerInterceptor] } ?? []) + [
                 AccessInterceptor(
-                    policy: self.configuration.access, socketCap: cap, gate: gate, defaultDeadline: deadline, audit: audit),
-                IdempotencyInterceptor(ledger: self.requests),
+                    policy: self.configuration.access, socketCap: cap, gate: gate, defaultDeadline: deadline, audit: audit,
+                    idempotency: IdempotencyInterceptor(ledger: self.requests)),
             ]
         }
         var servers: [any Listener] = listeners.map { listener in
