@@ -266,16 +266,17 @@ def test_watch_resumes_after_the_agent_restarts(virthost):
         names = [e.name for e in seen if not isinstance(e, Exception) and e.type != "gap"]
         assert names.count(PREFIX + "w1") == 1, names  # nothing replayed twice
     finally:
-        events.cancel()
-        reader.join(timeout=10)
-        assert not reader.is_alive(), "the watch did not end on cancel()"
-        c.close()
-        if first.poll() is None:
-            first.send_signal(signal.SIGTERM)
-            first.wait(timeout=20)
-        if second is not None:
-            stop_agent(second, path)
-        shutil.rmtree(folder, ignore_errors=True)
+        try:
+            events.cancel()
+            reader.join(timeout=10)
+            assert not reader.is_alive(), "the watch did not end on cancel()"
+        finally:
+            c.close()
+            for agent in (first, second):
+                if agent is not None and agent.poll() is None:
+                    agent.send_signal(signal.SIGTERM)
+                    agent.wait(timeout=20)
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def readme_block(heading, lang):

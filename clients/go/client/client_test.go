@@ -63,6 +63,16 @@ func startAgent(t *testing.T, uri, dir string) *agent {
 	}
 	exited := make(chan struct{})
 	go func() { _ = a.cmd.Wait(); close(exited) }()
+	// Whatever the test does, the agent does not outlive it.
+	t.Cleanup(func() {
+		if a.cmd.Process.Signal(syscall.SIGTERM) == nil {
+			select {
+			case <-exited:
+			case <-time.After(20 * time.Second):
+				a.cmd.Process.Kill()
+			}
+		}
+	})
 	deadline := time.Now().Add(30 * time.Second)
 	for _, path := range []string{a.socket, a.ttrpc} {
 		for {
