@@ -23,7 +23,7 @@ help:
 	@echo "make test             install what is missing, start libvirtd, run every test"
 	@echo "make build            debug build"
 	@echo "make deb              build $(DEB) (static release binaries, units, man pages)"
-	@echo "make generate         regenerate Sources/VirtHostAPI from proto/"
+	@echo "make generate         regenerate Sources/VirtHostAPI, the Go and Python stubs from proto/"
 	@echo "make bench            libvirt in-process vs the agent vs virsh vs a raw socket (BENCH_ARGS=...)"
 	@echo "make bench-scale      lists and statistics with 1,000 machines, 1,000 volumes, 100 networks (qemu:///system)"
 	@echo "make clean-test-host  remove what a crashed test run left behind (prefix vht-)"
@@ -57,7 +57,8 @@ guest: deps-hypervisor
 
 $(PYTHON_ENV)/.ready: Makefile
 	@$(PHASE) "python venv" python3 -m venv $(PYTHON_ENV)
-	@$(PHASE) "python venv" $(PYTHON_ENV)/bin/pip install -q --disable-pip-version-check grpcio grpcio-tools grpcio-status pytest pyyaml
+	@$(PHASE) "python venv" $(PYTHON_ENV)/bin/pip install -q --disable-pip-version-check grpcio grpcio-tools grpcio-status \
+		grpcio-health-checking grpcio-reflection pytest pyyaml
 	@touch $@
 
 # Every test: the binding, the services over a socket, the CLI, the real
@@ -67,7 +68,7 @@ test: export VIRTHOST_PHASE_TIMES := $(CURDIR)/.cache/phase-times/$(shell date +
 test: deps-hypervisor libvirtd guest $(PYTHON_ENV)/.ready
 	$(PHASE) "swift build" $(SWIFT) build --build-tests
 	$(PHASE) deb $(MAKE) --no-print-directory deb
-	$(MAKE) --no-print-directory test-swift test-python VIRTHOST_DEB="$(CURDIR)/$(DEB)"
+	$(MAKE) --no-print-directory test-swift test-python VIRTHOST_DEB="$(CURDIR)/$(DEB)" VIRTHOST_QEMU=1
 	@scripts/phase-times.sh report
 
 # Unit and socket tests in parallel; end-to-end suites one at a time, since
@@ -81,8 +82,14 @@ test-swift:
 	$(PHASE) "end-to-end" env VIRTHOST_BIN_DIR="$(DEBUG_BIN)" VIRTHOST_GUEST_DIR="$(CURDIR)/.cache/guest" \
 		$(SWIFT) test --skip-build --filter EndToEndTests --no-parallel
 
+# Python: grpcio interop, ttrpc, packaging, the Python package (clients/python),
+# health and reflection. Then the Go module (clients/go), built offline from
+# Debian's Go sources, against the demo host and qemu:///system.
+# VIRTHOST_QEMU=1 (make test) makes an unreachable qemu:///system a failure.
 test-python: $(PYTHON_ENV)/.ready
-	$(PHASE) python env VIRTHOST_BIN_DIR="$(DEBUG_BIN)" VIRTHOST_DEB="$(VIRTHOST_DEB)" $(PYTHON_ENV)/bin/python -m pytest -q Tests/python
+	$(PHASE) python env VIRTHOST_BIN_DIR="$(DEBUG_BIN)" VIRTHOST_DEB="$(VIRTHOST_DEB)" VIRTHOST_QEMU="$(VIRTHOST_QEMU)" \
+		$(PYTHON_ENV)/bin/python -m pytest -q Tests/python
+	$(PHASE) "go client" env VIRTHOST_BIN_DIR="$(DEBUG_BIN)" VIRTHOST_QEMU="$(VIRTHOST_QEMU)" clients/go/build.sh check
 
 # The benchmark (BENCHMARKS.md): release build, test:///default, then
 # qemu:///system when libvirtd answers, with a TCG guest (vhb-PID, booted and

@@ -24,6 +24,8 @@ command -v dpkg-query >/dev/null || die "dpkg-query not found: this script suppo
 
 # Needed to build and unit-test the Swift package (CLibvirt module, XML, gRPC codegen).
 pkgs=(libvirt-dev libxml2-dev pkg-config protobuf-compiler libprotobuf-dev libnl-route-3-dev libsqlite3-dev)
+# make generate: the Go client's stubs (protoc-gen-go is the APIv2 generator).
+pkgs+=(protoc-gen-go protoc-gen-go-grpc)
 # make deb: dpkg-deb, dpkg-shlibdeps and dpkg-parsechangelog; strip and readelf.
 pkgs+=(dpkg-dev binutils)
 # python3-venv only matters where python3 exists but cannot make venvs (Debian splits it out).
@@ -54,6 +56,12 @@ if (( hypervisor )); then
         # Tests/ttrpc-go: containerd's Go ttrpc client built offline in GOPATH
         # mode, its message types generated with gogoprotobuf's protoc plugins
         golang-go golang-github-containerd-ttrpc-dev gogoprotobuf
+        # clients/go: built and tested offline in GOPATH mode against these
+        # sources. github.com/golang/protobuf must be v1.3 (-1-3-dev, which
+        # grpc-dev picks by default): with v1.5, ttrpc 1.1.1 (gogo) panics
+        # decoding any error that carries details.
+        golang-google-grpc-dev golang-google-protobuf-dev golang-google-genproto-dev
+        golang-github-golang-protobuf-1-3-dev
     )
 fi
 

@@ -42,6 +42,8 @@ public final class VirtHostClient: Sendable {
     public let snapshots: Virthost_V1_SnapshotService.Client<VirtHostTransport>
     public let events: Virthost_V1_EventService.Client<VirtHostTransport>
     public let operations: Virthost_V1_OperationService.Client<VirtHostTransport>
+    /// The standard `grpc.health.v1.Health` service (served over both wires).
+    public let grpcHealth: Grpc_Health_V1_Health.Client<VirtHostTransport>
 
     /// Creates a client for the agent at `socketPath`, speaking `wire`
     /// (gRPC unless `$VIRTHOST_TRANSPORT` says `ttrpc`): the main socket
@@ -63,6 +65,7 @@ public final class VirtHostClient: Sendable {
         snapshots = .init(wrapping: grpc)
         events = .init(wrapping: grpc)
         operations = .init(wrapping: grpc)
+        grpcHealth = .init(wrapping: grpc)
     }
 
     deinit { grpc.beginGracefulShutdown() }

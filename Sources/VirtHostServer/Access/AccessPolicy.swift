@@ -117,8 +117,18 @@ public enum MethodRoles {
         "virthost.v1.SnapshotService", "virthost.v1.EventService", "virthost.v1.OperationService",
     ]
 
+    /// Standard gRPC services: health answers anyone who can open the
+    /// socket (probes run as whatever user), reflection describes the API
+    /// to readers.
+    static let standard: [String: Requirement] = [
+        "grpc.health.v1.Health": Requirement(role: .none, changes: false),
+        "grpc.reflection.v1.ServerReflection": Requirement(role: .reader, changes: false),
+        "grpc.reflection.v1alpha.ServerReflection": Requirement(role: .reader, changes: false),
+    ]
+
     /// What `service/method` needs; unknown methods need admin.
     public static func requirement(service: String, method: String) -> Requirement {
+        if let requirement = standard[service] { return requirement }
         if readers[service]?.contains(method) == true { return Requirement(role: .reader, changes: false) }
         if operatorReads[service]?.contains(method) == true { return Requirement(role: .operator, changes: false) }
         if admins[service]?.contains(method) == true || !services.contains(service) {

@@ -71,6 +71,8 @@ public final class Daemon: Service, Sendable {
     public let operations: OperationLedger
     private let logger: Logger
     private let onReady: @Sendable (String) -> Void
+    /// Ends open health Watch streams when the agent stops.
+    private let healthShutdown = HealthShutdown()
 
     /// - Parameter onReady: called with the socket path once it accepts connections.
     /// - Throws: ``StateDatabase/OpenError`` when the state database cannot
@@ -91,9 +93,11 @@ public final class Daemon: Service, Sendable {
         operations = OperationLedger(database: state, events: hypervisor.events)
     }
 
-    /// The services this agent serves, one per area of the v1 contract.
+    /// The services this agent serves: one per area of the v1 contract,
+    /// then the standard gRPC health and reflection services.
     public func services() -> [any RegistrableRPCService] {
-        [
+        let reflection = ReflectionService(served: MethodRoles.services.union(HealthService.standardServices))
+        return [
             HostService(hypervisor: hypervisor),
             DomainService(hypervisor: hypervisor),
             NetworkService(hypervisor: hypervisor),
@@ -105,6 +109,9 @@ public final class Daemon: Service, Sendable {
                 concurrentCalls: max(1, configuration.libvirtThreads - 1)),
             SnapshotService(hypervisor: hypervisor, policy: configuration.guestAgentPolicy),
             EventService(hub: hypervisor.events),
+            HealthService(hypervisor: hypervisor, shutdown: healthShutdown),
+            reflection,
+            ReflectionServiceV1Alpha(v1: reflection),
         ]
     }
 
@@ -166,6 +173,7 @@ public final class Daemon: Service, Sendable {
             }
         }
         let events = hypervisor.events
+        let healthShutdown = healthShutdown
         try await withThrowingDiscardingTaskGroup { group in
             for server in servers {
                 group.addTask {
@@ -174,6 +182,7 @@ public final class Daemon: Service, Sendable {
                     } onGracefulShutdown: {
                         server.beginGracefulShutdown()
                         events.finishAll()
+                        healthShutdown.begin()
                     }
                 }
             }

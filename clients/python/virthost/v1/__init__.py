@@ -1,0 +1,1 @@
+"""Generated protobuf and grpcio modules for virthost.v1 (scripts/generate.sh)."""
