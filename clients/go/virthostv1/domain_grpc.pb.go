@@ -56,6 +56,9 @@ type DomainServiceClient interface {
 	AttachDisk(ctx context.Context, in *AttachDiskRequest, opts ...grpc.CallOption) (*Disk, error)
 	// Remove a disk by target (virsh detach-disk).
 	DetachDisk(ctx context.Context, in *DetachDiskRequest, opts ...grpc.CallOption) (*DetachResult, error)
+	// Statistics of some machines or all (virsh domstats): CPU, vCPUs,
+	// memory, and per disk and per NIC counters, from one libvirt call.
+	GetStats(ctx context.Context, in *GetStatsRequest, opts ...grpc.CallOption) (*GetStatsResponse, error)
 }
 
 type domainServiceClient struct {
@@ -237,6 +240,15 @@ func (c *domainServiceClient) DetachDisk(ctx context.Context, in *DetachDiskRequ
 	return out, nil
 }
 
+func (c *domainServiceClient) GetStats(ctx context.Context, in *GetStatsRequest, opts ...grpc.CallOption) (*GetStatsResponse, error) {
+	out := new(GetStatsResponse)
+	err := c.cc.Invoke(ctx, "/virthost.v1.DomainService/GetStats", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // DomainServiceServer is the server API for DomainService service.
 // All implementations must embed UnimplementedDomainServiceServer
 // for forward compatibility
@@ -280,6 +292,9 @@ type DomainServiceServer interface {
 	AttachDisk(context.Context, *AttachDiskRequest) (*Disk, error)
 	// Remove a disk by target (virsh detach-disk).
 	DetachDisk(context.Context, *DetachDiskRequest) (*DetachResult, error)
+	// Statistics of some machines or all (virsh domstats): CPU, vCPUs,
+	// memory, and per disk and per NIC counters, from one libvirt call.
+	GetStats(context.Context, *GetStatsRequest) (*GetStatsResponse, error)
 	mustEmbedUnimplementedDomainServiceServer()
 }
 
@@ -343,6 +358,9 @@ func (UnimplementedDomainServiceServer) AttachDisk(context.Context, *AttachDiskR
 }
 func (UnimplementedDomainServiceServer) DetachDisk(context.Context, *DetachDiskRequest) (*DetachResult, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method DetachDisk not implemented")
+}
+func (UnimplementedDomainServiceServer) GetStats(context.Context, *GetStatsRequest) (*GetStatsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetStats not implemented")
 }
 func (UnimplementedDomainServiceServer) mustEmbedUnimplementedDomainServiceServer() {}
 
@@ -699,6 +717,24 @@ func _DomainService_DetachDisk_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _DomainService_GetStats_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetStatsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DomainServiceServer).GetStats(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/virthost.v1.DomainService/GetStats",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DomainServiceServer).GetStats(ctx, req.(*GetStatsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var _DomainService_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "virthost.v1.DomainService",
 	HandlerType: (*DomainServiceServer)(nil),
@@ -778,6 +814,10 @@ var _DomainService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DetachDisk",
 			Handler:    _DomainService_DetachDisk_Handler,
+		},
+		{
+			MethodName: "GetStats",
+			Handler:    _DomainService_GetStats_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

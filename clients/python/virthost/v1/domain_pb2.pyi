@@ -96,18 +96,32 @@ class Domain(_message.Message):
     def __init__(self, name: _Optional[str] = ..., uuid: _Optional[str] = ..., id: _Optional[int] = ..., state: _Optional[_Union[DomainState, str]] = ..., max_memory_kib: _Optional[int] = ..., memory_kib: _Optional[int] = ..., vcpus: _Optional[int] = ..., cpu_time_ns: _Optional[int] = ..., persistent: bool = ..., autostart: bool = ..., os_type: _Optional[str] = ...) -> None: ...
 
 class ListDomainsRequest(_message.Message):
-    __slots__ = ("active_only", "inactive_only")
+    __slots__ = ("active_only", "inactive_only", "page_size", "page_token", "name_prefix", "states")
     ACTIVE_ONLY_FIELD_NUMBER: _ClassVar[int]
     INACTIVE_ONLY_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    NAME_PREFIX_FIELD_NUMBER: _ClassVar[int]
+    STATES_FIELD_NUMBER: _ClassVar[int]
     active_only: bool
     inactive_only: bool
-    def __init__(self, active_only: bool = ..., inactive_only: bool = ...) -> None: ...
+    page_size: int
+    page_token: str
+    name_prefix: str
+    states: _containers.RepeatedScalarFieldContainer[DomainState]
+    def __init__(self, active_only: bool = ..., inactive_only: bool = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., name_prefix: _Optional[str] = ..., states: _Optional[_Iterable[_Union[DomainState, str]]] = ...) -> None: ...
 
 class ListDomainsResponse(_message.Message):
-    __slots__ = ("domains",)
+    __slots__ = ("domains", "next_page_token", "event_sequence", "event_epoch")
     DOMAINS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    EVENT_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    EVENT_EPOCH_FIELD_NUMBER: _ClassVar[int]
     domains: _containers.RepeatedCompositeFieldContainer[Domain]
-    def __init__(self, domains: _Optional[_Iterable[_Union[Domain, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    event_sequence: int
+    event_epoch: int
+    def __init__(self, domains: _Optional[_Iterable[_Union[Domain, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., event_sequence: _Optional[int] = ..., event_epoch: _Optional[int] = ...) -> None: ...
 
 class GetDomainRequest(_message.Message):
     __slots__ = ("domain",)
@@ -410,3 +424,107 @@ class DetachDiskRequest(_message.Message):
     target: str
     scope: _common_pb2.DeviceScope
     def __init__(self, domain: _Optional[_Union[DomainRef, _Mapping]] = ..., target: _Optional[str] = ..., scope: _Optional[_Union[_common_pb2.DeviceScope, _Mapping]] = ...) -> None: ...
+
+class GetStatsRequest(_message.Message):
+    __slots__ = ("domains",)
+    DOMAINS_FIELD_NUMBER: _ClassVar[int]
+    domains: _containers.RepeatedCompositeFieldContainer[DomainRef]
+    def __init__(self, domains: _Optional[_Iterable[_Union[DomainRef, _Mapping]]] = ...) -> None: ...
+
+class GetStatsResponse(_message.Message):
+    __slots__ = ("stats", "event_sequence", "event_epoch")
+    STATS_FIELD_NUMBER: _ClassVar[int]
+    EVENT_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    EVENT_EPOCH_FIELD_NUMBER: _ClassVar[int]
+    stats: _containers.RepeatedCompositeFieldContainer[DomainStats]
+    event_sequence: int
+    event_epoch: int
+    def __init__(self, stats: _Optional[_Iterable[_Union[DomainStats, _Mapping]]] = ..., event_sequence: _Optional[int] = ..., event_epoch: _Optional[int] = ...) -> None: ...
+
+class DomainStats(_message.Message):
+    __slots__ = ("name", "uuid", "state", "cpu_time_ns", "cpu_user_ns", "cpu_system_ns", "vcpus_current", "vcpus_maximum", "vcpus", "balloon_current_kib", "balloon_maximum_kib", "rss_kib", "guest_available_kib", "guest_unused_kib", "disks", "interfaces")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    UUID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    CPU_TIME_NS_FIELD_NUMBER: _ClassVar[int]
+    CPU_USER_NS_FIELD_NUMBER: _ClassVar[int]
+    CPU_SYSTEM_NS_FIELD_NUMBER: _ClassVar[int]
+    VCPUS_CURRENT_FIELD_NUMBER: _ClassVar[int]
+    VCPUS_MAXIMUM_FIELD_NUMBER: _ClassVar[int]
+    VCPUS_FIELD_NUMBER: _ClassVar[int]
+    BALLOON_CURRENT_KIB_FIELD_NUMBER: _ClassVar[int]
+    BALLOON_MAXIMUM_KIB_FIELD_NUMBER: _ClassVar[int]
+    RSS_KIB_FIELD_NUMBER: _ClassVar[int]
+    GUEST_AVAILABLE_KIB_FIELD_NUMBER: _ClassVar[int]
+    GUEST_UNUSED_KIB_FIELD_NUMBER: _ClassVar[int]
+    DISKS_FIELD_NUMBER: _ClassVar[int]
+    INTERFACES_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    uuid: str
+    state: DomainState
+    cpu_time_ns: int
+    cpu_user_ns: int
+    cpu_system_ns: int
+    vcpus_current: int
+    vcpus_maximum: int
+    vcpus: _containers.RepeatedCompositeFieldContainer[VcpuStats]
+    balloon_current_kib: int
+    balloon_maximum_kib: int
+    rss_kib: int
+    guest_available_kib: int
+    guest_unused_kib: int
+    disks: _containers.RepeatedCompositeFieldContainer[BlockStats]
+    interfaces: _containers.RepeatedCompositeFieldContainer[InterfaceStats]
+    def __init__(self, name: _Optional[str] = ..., uuid: _Optional[str] = ..., state: _Optional[_Union[DomainState, str]] = ..., cpu_time_ns: _Optional[int] = ..., cpu_user_ns: _Optional[int] = ..., cpu_system_ns: _Optional[int] = ..., vcpus_current: _Optional[int] = ..., vcpus_maximum: _Optional[int] = ..., vcpus: _Optional[_Iterable[_Union[VcpuStats, _Mapping]]] = ..., balloon_current_kib: _Optional[int] = ..., balloon_maximum_kib: _Optional[int] = ..., rss_kib: _Optional[int] = ..., guest_available_kib: _Optional[int] = ..., guest_unused_kib: _Optional[int] = ..., disks: _Optional[_Iterable[_Union[BlockStats, _Mapping]]] = ..., interfaces: _Optional[_Iterable[_Union[InterfaceStats, _Mapping]]] = ...) -> None: ...
+
+class VcpuStats(_message.Message):
+    __slots__ = ("index", "state", "time_ns")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    TIME_NS_FIELD_NUMBER: _ClassVar[int]
+    index: int
+    state: int
+    time_ns: int
+    def __init__(self, index: _Optional[int] = ..., state: _Optional[int] = ..., time_ns: _Optional[int] = ...) -> None: ...
+
+class BlockStats(_message.Message):
+    __slots__ = ("name", "path", "read_requests", "read_bytes", "write_requests", "write_bytes", "capacity", "allocation")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    READ_REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    READ_BYTES_FIELD_NUMBER: _ClassVar[int]
+    WRITE_REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    WRITE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    CAPACITY_FIELD_NUMBER: _ClassVar[int]
+    ALLOCATION_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    path: str
+    read_requests: int
+    read_bytes: int
+    write_requests: int
+    write_bytes: int
+    capacity: int
+    allocation: int
+    def __init__(self, name: _Optional[str] = ..., path: _Optional[str] = ..., read_requests: _Optional[int] = ..., read_bytes: _Optional[int] = ..., write_requests: _Optional[int] = ..., write_bytes: _Optional[int] = ..., capacity: _Optional[int] = ..., allocation: _Optional[int] = ...) -> None: ...
+
+class InterfaceStats(_message.Message):
+    __slots__ = ("name", "rx_bytes", "rx_packets", "rx_errors", "rx_drops", "tx_bytes", "tx_packets", "tx_errors", "tx_drops")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    RX_BYTES_FIELD_NUMBER: _ClassVar[int]
+    RX_PACKETS_FIELD_NUMBER: _ClassVar[int]
+    RX_ERRORS_FIELD_NUMBER: _ClassVar[int]
+    RX_DROPS_FIELD_NUMBER: _ClassVar[int]
+    TX_BYTES_FIELD_NUMBER: _ClassVar[int]
+    TX_PACKETS_FIELD_NUMBER: _ClassVar[int]
+    TX_ERRORS_FIELD_NUMBER: _ClassVar[int]
+    TX_DROPS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    rx_bytes: int
+    rx_packets: int
+    rx_errors: int
+    rx_drops: int
+    tx_bytes: int
+    tx_packets: int
+    tx_errors: int
+    tx_drops: int
+    def __init__(self, name: _Optional[str] = ..., rx_bytes: _Optional[int] = ..., rx_packets: _Optional[int] = ..., rx_errors: _Optional[int] = ..., rx_drops: _Optional[int] = ..., tx_bytes: _Optional[int] = ..., tx_packets: _Optional[int] = ..., tx_errors: _Optional[int] = ..., tx_drops: _Optional[int] = ...) -> None: ...

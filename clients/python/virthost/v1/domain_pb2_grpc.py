@@ -131,6 +131,11 @@ class DomainServiceStub(object):
                 request_serializer=virthost_dot_v1_dot_domain__pb2.DetachDiskRequest.SerializeToString,
                 response_deserializer=virthost_dot_v1_dot_domain__pb2.DetachResult.FromString,
                 _registered_method=True)
+        self.GetStats = channel.unary_unary(
+                '/virthost.v1.DomainService/GetStats',
+                request_serializer=virthost_dot_v1_dot_domain__pb2.GetStatsRequest.SerializeToString,
+                response_deserializer=virthost_dot_v1_dot_domain__pb2.GetStatsResponse.FromString,
+                _registered_method=True)
 
 
 class DomainServiceServicer(object):
@@ -271,6 +276,14 @@ class DomainServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetStats(self, request, context):
+        """Statistics of some machines or all (virsh domstats): CPU, vCPUs,
+        memory, and per disk and per NIC counters, from one libvirt call.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DomainServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -368,6 +381,11 @@ def add_DomainServiceServicer_to_server(servicer, server):
                     servicer.DetachDisk,
                     request_deserializer=virthost_dot_v1_dot_domain__pb2.DetachDiskRequest.FromString,
                     response_serializer=virthost_dot_v1_dot_domain__pb2.DetachResult.SerializeToString,
+            ),
+            'GetStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStats,
+                    request_deserializer=virthost_dot_v1_dot_domain__pb2.GetStatsRequest.FromString,
+                    response_serializer=virthost_dot_v1_dot_domain__pb2.GetStatsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -884,6 +902,33 @@ class DomainService(object):
             '/virthost.v1.DomainService/DetachDisk',
             virthost_dot_v1_dot_domain__pb2.DetachDiskRequest.SerializeToString,
             virthost_dot_v1_dot_domain__pb2.DetachResult.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/virthost.v1.DomainService/GetStats',
+            virthost_dot_v1_dot_domain__pb2.GetStatsRequest.SerializeToString,
+            virthost_dot_v1_dot_domain__pb2.GetStatsResponse.FromString,
             options,
             channel_credentials,
             insecure,

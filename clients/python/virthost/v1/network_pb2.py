@@ -26,65 +26,65 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from virthost.v1 import common_pb2 as virthost_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19virthost/v1/network.proto\x12\x0bvirthost.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18virthost/v1/common.proto\"(\n\nNetworkRef\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04uuid\x18\x02 \x01(\t\"\xd7\x01\n\x07Network\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04uuid\x18\x02 \x01(\t\x12\x0e\n\x06\x61\x63tive\x18\x03 \x01(\x08\x12\x12\n\npersistent\x18\x04 \x01(\x08\x12\x11\n\tautostart\x18\x05 \x01(\x08\x12\x0e\n\x06\x62ridge\x18\x06 \x01(\t\x12.\n\x0c\x66orward_mode\x18\x07 \x01(\x0e\x32\x18.virthost.v1.ForwardMode\x12\x11\n\taddresses\x18\x08 \x03(\t\x12&\n\x04spec\x18\t \x01(\x0b\x32\x18.virthost.v1.NetworkSpec\"A\n\x13ListNetworksRequest\x12\x13\n\x0b\x61\x63tive_only\x18\x01 \x01(\x08\x12\x15\n\rinactive_only\x18\x02 \x01(\x08\">\n\x14ListNetworksResponse\x12&\n\x08networks\x18\x01 \x03(\x0b\x32\x14.virthost.v1.Network\"R\n\x14GetNetworkXMLRequest\x12(\n\x07network\x18\x01 \x01(\x0b\x32\x17.virthost.v1.NetworkRef\x12\x10\n\x08inactive\x18\x02 \x01(\x08\"$\n\x15GetNetworkXMLResponse\x12\x0b\n\x03xml\x18\x01 \x01(\t\"\x7f\n\x14\x44\x65\x66ineNetworkRequest\x12(\n\x04spec\x18\x01 \x01(\x0b\x32\x18.virthost.v1.NetworkSpecH\x00\x12\r\n\x03xml\x18\x02 \x01(\tH\x00\x12\r\n\x05start\x18\x03 \x01(\x08\x12\x11\n\tautostart\x18\x04 \x01(\x08\x42\x0c\n\ndefinition\"\xc8\x03\n\x0bNetworkSpec\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x62ridge_name\x18\x02 \x01(\t\x12#\n\x03ips\x18\x03 \x03(\x0b\x32\x16.virthost.v1.NetworkIP\x12\x0b\n\x03mtu\x18\x04 \x01(\r\x12\x0e\n\x06\x64omain\x18\x05 \x01(\t\x12\x0c\n\x04uuid\x18\x06 \x01(\t\x12\x30\n\x08isolated\x18\n \x01(\x0b\x32\x1c.virthost.v1.IsolatedNetworkH\x00\x12&\n\x03nat\x18\x0b \x01(\x0b\x32\x17.virthost.v1.NatNetworkH\x00\x12,\n\x06routed\x18\x0c \x01(\x0b\x32\x1a.virthost.v1.RoutedNetworkH\x00\x12.\n\x07\x62ridged\x18\r \x01(\x0b\x32\x1b.virthost.v1.BridgedNetworkH\x00\x12.\n\x07macvtap\x18\x0e \x01(\x0b\x32\x1b.virthost.v1.MacvtapNetworkH\x00\x12.\n\x07hostdev\x18\x0f \x01(\x0b\x32\x1b.virthost.v1.HostdevNetworkH\x00\x12&\n\x03ovs\x18\x10 \x01(\x0b\x32\x17.virthost.v1.OvsNetworkH\x00\x42\x06\n\x04kind\"\x84\x01\n\tNetworkIP\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\x0e\n\x06prefix\x18\x02 \x01(\r\x12+\n\x0b\x64hcp_ranges\x18\x03 \x03(\x0b\x32\x16.virthost.v1.DhcpRange\x12)\n\ndhcp_hosts\x18\x04 \x03(\x0b\x32\x15.virthost.v1.DhcpHost\"\'\n\tDhcpRange\x12\r\n\x05start\x18\x01 \x01(\t\x12\x0b\n\x03\x65nd\x18\x02 \x01(\t\"5\n\x08\x44hcpHost\x12\x0b\n\x03mac\x18\x01 \x01(\t\x12\n\n\x02ip\x18\x02 \x01(\t\x12\x10\n\x08hostname\x18\x03 \x01(\t\"\x11\n\x0fIsolatedNetwork\"?\n\nNatNetwork\x12\x0b\n\x03\x64\x65v\x18\x01 \x01(\t\x12\x12\n\nport_start\x18\x02 \x01(\r\x12\x10\n\x08port_end\x18\x03 \x01(\r\"\x1c\n\rRoutedNetwork\x12\x0b\n\x03\x64\x65v\x18\x01 \x01(\t\" \n\x0e\x42ridgedNetwork\x12\x0e\n\x06\x62ridge\x18\x01 \x01(\t\"\xcd\x01\n\x0eMacvtapNetwork\x12.\n\x04mode\x18\x01 \x01(\x0e\x32 .virthost.v1.MacvtapNetwork.Mode\x12\x12\n\ninterfaces\x18\x02 \x03(\t\x12\x11\n\tvlan_tags\x18\x03 \x03(\r\"d\n\x04Mode\x12\x14\n\x10MODE_UNSPECIFIED\x10\x00\x12\x0f\n\x0bMODE_BRIDGE\x10\x01\x12\r\n\tMODE_VEPA\x10\x02\x12\x10\n\x0cMODE_PRIVATE\x10\x03\x12\x14\n\x10MODE_PASSTHROUGH\x10\x04\"Y\n\x0eHostdevNetwork\x12\x15\n\rpci_addresses\x18\x01 \x03(\t\x12\n\n\x02pf\x18\x02 \x01(\t\x12\x11\n\tunmanaged\x18\x03 \x01(\x08\x12\x11\n\tvlan_tags\x18\x04 \x03(\r\"_\n\nOvsNetwork\x12\x0e\n\x06\x62ridge\x18\x01 \x01(\t\x12\x11\n\tvlan_tags\x18\x02 \x03(\r\x12.\n\x0bport_groups\x18\x03 \x03(\x0b\x32\x19.virthost.v1.OvsPortGroup\"C\n\x0cOvsPortGroup\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nis_default\x18\x02 \x01(\x08\x12\x11\n\tvlan_tags\x18\x03 \x03(\r\"Y\n\x1aSetNetworkAutostartRequest\x12(\n\x07network\x18\x01 \x01(\x0b\x32\x17.virthost.v1.NetworkRef\x12\x11\n\tautostart\x18\x02 \x01(\x08\"N\n\x15ListDhcpLeasesRequest\x12(\n\x07network\x18\x01 \x01(\x0b\x32\x17.virthost.v1.NetworkRef\x12\x0b\n\x03mac\x18\x02 \x01(\t\"\x9c\x01\n\tDhcpLease\x12\x11\n\tinterface\x18\x01 \x01(\t\x12\x0b\n\x03mac\x18\x02 \x01(\t\x12\n\n\x02ip\x18\x03 \x01(\t\x12\x0e\n\x06prefix\x18\x04 \x01(\r\x12\x10\n\x08hostname\x18\x05 \x01(\t\x12\x11\n\tclient_id\x18\x06 \x01(\t\x12.\n\nexpires_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"@\n\x16ListDhcpLeasesResponse\x12&\n\x06leases\x18\x01 \x03(\x0b\x32\x16.virthost.v1.DhcpLease\"\x87\x01\n\x15UpdateDhcpHostRequest\x12(\n\x07network\x18\x01 \x01(\x0b\x32\x17.virthost.v1.NetworkRef\x12\x0b\n\x03\x61\x64\x64\x18\x02 \x01(\x08\x12#\n\x04host\x18\x03 \x01(\x0b\x32\x15.virthost.v1.DhcpHost\x12\x12\n\nip_address\x18\x04 \x01(\t*\xf6\x01\n\x0b\x46orwardMode\x12\x1c\n\x18\x46ORWARD_MODE_UNSPECIFIED\x10\x00\x12\x19\n\x15\x46ORWARD_MODE_ISOLATED\x10\x01\x12\x14\n\x10\x46ORWARD_MODE_NAT\x10\x02\x12\x16\n\x12\x46ORWARD_MODE_ROUTE\x10\x03\x12\x17\n\x13\x46ORWARD_MODE_BRIDGE\x10\x04\x12\x18\n\x14\x46ORWARD_MODE_MACVTAP\x10\x05\x12\x18\n\x14\x46ORWARD_MODE_HOSTDEV\x10\x06\x12\x15\n\x11\x46ORWARD_MODE_OPEN\x10\x07\x12\x1c\n\x18\x46ORWARD_MODE_OPENVSWITCH\x10\x08\x32\xfe\x05\n\x0eNetworkService\x12S\n\x0cListNetworks\x12 .virthost.v1.ListNetworksRequest\x1a!.virthost.v1.ListNetworksResponse\x12;\n\nGetNetwork\x12\x17.virthost.v1.NetworkRef\x1a\x14.virthost.v1.Network\x12V\n\rGetNetworkXML\x12!.virthost.v1.GetNetworkXMLRequest\x1a\".virthost.v1.GetNetworkXMLResponse\x12H\n\rDefineNetwork\x12!.virthost.v1.DefineNetworkRequest\x1a\x14.virthost.v1.Network\x12=\n\x0cStartNetwork\x12\x17.virthost.v1.NetworkRef\x1a\x14.virthost.v1.Network\x12<\n\x0bStopNetwork\x12\x17.virthost.v1.NetworkRef\x1a\x14.virthost.v1.Network\x12>\n\x0fUndefineNetwork\x12\x17.virthost.v1.NetworkRef\x1a\x12.virthost.v1.Empty\x12T\n\x13SetNetworkAutostart\x12\'.virthost.v1.SetNetworkAutostartRequest\x1a\x14.virthost.v1.Network\x12Y\n\x0eListDhcpLeases\x12\".virthost.v1.ListDhcpLeasesRequest\x1a#.virthost.v1.ListDhcpLeasesResponse\x12J\n\x0eUpdateDhcpHost\x12\".virthost.v1.UpdateDhcpHostRequest\x1a\x14.virthost.v1.Networkb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19virthost/v1/network.proto\x12\x0bvirthost.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18virthost/v1/common.proto\"(\n\nNetworkRef\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04uuid\x18\x02 \x01(\t\"\xd7\x01\n\x07Network\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04uuid\x18\x02 \x01(\t\x12\x0e\n\x06\x61\x63tive\x18\x03 \x01(\x08\x12\x12\n\npersistent\x18\x04 \x01(\x08\x12\x11\n\tautostart\x18\x05 \x01(\x08\x12\x0e\n\x06\x62ridge\x18\x06 \x01(\t\x12.\n\x0c\x66orward_mode\x18\x07 \x01(\x0e\x32\x18.virthost.v1.ForwardMode\x12\x11\n\taddresses\x18\x08 \x03(\t\x12&\n\x04spec\x18\t \x01(\x0b\x32\x18.virthost.v1.NetworkSpec\"}\n\x13ListNetworksRequest\x12\x13\n\x0b\x61\x63tive_only\x18\x01 \x01(\x08\x12\x15\n\rinactive_only\x18\x02 \x01(\x08\x12\x11\n\tpage_size\x18\x03 \x01(\r\x12\x12\n\npage_token\x18\x04 \x01(\t\x12\x13\n\x0bname_prefix\x18\x05 \x01(\t\"\x84\x01\n\x14ListNetworksResponse\x12&\n\x08networks\x18\x01 \x03(\x0b\x32\x14.virthost.v1.Network\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x16\n\x0e\x65vent_sequence\x18\x03 \x01(\x04\x12\x13\n\x0b\x65vent_epoch\x18\x04 \x01(\x04\"R\n\x14GetNetworkXMLRequest\x12(\n\x07network\x18\x01 \x01(\x0b\x32\x17.virthost.v1.NetworkRef\x12\x10\n\x08inactive\x18\x02 \x01(\x08\"$\n\x15GetNetworkXMLResponse\x12\x0b\n\x03xml\x18\x01 \x01(\t\"\x7f\n\x14\x44\x65\x66ineNetworkRequest\x12(\n\x04spec\x18\x01 \x01(\x0b\x32\x18.virthost.v1.NetworkSpecH\x00\x12\r\n\x03xml\x18\x02 \x01(\tH\x00\x12\r\n\x05start\x18\x03 \x01(\x08\x12\x11\n\tautostart\x18\x04 \x01(\x08\x42\x0c\n\ndefinition\"\xc8\x03\n\x0bNetworkSpec\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x62ridge_name\x18\x02 \x01(\t\x12#\n\x03ips\x18\x03 \x03(\x0b\x32\x16.virthost.v1.NetworkIP\x12\x0b\n\x03mtu\x18\x04 \x01(\r\x12\x0e\n\x06\x64omain\x18\x05 \x01(\t\x12\x0c\n\x04uuid\x18\x06 \x01(\t\x12\x30\n\x08isolated\x18\n \x01(\x0b\x32\x1c.virthost.v1.IsolatedNetworkH\x00\x12&\n\x03nat\x18\x0b \x01(\x0b\x32\x17.virthost.v1.NatNetworkH\x00\x12,\n\x06routed\x18\x0c \x01(\x0b\x32\x1a.virthost.v1.RoutedNetworkH\x00\x12.\n\x07\x62ridged\x18\r \x01(\x0b\x32\x1b.virthost.v1.BridgedNetworkH\x00\x12.\n\x07macvtap\x18\x0e \x01(\x0b\x32\x1b.virthost.v1.MacvtapNetworkH\x00\x12.\n\x07hostdev\x18\x0f \x01(\x0b\x32\x1b.virthost.v1.HostdevNetworkH\x00\x12&\n\x03ovs\x18\x10 \x01(\x0b\x32\x17.virthost.v1.OvsNetworkH\x00\x42\x06\n\x04kind\"\x84\x01\n\tNetworkIP\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\x0e\n\x06prefix\x18\x02 \x01(\r\x12+\n\x0b\x64hcp_ranges\x18\x03 \x03(\x0b\x32\x16.virthost.v1.DhcpRange\x12)\n\ndhcp_hosts\x18\x04 \x03(\x0b\x32\x15.virthost.v1.DhcpHost\"\'\n\tDhcpRange\x12\r\n\x05start\x18\x01 \x01(\t\x12\x0b\n\x03\x65nd\x18\x02 \x01(\t\"5\n\x08\x44hcpHost\x12\x0b\n\x03mac\x18\x01 \x01(\t\x12\n\n\x02ip\x18\x02 \x01(\t\x12\x10\n\x08hostname\x18\x03 \x01(\t\"\x11\n\x0fIsolatedNetwork\"?\n\nNatNetwork\x12\x0b\n\x03\x64\x65v\x18\x01 \x01(\t\x12\x12\n\nport_start\x18\x02 \x01(\r\x12\x10\n\x08port_end\x18\x03 \x01(\r\"\x1c\n\rRoutedNetwork\x12\x0b\n\x03\x64\x65v\x18\x01 \x01(\t\" \n\x0e\x42ridgedNetwork\x12\x0e\n\x06\x62ridge\x18\x01 \x01(\t\"\xcd\x01\n\x0eMacvtapNetwork\x12.\n\x04mode\x18\x01 \x01(\x0e\x32 .virthost.v1.MacvtapNetwork.Mode\x12\x12\n\ninterfaces\x18\x02 \x03(\t\x12\x11\n\tvlan_tags\x18\x03 \x03(\r\"d\n\x04Mode\x12\x14\n\x10MODE_UNSPECIFIED\x10\x00\x12\x0f\n\x0bMODE_BRIDGE\x10\x01\x12\r\n\tMODE_VEPA\x10\x02\x12\x10\n\x0cMODE_PRIVATE\x10\x03\x12\x14\n\x10MODE_PASSTHROUGH\x10\x04\"Y\n\x0eHostdevNetwork\x12\x15\n\rpci_addresses\x18\x01 \x03(\t\x12\n\n\x02pf\x18\x02 \x01(\t\x12\x11\n\tunmanaged\x18\x03 \x01(\x08\x12\x11\n\tvlan_tags\x18\x04 \x03(\r\"_\n\nOvsNetwork\x12\x0e\n\x06\x62ridge\x18\x01 \x01(\t\x12\x11\n\tvlan_tags\x18\x02 \x03(\r\x12.\n\x0bport_groups\x18\x03 \x03(\x0b\x32\x19.virthost.v1.OvsPortGroup\"C\n\x0cOvsPortGroup\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nis_default\x18\x02 \x01(\x08\x12\x11\n\tvlan_tags\x18\x03 \x03(\r\"Y\n\x1aSetNetworkAutostartRequest\x12(\n\x07network\x18\x01 \x01(\x0b\x32\x17.virthost.v1.NetworkRef\x12\x11\n\tautostart\x18\x02 \x01(\x08\"N\n\x15ListDhcpLeasesRequest\x12(\n\x07network\x18\x01 \x01(\x0b\x32\x17.virthost.v1.NetworkRef\x12\x0b\n\x03mac\x18\x02 \x01(\t\"\x9c\x01\n\tDhcpLease\x12\x11\n\tinterface\x18\x01 \x01(\t\x12\x0b\n\x03mac\x18\x02 \x01(\t\x12\n\n\x02ip\x18\x03 \x01(\t\x12\x0e\n\x06prefix\x18\x04 \x01(\r\x12\x10\n\x08hostname\x18\x05 \x01(\t\x12\x11\n\tclient_id\x18\x06 \x01(\t\x12.\n\nexpires_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"@\n\x16ListDhcpLeasesResponse\x12&\n\x06leases\x18\x01 \x03(\x0b\x32\x16.virthost.v1.DhcpLease\"\x87\x01\n\x15UpdateDhcpHostRequest\x12(\n\x07network\x18\x01 \x01(\x0b\x32\x17.virthost.v1.NetworkRef\x12\x0b\n\x03\x61\x64\x64\x18\x02 \x01(\x08\x12#\n\x04host\x18\x03 \x01(\x0b\x32\x15.virthost.v1.DhcpHost\x12\x12\n\nip_address\x18\x04 \x01(\t*\xf6\x01\n\x0b\x46orwardMode\x12\x1c\n\x18\x46ORWARD_MODE_UNSPECIFIED\x10\x00\x12\x19\n\x15\x46ORWARD_MODE_ISOLATED\x10\x01\x12\x14\n\x10\x46ORWARD_MODE_NAT\x10\x02\x12\x16\n\x12\x46ORWARD_MODE_ROUTE\x10\x03\x12\x17\n\x13\x46ORWARD_MODE_BRIDGE\x10\x04\x12\x18\n\x14\x46ORWARD_MODE_MACVTAP\x10\x05\x12\x18\n\x14\x46ORWARD_MODE_HOSTDEV\x10\x06\x12\x15\n\x11\x46ORWARD_MODE_OPEN\x10\x07\x12\x1c\n\x18\x46ORWARD_MODE_OPENVSWITCH\x10\x08\x32\xfe\x05\n\x0eNetworkService\x12S\n\x0cListNetworks\x12 .virthost.v1.ListNetworksRequest\x1a!.virthost.v1.ListNetworksResponse\x12;\n\nGetNetwork\x12\x17.virthost.v1.NetworkRef\x1a\x14.virthost.v1.Network\x12V\n\rGetNetworkXML\x12!.virthost.v1.GetNetworkXMLRequest\x1a\".virthost.v1.GetNetworkXMLResponse\x12H\n\rDefineNetwork\x12!.virthost.v1.DefineNetworkRequest\x1a\x14.virthost.v1.Network\x12=\n\x0cStartNetwork\x12\x17.virthost.v1.NetworkRef\x1a\x14.virthost.v1.Network\x12<\n\x0bStopNetwork\x12\x17.virthost.v1.NetworkRef\x1a\x14.virthost.v1.Network\x12>\n\x0fUndefineNetwork\x12\x17.virthost.v1.NetworkRef\x1a\x12.virthost.v1.Empty\x12T\n\x13SetNetworkAutostart\x12\'.virthost.v1.SetNetworkAutostartRequest\x1a\x14.virthost.v1.Network\x12Y\n\x0eListDhcpLeases\x12\".virthost.v1.ListDhcpLeasesRequest\x1a#.virthost.v1.ListDhcpLeasesResponse\x12J\n\x0eUpdateDhcpHost\x12\".virthost.v1.UpdateDhcpHostRequest\x1a\x14.virthost.v1.Networkb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'virthost.v1.network_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_FORWARDMODE']._serialized_start=2581
-  _globals['_FORWARDMODE']._serialized_end=2827
+  _globals['_FORWARDMODE']._serialized_start=2712
+  _globals['_FORWARDMODE']._serialized_end=2958
   _globals['_NETWORKREF']._serialized_start=101
   _globals['_NETWORKREF']._serialized_end=141
   _globals['_NETWORK']._serialized_start=144
   _globals['_NETWORK']._serialized_end=359
   _globals['_LISTNETWORKSREQUEST']._serialized_start=361
-  _globals['_LISTNETWORKSREQUEST']._serialized_end=426
-  _globals['_LISTNETWORKSRESPONSE']._serialized_start=428
-  _globals['_LISTNETWORKSRESPONSE']._serialized_end=490
-  _globals['_GETNETWORKXMLREQUEST']._serialized_start=492
-  _globals['_GETNETWORKXMLREQUEST']._serialized_end=574
-  _globals['_GETNETWORKXMLRESPONSE']._serialized_start=576
-  _globals['_GETNETWORKXMLRESPONSE']._serialized_end=612
-  _globals['_DEFINENETWORKREQUEST']._serialized_start=614
-  _globals['_DEFINENETWORKREQUEST']._serialized_end=741
-  _globals['_NETWORKSPEC']._serialized_start=744
-  _globals['_NETWORKSPEC']._serialized_end=1200
-  _globals['_NETWORKIP']._serialized_start=1203
-  _globals['_NETWORKIP']._serialized_end=1335
-  _globals['_DHCPRANGE']._serialized_start=1337
-  _globals['_DHCPRANGE']._serialized_end=1376
-  _globals['_DHCPHOST']._serialized_start=1378
-  _globals['_DHCPHOST']._serialized_end=1431
-  _globals['_ISOLATEDNETWORK']._serialized_start=1433
-  _globals['_ISOLATEDNETWORK']._serialized_end=1450
-  _globals['_NATNETWORK']._serialized_start=1452
-  _globals['_NATNETWORK']._serialized_end=1515
-  _globals['_ROUTEDNETWORK']._serialized_start=1517
-  _globals['_ROUTEDNETWORK']._serialized_end=1545
-  _globals['_BRIDGEDNETWORK']._serialized_start=1547
-  _globals['_BRIDGEDNETWORK']._serialized_end=1579
-  _globals['_MACVTAPNETWORK']._serialized_start=1582
-  _globals['_MACVTAPNETWORK']._serialized_end=1787
-  _globals['_MACVTAPNETWORK_MODE']._serialized_start=1687
-  _globals['_MACVTAPNETWORK_MODE']._serialized_end=1787
-  _globals['_HOSTDEVNETWORK']._serialized_start=1789
-  _globals['_HOSTDEVNETWORK']._serialized_end=1878
-  _globals['_OVSNETWORK']._serialized_start=1880
-  _globals['_OVSNETWORK']._serialized_end=1975
-  _globals['_OVSPORTGROUP']._serialized_start=1977
-  _globals['_OVSPORTGROUP']._serialized_end=2044
-  _globals['_SETNETWORKAUTOSTARTREQUEST']._serialized_start=2046
-  _globals['_SETNETWORKAUTOSTARTREQUEST']._serialized_end=2135
-  _globals['_LISTDHCPLEASESREQUEST']._serialized_start=2137
-  _globals['_LISTDHCPLEASESREQUEST']._serialized_end=2215
-  _globals['_DHCPLEASE']._serialized_start=2218
-  _globals['_DHCPLEASE']._serialized_end=2374
-  _globals['_LISTDHCPLEASESRESPONSE']._serialized_start=2376
-  _globals['_LISTDHCPLEASESRESPONSE']._serialized_end=2440
-  _globals['_UPDATEDHCPHOSTREQUEST']._serialized_start=2443
-  _globals['_UPDATEDHCPHOSTREQUEST']._serialized_end=2578
-  _globals['_NETWORKSERVICE']._serialized_start=2830
-  _globals['_NETWORKSERVICE']._serialized_end=3596
+  _globals['_LISTNETWORKSREQUEST']._serialized_end=486
+  _globals['_LISTNETWORKSRESPONSE']._serialized_start=489
+  _globals['_LISTNETWORKSRESPONSE']._serialized_end=621
+  _globals['_GETNETWORKXMLREQUEST']._serialized_start=623
+  _globals['_GETNETWORKXMLREQUEST']._serialized_end=705
+  _globals['_GETNETWORKXMLRESPONSE']._serialized_start=707
+  _globals['_GETNETWORKXMLRESPONSE']._serialized_end=743
+  _globals['_DEFINENETWORKREQUEST']._serialized_start=745
+  _globals['_DEFINENETWORKREQUEST']._serialized_end=872
+  _globals['_NETWORKSPEC']._serialized_start=875
+  _globals['_NETWORKSPEC']._serialized_end=1331
+  _globals['_NETWORKIP']._serialized_start=1334
+  _globals['_NETWORKIP']._serialized_end=1466
+  _globals['_DHCPRANGE']._serialized_start=1468
+  _globals['_DHCPRANGE']._serialized_end=1507
+  _globals['_DHCPHOST']._serialized_start=1509
+  _globals['_DHCPHOST']._serialized_end=1562
+  _globals['_ISOLATEDNETWORK']._serialized_start=1564
+  _globals['_ISOLATEDNETWORK']._serialized_end=1581
+  _globals['_NATNETWORK']._serialized_start=1583
+  _globals['_NATNETWORK']._serialized_end=1646
+  _globals['_ROUTEDNETWORK']._serialized_start=1648
+  _globals['_ROUTEDNETWORK']._serialized_end=1676
+  _globals['_BRIDGEDNETWORK']._serialized_start=1678
+  _globals['_BRIDGEDNETWORK']._serialized_end=1710
+  _globals['_MACVTAPNETWORK']._serialized_start=1713
+  _globals['_MACVTAPNETWORK']._serialized_end=1918
+  _globals['_MACVTAPNETWORK_MODE']._serialized_start=1818
+  _globals['_MACVTAPNETWORK_MODE']._serialized_end=1918
+  _globals['_HOSTDEVNETWORK']._serialized_start=1920
+  _globals['_HOSTDEVNETWORK']._serialized_end=2009
+  _globals['_OVSNETWORK']._serialized_start=2011
+  _globals['_OVSNETWORK']._serialized_end=2106
+  _globals['_OVSPORTGROUP']._serialized_start=2108
+  _globals['_OVSPORTGROUP']._serialized_end=2175
+  _globals['_SETNETWORKAUTOSTARTREQUEST']._serialized_start=2177
+  _globals['_SETNETWORKAUTOSTARTREQUEST']._serialized_end=2266
+  _globals['_LISTDHCPLEASESREQUEST']._serialized_start=2268
+  _globals['_LISTDHCPLEASESREQUEST']._serialized_end=2346
+  _globals['_DHCPLEASE']._serialized_start=2349
+  _globals['_DHCPLEASE']._serialized_end=2505
+  _globals['_LISTDHCPLEASESRESPONSE']._serialized_start=2507
+  _globals['_LISTDHCPLEASESRESPONSE']._serialized_end=2571
+  _globals['_UPDATEDHCPHOSTREQUEST']._serialized_start=2574
+  _globals['_UPDATEDHCPHOSTREQUEST']._serialized_end=2709
+  _globals['_NETWORKSERVICE']._serialized_start=2961
+  _globals['_NETWORKSERVICE']._serialized_end=3727
 # @@protoc_insertion_point(module_scope)

@@ -60,18 +60,30 @@ class Network(_message.Message):
     def __init__(self, name: _Optional[str] = ..., uuid: _Optional[str] = ..., active: bool = ..., persistent: bool = ..., autostart: bool = ..., bridge: _Optional[str] = ..., forward_mode: _Optional[_Union[ForwardMode, str]] = ..., addresses: _Optional[_Iterable[str]] = ..., spec: _Optional[_Union[NetworkSpec, _Mapping]] = ...) -> None: ...
 
 class ListNetworksRequest(_message.Message):
-    __slots__ = ("active_only", "inactive_only")
+    __slots__ = ("active_only", "inactive_only", "page_size", "page_token", "name_prefix")
     ACTIVE_ONLY_FIELD_NUMBER: _ClassVar[int]
     INACTIVE_ONLY_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    NAME_PREFIX_FIELD_NUMBER: _ClassVar[int]
     active_only: bool
     inactive_only: bool
-    def __init__(self, active_only: bool = ..., inactive_only: bool = ...) -> None: ...
+    page_size: int
+    page_token: str
+    name_prefix: str
+    def __init__(self, active_only: bool = ..., inactive_only: bool = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., name_prefix: _Optional[str] = ...) -> None: ...
 
 class ListNetworksResponse(_message.Message):
-    __slots__ = ("networks",)
+    __slots__ = ("networks", "next_page_token", "event_sequence", "event_epoch")
     NETWORKS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    EVENT_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    EVENT_EPOCH_FIELD_NUMBER: _ClassVar[int]
     networks: _containers.RepeatedCompositeFieldContainer[Network]
-    def __init__(self, networks: _Optional[_Iterable[_Union[Network, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    event_sequence: int
+    event_epoch: int
+    def __init__(self, networks: _Optional[_Iterable[_Union[Network, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., event_sequence: _Optional[int] = ..., event_epoch: _Optional[int] = ...) -> None: ...
 
 class GetNetworkXMLRequest(_message.Message):
     __slots__ = ("network", "inactive")

@@ -27,7 +27,7 @@ from virthost.v1 import common_pb2 as virthost_dot_v1_dot_common__pb2
 from virthost.v1 import domain_pb2 as virthost_dot_v1_dot_domain__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1avirthost/v1/snapshot.proto\x12\x0bvirthost.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18virthost/v1/common.proto\x1a\x18virthost/v1/domain.proto\"C\n\x0bSnapshotRef\x12&\n\x06\x64omain\x18\x01 \x01(\x0b\x32\x16.virthost.v1.DomainRef\x12\x0c\n\x04name\x18\x02 \x01(\t\"\xda\x01\n\x08Snapshot\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06\x64omain\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\r\n\x05state\x18\x04 \x01(\t\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06parent\x18\x06 \x01(\t\x12\x0f\n\x07\x63urrent\x18\x07 \x01(\x08\x12\x11\n\tdisk_only\x18\x08 \x01(\x08\x12(\n\x05\x64isks\x18\t \x03(\x0b\x32\x19.virthost.v1.SnapshotDisk\"<\n\x0cSnapshotDisk\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08snapshot\x18\x02 \x01(\t\x12\x0c\n\x04\x66ile\x18\x03 \x01(\t\"\x9b\x01\n\x15\x43reateSnapshotRequest\x12&\n\x06\x64omain\x18\x01 \x01(\x0b\x32\x16.virthost.v1.DomainRef\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x11\n\tdisk_only\x18\x04 \x01(\x08\x12\x0f\n\x07quiesce\x18\x05 \x01(\x08\x12\x13\n\x0bno_metadata\x18\x06 \x01(\x08\">\n\x14ListSnapshotsRequest\x12&\n\x06\x64omain\x18\x01 \x01(\x0b\x32\x16.virthost.v1.DomainRef\"A\n\x15ListSnapshotsResponse\x12(\n\tsnapshots\x18\x01 \x03(\x0b\x32\x15.virthost.v1.Snapshot\"%\n\x16GetSnapshotXMLResponse\x12\x0b\n\x03xml\x18\x01 \x01(\t\"l\n\x15\x44\x65leteSnapshotRequest\x12*\n\x08snapshot\x18\x01 \x01(\x0b\x32\x18.virthost.v1.SnapshotRef\x12\x15\n\rmetadata_only\x18\x02 \x01(\x08\x12\x10\n\x08\x63hildren\x18\x03 \x01(\x08\x32\x94\x03\n\x0fSnapshotService\x12K\n\x0e\x43reateSnapshot\x12\".virthost.v1.CreateSnapshotRequest\x1a\x15.virthost.v1.Snapshot\x12V\n\rListSnapshots\x12!.virthost.v1.ListSnapshotsRequest\x1a\".virthost.v1.ListSnapshotsResponse\x12O\n\x0eGetSnapshotXML\x12\x18.virthost.v1.SnapshotRef\x1a#.virthost.v1.GetSnapshotXMLResponse\x12\x41\n\x0eRevertSnapshot\x12\x18.virthost.v1.SnapshotRef\x1a\x15.virthost.v1.Snapshot\x12H\n\x0e\x44\x65leteSnapshot\x12\".virthost.v1.DeleteSnapshotRequest\x1a\x12.virthost.v1.Emptyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1avirthost/v1/snapshot.proto\x12\x0bvirthost.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18virthost/v1/common.proto\x1a\x18virthost/v1/domain.proto\"C\n\x0bSnapshotRef\x12&\n\x06\x64omain\x18\x01 \x01(\x0b\x32\x16.virthost.v1.DomainRef\x12\x0c\n\x04name\x18\x02 \x01(\t\"\xda\x01\n\x08Snapshot\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06\x64omain\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\r\n\x05state\x18\x04 \x01(\t\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06parent\x18\x06 \x01(\t\x12\x0f\n\x07\x63urrent\x18\x07 \x01(\x08\x12\x11\n\tdisk_only\x18\x08 \x01(\x08\x12(\n\x05\x64isks\x18\t \x03(\x0b\x32\x19.virthost.v1.SnapshotDisk\"<\n\x0cSnapshotDisk\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08snapshot\x18\x02 \x01(\t\x12\x0c\n\x04\x66ile\x18\x03 \x01(\t\"\x9b\x01\n\x15\x43reateSnapshotRequest\x12&\n\x06\x64omain\x18\x01 \x01(\x0b\x32\x16.virthost.v1.DomainRef\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x11\n\tdisk_only\x18\x04 \x01(\x08\x12\x0f\n\x07quiesce\x18\x05 \x01(\x08\x12\x13\n\x0bno_metadata\x18\x06 \x01(\x08\"z\n\x14ListSnapshotsRequest\x12&\n\x06\x64omain\x18\x01 \x01(\x0b\x32\x16.virthost.v1.DomainRef\x12\x11\n\tpage_size\x18\x02 \x01(\r\x12\x12\n\npage_token\x18\x03 \x01(\t\x12\x13\n\x0bname_prefix\x18\x04 \x01(\t\"\x87\x01\n\x15ListSnapshotsResponse\x12(\n\tsnapshots\x18\x01 \x03(\x0b\x32\x15.virthost.v1.Snapshot\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x16\n\x0e\x65vent_sequence\x18\x03 \x01(\x04\x12\x13\n\x0b\x65vent_epoch\x18\x04 \x01(\x04\"%\n\x16GetSnapshotXMLResponse\x12\x0b\n\x03xml\x18\x01 \x01(\t\"l\n\x15\x44\x65leteSnapshotRequest\x12*\n\x08snapshot\x18\x01 \x01(\x0b\x32\x18.virthost.v1.SnapshotRef\x12\x15\n\rmetadata_only\x18\x02 \x01(\x08\x12\x10\n\x08\x63hildren\x18\x03 \x01(\x08\x32\x94\x03\n\x0fSnapshotService\x12K\n\x0e\x43reateSnapshot\x12\".virthost.v1.CreateSnapshotRequest\x1a\x15.virthost.v1.Snapshot\x12V\n\rListSnapshots\x12!.virthost.v1.ListSnapshotsRequest\x1a\".virthost.v1.ListSnapshotsResponse\x12O\n\x0eGetSnapshotXML\x12\x18.virthost.v1.SnapshotRef\x1a#.virthost.v1.GetSnapshotXMLResponse\x12\x41\n\x0eRevertSnapshot\x12\x18.virthost.v1.SnapshotRef\x1a\x15.virthost.v1.Snapshot\x12H\n\x0e\x44\x65leteSnapshot\x12\".virthost.v1.DeleteSnapshotRequest\x1a\x12.virthost.v1.Emptyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -43,13 +43,13 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CREATESNAPSHOTREQUEST']._serialized_start=481
   _globals['_CREATESNAPSHOTREQUEST']._serialized_end=636
   _globals['_LISTSNAPSHOTSREQUEST']._serialized_start=638
-  _globals['_LISTSNAPSHOTSREQUEST']._serialized_end=700
-  _globals['_LISTSNAPSHOTSRESPONSE']._serialized_start=702
-  _globals['_LISTSNAPSHOTSRESPONSE']._serialized_end=767
-  _globals['_GETSNAPSHOTXMLRESPONSE']._serialized_start=769
-  _globals['_GETSNAPSHOTXMLRESPONSE']._serialized_end=806
-  _globals['_DELETESNAPSHOTREQUEST']._serialized_start=808
-  _globals['_DELETESNAPSHOTREQUEST']._serialized_end=916
-  _globals['_SNAPSHOTSERVICE']._serialized_start=919
-  _globals['_SNAPSHOTSERVICE']._serialized_end=1323
+  _globals['_LISTSNAPSHOTSREQUEST']._serialized_end=760
+  _globals['_LISTSNAPSHOTSRESPONSE']._serialized_start=763
+  _globals['_LISTSNAPSHOTSRESPONSE']._serialized_end=898
+  _globals['_GETSNAPSHOTXMLRESPONSE']._serialized_start=900
+  _globals['_GETSNAPSHOTXMLRESPONSE']._serialized_end=937
+  _globals['_DELETESNAPSHOTREQUEST']._serialized_start=939
+  _globals['_DELETESNAPSHOTREQUEST']._serialized_end=1047
+  _globals['_SNAPSHOTSERVICE']._serialized_start=1050
+  _globals['_SNAPSHOTSERVICE']._serialized_end=1454
 # @@protoc_insertion_point(module_scope)

@@ -65,16 +65,28 @@ class CreateSnapshotRequest(_message.Message):
     def __init__(self, domain: _Optional[_Union[_domain_pb2.DomainRef, _Mapping]] = ..., name: _Optional[str] = ..., description: _Optional[str] = ..., disk_only: bool = ..., quiesce: bool = ..., no_metadata: bool = ...) -> None: ...
 
 class ListSnapshotsRequest(_message.Message):
-    __slots__ = ("domain",)
+    __slots__ = ("domain", "page_size", "page_token", "name_prefix")
     DOMAIN_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    NAME_PREFIX_FIELD_NUMBER: _ClassVar[int]
     domain: _domain_pb2.DomainRef
-    def __init__(self, domain: _Optional[_Union[_domain_pb2.DomainRef, _Mapping]] = ...) -> None: ...
+    page_size: int
+    page_token: str
+    name_prefix: str
+    def __init__(self, domain: _Optional[_Union[_domain_pb2.DomainRef, _Mapping]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., name_prefix: _Optional[str] = ...) -> None: ...
 
 class ListSnapshotsResponse(_message.Message):
-    __slots__ = ("snapshots",)
+    __slots__ = ("snapshots", "next_page_token", "event_sequence", "event_epoch")
     SNAPSHOTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    EVENT_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    EVENT_EPOCH_FIELD_NUMBER: _ClassVar[int]
     snapshots: _containers.RepeatedCompositeFieldContainer[Snapshot]
-    def __init__(self, snapshots: _Optional[_Iterable[_Union[Snapshot, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    event_sequence: int
+    event_epoch: int
+    def __init__(self, snapshots: _Optional[_Iterable[_Union[Snapshot, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., event_sequence: _Optional[int] = ..., event_epoch: _Optional[int] = ...) -> None: ...
 
 class GetSnapshotXMLResponse(_message.Message):
     __slots__ = ("xml",)

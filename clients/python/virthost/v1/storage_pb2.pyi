@@ -78,18 +78,30 @@ class Pool(_message.Message):
     def __init__(self, name: _Optional[str] = ..., uuid: _Optional[str] = ..., type: _Optional[str] = ..., state: _Optional[_Union[PoolState, str]] = ..., persistent: bool = ..., autostart: bool = ..., capacity: _Optional[int] = ..., allocation: _Optional[int] = ..., available: _Optional[int] = ..., target_path: _Optional[str] = ..., volume_count: _Optional[int] = ..., spec: _Optional[_Union[PoolSpec, _Mapping]] = ...) -> None: ...
 
 class ListPoolsRequest(_message.Message):
-    __slots__ = ("active_only", "inactive_only")
+    __slots__ = ("active_only", "inactive_only", "page_size", "page_token", "name_prefix")
     ACTIVE_ONLY_FIELD_NUMBER: _ClassVar[int]
     INACTIVE_ONLY_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    NAME_PREFIX_FIELD_NUMBER: _ClassVar[int]
     active_only: bool
     inactive_only: bool
-    def __init__(self, active_only: bool = ..., inactive_only: bool = ...) -> None: ...
+    page_size: int
+    page_token: str
+    name_prefix: str
+    def __init__(self, active_only: bool = ..., inactive_only: bool = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., name_prefix: _Optional[str] = ...) -> None: ...
 
 class ListPoolsResponse(_message.Message):
-    __slots__ = ("pools",)
+    __slots__ = ("pools", "next_page_token", "event_sequence", "event_epoch")
     POOLS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    EVENT_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    EVENT_EPOCH_FIELD_NUMBER: _ClassVar[int]
     pools: _containers.RepeatedCompositeFieldContainer[Pool]
-    def __init__(self, pools: _Optional[_Iterable[_Union[Pool, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    event_sequence: int
+    event_epoch: int
+    def __init__(self, pools: _Optional[_Iterable[_Union[Pool, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., event_sequence: _Optional[int] = ..., event_epoch: _Optional[int] = ...) -> None: ...
 
 class GetPoolXMLRequest(_message.Message):
     __slots__ = ("pool", "inactive")
@@ -300,16 +312,30 @@ class Volume(_message.Message):
     def __init__(self, name: _Optional[str] = ..., pool: _Optional[str] = ..., key: _Optional[str] = ..., path: _Optional[str] = ..., type: _Optional[str] = ..., capacity: _Optional[int] = ..., allocation: _Optional[int] = ..., format: _Optional[str] = ...) -> None: ...
 
 class ListVolumesRequest(_message.Message):
-    __slots__ = ("pool",)
+    __slots__ = ("pool", "page_size", "page_token", "name_prefix", "with_format")
     POOL_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    NAME_PREFIX_FIELD_NUMBER: _ClassVar[int]
+    WITH_FORMAT_FIELD_NUMBER: _ClassVar[int]
     pool: str
-    def __init__(self, pool: _Optional[str] = ...) -> None: ...
+    page_size: int
+    page_token: str
+    name_prefix: str
+    with_format: bool
+    def __init__(self, pool: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., name_prefix: _Optional[str] = ..., with_format: bool = ...) -> None: ...
 
 class ListVolumesResponse(_message.Message):
-    __slots__ = ("volumes",)
+    __slots__ = ("volumes", "next_page_token", "event_sequence", "event_epoch")
     VOLUMES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    EVENT_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    EVENT_EPOCH_FIELD_NUMBER: _ClassVar[int]
     volumes: _containers.RepeatedCompositeFieldContainer[Volume]
-    def __init__(self, volumes: _Optional[_Iterable[_Union[Volume, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    event_sequence: int
+    event_epoch: int
+    def __init__(self, volumes: _Optional[_Iterable[_Union[Volume, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., event_sequence: _Optional[int] = ..., event_epoch: _Optional[int] = ...) -> None: ...
 
 class GetVolumeXMLResponse(_message.Message):
     __slots__ = ("xml",)
