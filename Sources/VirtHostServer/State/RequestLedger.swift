@@ -57,19 +57,26 @@ public final class RequestLedger: Sendable {
         purgeIfDue()
         while true {
             let now = Date().timeIntervalSince1970
-            let rows = try database.transaction { tx -> [StateDatabase.Row] in
-                let rows = try tx.query("SELECT * FROM requests WHERE id = ?", [.text(id)])
-                if rows.isEmpty {
-                    try tx.execute(
-                        "INSERT INTO requests (id, method, request_hash, uid, state, created_at, owner) VALUES (?, ?, ?, ?, 'running', ?, ?)",
-                        [.text(id), .text(method), .text(hash), .integer(Int64(uid)), .real(now), .text(StateDatabase.owner)])
+            // The id is marked running here before the claim commits (under
+            // the database's lock), so a concurrent retry that reads the row
+            // finds it running here and waits, never "stopped".
+            let rows: [StateDatabase.Row]
+            do {
+                rows = try database.transaction { tx -> [StateDatabase.Row] in
+                    let rows = try tx.query("SELECT * FROM requests WHERE id = ?", [.text(id)])
+                    if rows.isEmpty {
+                        running.withLock { $0[id] = [] }
+                        try tx.execute(
+                            "INSERT INTO requests (id, method, request_hash, uid, state, created_at, owner) VALUES (?, ?, ?, ?, 'running', ?, ?)",
+                            [.text(id), .text(method), .text(hash), .integer(Int64(uid)), .real(now), .text(StateDatabase.owner)])
+                    }
+                    return rows
                 }
-                return rows
+            } catch {
+                wake(id)
+                throw error
             }
-            guard let row = rows.first else {
-                running.withLock { $0[id] = [] }
-                return .run
-            }
+            guard let row = rows.first else { return .run }
             let recordedMethod = row["method"]?.string ?? ""
             guard recordedMethod == method, row["request_hash"]?.string == hash else {
                 let when = Date(timeIntervalSince1970: row["created_at"]?.double ?? 0)
