@@ -152,6 +152,7 @@ import VirtHostServer
             #expect(try await CLIHarness.run(["--socket", socket, "domain", "suspend", "cli-typed"]).contains("suspended"))
             #expect(try await CLIHarness.run(["--socket", socket, "domain", "resume", "cli-typed"]).contains("resumed"))
             #expect(try await CLIHarness.run(["--socket", socket, "domain", "reboot", "cli-typed"]).contains("rebooted"))
+            #expect(try await CLIHarness.run(["--socket", socket, "domain", "reset", "cli-typed"]).contains("was reset"))
             #expect(try await CLIHarness.run(["--socket", socket, "domain", "autostart", "cli-typed", "--disable"]).contains("unmarked"))
             #expect(try await CLIHarness.run(["--socket", socket, "domain", "destroy", "cli-typed"]).contains("destroyed"))
             #expect(try await CLIHarness.run(["--socket", socket, "domain", "undefine", "cli-typed"]).contains("undefined"))
