@@ -97,7 +97,7 @@ struct IdempotencyInterceptor: ServerInterceptor {
             let bytes: [UInt8] = try message.serializedBytes(partial: true, options: options)
             hasher.update(data: bytes)
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return StorageService.hex(hasher.finalize())
     }
 
     /// Records how a call ended: transient refusals free the id (nothing was
