@@ -89,6 +89,7 @@ public enum MethodRoles {
         "virthost.v1.SnapshotService": ["ListSnapshots", "GetSnapshotXML"],
         "virthost.v1.EventService": ["Watch"],
         "virthost.v1.OperationService": ["GetOperation", "ListOperations", "WaitOperation"],
+        "virthost.v1.DiskJobService": ["ListBackups"],
     ]
 
     /// Operator calls that only read (not audited).
@@ -115,6 +116,7 @@ public enum MethodRoles {
         "virthost.v1.HostService", "virthost.v1.DomainService", "virthost.v1.NetworkService",
         "virthost.v1.HostNetworkService", "virthost.v1.StorageService", "virthost.v1.GuestAgentService",
         "virthost.v1.SnapshotService", "virthost.v1.EventService", "virthost.v1.OperationService",
+        "virthost.v1.DiskJobService",
     ]
 
     /// Standard gRPC services: health answers anyone who can open the

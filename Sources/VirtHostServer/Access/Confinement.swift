@@ -50,6 +50,10 @@ struct CallerAccess: Sendable {
 
     @TaskLocal static var current = CallerAccess(role: .admin, confinement: Confinement())
 
+    /// The agent itself, outside any call: recovery at start, the cleanup
+    /// of its own work.
+    static let agent = CallerAccess(role: .admin, confinement: Confinement())
+
     /// Whether the confinement rules apply (everyone below admin).
     var isConfined: Bool { role < .admin }
 

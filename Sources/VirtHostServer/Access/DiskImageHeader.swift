@@ -14,22 +14,34 @@ enum DiskImageHeader {
     /// Unreadable or non-qcow2 bytes are nil: QEMU then opens nothing more
     /// (it fails to open the image at all).
     static func qcow2Reference(at path: String) -> String? {
+        guard let links = qcow2Links(at: path) else { return nil }
+        if links.backing != nil { return "its qcow2 header names a backing file" }
+        if links.externalData { return "its qcow2 header names an external data file" }
+        return nil
+    }
+
+    /// The backing file a qcow2 image's header names (nil for none) and
+    /// whether it uses an external data file; nil when the file is not a
+    /// readable qcow2 image (QEMU then opens nothing more).
+    static func qcow2Links(at path: String) -> (backing: String?, externalData: Bool)? {
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var header = [UInt8](repeating: 0, count: 104)
         let count = header.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 104, 0) }
-        guard count >= 72, header[0..<4] == [0x51, 0x46, 0x49, 0xfb] else { return nil }  // "QFI\xfb"
+        guard count >= 72, header[0..<4] == [0x51, 0x46, 0x49, 0xfb] else { return nil }
         func be(_ offset: Int, _ width: Int) -> UInt64 {
             header[offset..<(offset + width)].reduce(0) { $0 << 8 | UInt64($1) }
         }
-        if be(8, 8) != 0 && be(16, 4) != 0 {
-            return "its qcow2 header names a backing file"
-        }
-        // Version 3 headers carry incompatible features; bit 2 is an external data file.
-        if be(4, 4) >= 3 && count >= 80 && be(72, 8) & (1 << 2) != 0 {
-            return "its qcow2 header names an external data file"
-        }
-        return nil
+        let externalData = be(4, 4) >= 3 && count >= 80 && be(72, 8) & (1 << 2) != 0
+        let offset = be(8, 8)
+        let size = be(16, 4)
+        guard offset != 0 && size != 0 else { return (nil, externalData) }
+        // QEMU takes names up to 1023 bytes; a longer or unreadable one still names something.
+        guard size <= 1023 else { return ("(a name of \(size) bytes)", externalData) }
+        var name = [UInt8](repeating: 0, count: Int(size))
+        let read = name.withUnsafeMutableBytes { pread(fd, $0.baseAddress, Int(size), off_t(offset)) }
+        guard read == Int(size) else { return ("(an unreadable name)", externalData) }
+        return (String(decoding: name, as: UTF8.self), externalData)
     }
 }

@@ -69,6 +69,8 @@ public final class Daemon: Service, Sendable {
     public let state: StateDatabase
     public let requests: RequestLedger
     public let operations: OperationLedger
+    /// The agent's record of backups (volumes, checkpoints, parents).
+    let backups: BackupLedger
     private let logger: Logger
     private let onReady: @Sendable (String) -> Void
     /// Ends open health Watch streams when the agent stops.
@@ -91,6 +93,7 @@ public final class Daemon: Service, Sendable {
             path: configuration.stateDirectory.map { ($0 as NSString).appendingPathComponent(StateDatabase.fileName) } ?? ":memory:")
         requests = RequestLedger(database: state, ttl: configuration.requestTTL)
         operations = OperationLedger(database: state, events: hypervisor.events)
+        backups = BackupLedger(database: state)
     }
 
     /// The services this agent serves: one per area of the v1 contract,
@@ -108,6 +111,7 @@ public final class Daemon: Service, Sendable {
                 hypervisor: hypervisor, policy: configuration.guestAgentPolicy,
                 concurrentCalls: max(1, configuration.libvirtThreads - 1)),
             SnapshotService(hypervisor: hypervisor, policy: configuration.guestAgentPolicy),
+            diskJobs,
             EventService(hub: hypervisor.events),
             HealthService(hypervisor: hypervisor, shutdown: healthShutdown),
             reflection,
@@ -210,8 +214,16 @@ public final class Daemon: Service, Sendable {
     /// agent stopped are marked (indeterminate, interrupted), and volumes
     /// interrupted uploads had created are removed, in the background once
     /// libvirt answers, each noted in its operation's cleanup.
+    /// Disk moves and backups.
+    private var diskJobs: DiskJobService {
+        DiskJobService(
+            hypervisor: hypervisor, operations: operations, backups: backups, policy: configuration.guestAgentPolicy,
+            logger: logger)
+    }
+
     private func recoverState() throws {
         let unknown = try requests.markInterrupted()
+        try diskJobs.recover()
         let volumes = try operations.markInterrupted()
         if unknown > 0 || !volumes.isEmpty {
             logger.notice(

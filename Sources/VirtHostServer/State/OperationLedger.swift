@@ -22,23 +22,74 @@ public final class OperationLedger: Sendable {
     /// Records a new running operation for the current caller
     /// (``CallerAccess``) and returns its handle; the call's response
     /// carries its id (metadata `virthost-operation-id`).
-    func start(kind: String, object: String, total: UInt64 = 0, cancellable: Bool) throws -> OperationHandle {
+    /// - Parameter params: what an agent restarted while the operation runs
+    ///   needs to take it over (see ``adopt(kinds:)``), as JSON.
+    func start(kind: String, object: String, total: UInt64 = 0, cancellable: Bool, params: String = "") throws -> OperationHandle {
         let caller = CallerAccess.current
         let id = UUID().uuidString.lowercased()
         let now = Date().timeIntervalSince1970
         try database.execute(
             """
-            INSERT INTO operations (id, kind, object, uid, pid, state, total, unit, started_at, cancellable, request_id, owner)
-            VALUES (?, ?, ?, ?, ?, ?, ?, 'bytes', ?, ?, ?, ?)
+            INSERT INTO operations (id, kind, object, uid, pid, state, total, unit, started_at, cancellable, request_id, owner, params)
+            VALUES (?, ?, ?, ?, ?, ?, ?, 'bytes', ?, ?, ?, ?, ?)
             """,
             [.text(id), .text(kind), .text(object), .integer(Int64(caller.uid)), .integer(Int64(caller.pid)),
              .integer(Int64(Virthost_V1_OperationState.running.rawValue)), .integer(Int64(total)), .real(now),
-             .integer(cancellable ? 1 : 0), .text(caller.requestID ?? ""), .text(StateDatabase.owner)])
+             .integer(cancellable ? 1 : 0), .text(caller.requestID ?? ""), .text(StateDatabase.owner), .text(params)])
         let handle = OperationHandle(id: id, ledger: self, started: now, total: total)
         live.withLock { $0[id] = handle }
         caller.note.operationID = id
         announce(id, type: "operation-started")
         return handle
+    }
+
+    /// Runs `work` as an operation detached from the call: it goes on when
+    /// the caller leaves or its deadline passes, and with `virthost-async: 1`
+    /// the call answers `immediate()` at once. `poll` may report progress
+    /// while the work runs.
+    func run<T: Sendable>(
+        kind: String, object: String, cancellable: Bool = false, params: String = "",
+        poll: (@Sendable (OperationHandle) async -> Void)? = nil,
+        immediate: @escaping @Sendable () -> T,
+        work: @escaping @Sendable (OperationHandle) async throws -> T
+    ) async throws -> T {
+        let handle = try start(kind: kind, object: object, cancellable: cancellable, params: params)
+        // An unstructured task: it keeps the caller's task-locals (role,
+        // confinement) but not its cancellation.
+        let task = Task {
+            let poller = poll.map { body in Task { await body(handle) } }
+            defer { poller?.cancel() }
+            do {
+                let result = try await work(handle)
+                handle.finish(nil)
+                return result
+            } catch {
+                handle.finish(error)
+                throw error
+            }
+        }
+        if CallerAccess.current.async { return immediate() }
+        try await handle.waitFinished()
+        return try await task.value
+    }
+
+    /// At start, before ``markInterrupted()``: takes over the running
+    /// operations of these kinds that a stopped agent left, so that the
+    /// caller can resume them (a block job that libvirt still runs). Returns
+    /// each one's handle and the params it was started with.
+    func adopt(kinds: Set<String>) throws -> [(handle: OperationHandle, params: String)] {
+        let rows = try database.query(
+            "SELECT id, kind, owner, params, started_at, total FROM operations WHERE state = ?",
+            [.integer(Int64(Virthost_V1_OperationState.running.rawValue))])
+            .filter { kinds.contains($0["kind"]?.string ?? "") && StateDatabase.isOwnerGone($0["owner"]?.string ?? "") }
+        return try rows.compactMap { row in
+            guard let id = row["id"]?.string else { return nil }
+            try database.execute("UPDATE operations SET owner = ? WHERE id = ?", [.text(StateDatabase.owner), .text(id)])
+            let handle = OperationHandle(
+                id: id, ledger: self, started: row["started_at"]?.double ?? 0, total: UInt64(max(0, row["total"]?.int ?? 0)))
+            live.withLock { $0[id] = handle }
+            return (handle, row["params"]?.string ?? "")
+        }
     }
 
     /// One operation as recorded (live progress included).

@@ -117,6 +117,28 @@ public final class StateDatabase: Sendable {
         CREATE INDEX operations_started ON operations(started_at);
         CREATE INDEX operations_state ON operations(state);
         """,
+        // 2: what a disk move or backup needs to be taken over after a
+        // restart, and the backups of machines.
+        """
+        ALTER TABLE operations ADD COLUMN params TEXT NOT NULL DEFAULT '';
+        CREATE TABLE backups (
+            id TEXT PRIMARY KEY,
+            domain TEXT NOT NULL,
+            domain_uuid TEXT NOT NULL,
+            parent TEXT NOT NULL DEFAULT '',
+            incremental INTEGER NOT NULL DEFAULT 0,
+            state INTEGER NOT NULL,
+            pool TEXT NOT NULL,
+            disks TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            completed_at REAL,
+            message TEXT NOT NULL DEFAULT '',
+            quiesced INTEGER NOT NULL DEFAULT 0,
+            operation_id TEXT NOT NULL DEFAULT '',
+            owner TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX backups_domain ON backups(domain_uuid, created_at);
+        """,
     ]
 
     /// Opens (creating when missing) the database at `path`, checks it and

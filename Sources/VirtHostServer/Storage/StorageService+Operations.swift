@@ -5,34 +5,14 @@ import VirtHostAPI
 // Storage work libvirt cannot stop once started (clone, wipe, pool build and
 // delete), run as operations: recorded, announced, waited for by any client.
 extension StorageService {
-    /// Runs `work` as an operation detached from the call: it goes on when
-    /// the caller leaves or its deadline passes, and with `virthost-async: 1`
-    /// the call answers `immediate()` at once. `poll` may report progress
-    /// while the work runs.
+    /// Runs `work` as an operation (``OperationLedger/run(kind:object:cancellable:params:poll:immediate:work:)``).
     func asOperation<T: Sendable>(
         kind: String, object: String,
         poll: (@Sendable (OperationHandle) async -> Void)? = nil,
         immediate: @escaping @Sendable () -> T,
         work: @escaping @Sendable () async throws -> T
     ) async throws -> T {
-        let handle = try operations.start(kind: kind, object: object, cancellable: false)
-        // An unstructured task: it keeps the caller's task-locals (role,
-        // confinement) but not its cancellation.
-        let task = Task {
-            let poller = poll.map { body in Task { await body(handle) } }
-            defer { poller?.cancel() }
-            do {
-                let result = try await work()
-                handle.finish(nil)
-                return result
-            } catch {
-                handle.finish(error)
-                throw error
-            }
-        }
-        if CallerAccess.current.async { return immediate() }
-        try await handle.waitFinished()
-        return try await task.value
+        try await operations.run(kind: kind, object: object, poll: poll, immediate: immediate) { _ in try await work() }
     }
 
     /// Reports a clone's progress every second: the new volume's allocation
