@@ -31,6 +31,8 @@ public struct AddressInfo: Sendable, Equatable, Codable {
 
 /// One route of the host's routing tables, as `ip -d route` shows it.
 public struct RouteInfo: Sendable, Equatable, Codable {
+    /// The main routing table's number (RT_TABLE_MAIN).
+    public static let mainTable: UInt32 = 254
     /// The destination; prefix 0 is the default route.
     public var destination: IPPrefix
     /// The next hop's gateway, if any.

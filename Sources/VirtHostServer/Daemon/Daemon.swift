@@ -69,6 +69,8 @@ public final class Daemon: Service, Sendable {
     public let state: StateDatabase
     public let requests: RequestLedger
     public let operations: OperationLedger
+    /// Bridges over uplinks waiting for a confirmation.
+    let pendingBridges: PendingBridges
     private let logger: Logger
     private let onReady: @Sendable (String) -> Void
     /// Ends open health Watch streams when the agent stops.
@@ -91,6 +93,7 @@ public final class Daemon: Service, Sendable {
             path: configuration.stateDirectory.map { ($0 as NSString).appendingPathComponent(StateDatabase.fileName) } ?? ":memory:")
         requests = RequestLedger(database: state, ttl: configuration.requestTTL)
         operations = OperationLedger(database: state, events: hypervisor.events)
+        pendingBridges = PendingBridges(database: state, logger: logger)
     }
 
     /// The services this agent serves: one per area of the v1 contract,
@@ -103,7 +106,8 @@ public final class Daemon: Service, Sendable {
             NetworkService(hypervisor: hypervisor),
             StorageService(hypervisor: hypervisor, operations: operations),
             OperationService(operations: operations),
-            HostNetworkService(hypervisor: hypervisor),
+            HostNetworkService(hypervisor: hypervisor, pending: pendingBridges),
+            NodeDeviceService(hypervisor: hypervisor),
             GuestAgentService(
                 hypervisor: hypervisor, policy: configuration.guestAgentPolicy,
                 concurrentCalls: max(1, configuration.libvirtThreads - 1)),
@@ -124,7 +128,7 @@ public final class Daemon: Service, Sendable {
         for listener in listeners where configuration.inheritedSockets[listener.path] == nil {
             try SocketFile.prepare(listener.path)
         }
-        try recoverState()
+        try await recoverState()
         let stamper = PeerCredentialStamper(maxMessageBytes: configuration.limits.maxMessageBytes)
         let gate = CallGate(limits: configuration.limits)
         let services = services()
@@ -210,7 +214,11 @@ public final class Daemon: Service, Sendable {
     /// agent stopped are marked (indeterminate, interrupted), and volumes
     /// interrupted uploads had created are removed, in the background once
     /// libvirt answers, each noted in its operation's cleanup.
-    private func recoverState() throws {
+    private func recoverState() async throws {
+        // A bridge over an uplink that the last agent left unsettled: roll
+        // it back (or keep waiting for its confirmation) before serving.
+        let bridges = await pendingBridges.recover()
+        if bridges > 0 { logger.notice("settled bridge changes over uplinks left by the last agent", metadata: ["count": "\(bridges)"]) }
         let unknown = try requests.markInterrupted()
         let volumes = try operations.markInterrupted()
         if unknown > 0 || !volumes.isEmpty {

@@ -12,6 +12,8 @@ import VirtHostAPI
 /// another call's.
 struct HostNetworkService: Virthost_V1_HostNetworkService.SimpleServiceProtocol {
     let hypervisor: HypervisorConnection
+    /// Bridges over uplinks waiting for a confirmation.
+    let pending: PendingBridges
 
     /// One thread: netlink calls are quick, and serial link changes keep checks valid.
     static let executor = BlockingExecutor(threads: 1, name: "netlink")
@@ -56,7 +58,12 @@ struct HostNetworkService: Virthost_V1_HostNetworkService.SimpleServiceProtocol 
         if let user = users.first {
             throw Refusal(.failedPrecondition, "bridge '\(name)' is used by active libvirt network '\(user)'; stop that network first")
         }
+        let pending = self.pending
         return try await Self.netlink {
+            if try pending.row(name) != nil {
+                throw HostNetworkError(
+                    .wrongState, "bridge '\(name)' is over an uplink and waits for a confirmation: confirm it, or roll it back with bridge del \(name) --restore-uplink")
+            }
             let link = try HostLinks.get(name, what: "bridge")
             guard link.kind == "bridge" else {
                 throw HostNetworkError(.wrongState, "host interface '\(name)' is not a bridge (it is a \(link.kind))")
