@@ -116,8 +116,9 @@ def test_bridge_over_uplink_with_a_passing_check_then_restore(net):
     before = uplink_state()
     started = time.monotonic()
     reply = client(net).BridgeUplink(net["pb"].BridgeUplinkRequest(
-        bridge=BRIDGE, uplink=UPLINK, checks=[f"{NET}.1", f"{BEHIND}.1"], check_timeout_seconds=5))
-    print(f"bridge over uplink with 2 checks: {reply.elapsed_ms} ms (call {1000 * (time.monotonic() - started):.0f} ms)")
+        bridge=BRIDGE, uplink=UPLINK, checks=[f"{NET}.1", f"{BEHIND}.1", f"{V6}::1"], check_timeout_seconds=5))
+    print(f"\nbridge over uplink with 3 checks (IPv4, behind a route, IPv6): {reply.elapsed_ms} ms"
+          f" (call {1000 * (time.monotonic() - started):.0f} ms)")
     assert not reply.pending
     [bridge] = ipj("addr", "show", "dev", BRIDGE)
     assert bridge["mtu"] == 1400
@@ -137,9 +138,11 @@ def test_bridge_over_uplink_with_a_passing_check_then_restore(net):
 
 def test_a_failing_check_changes_nothing(net):
     before = uplink_state()
+    started = time.monotonic()
     with pytest.raises(grpc.RpcError) as failure:
         client(net).BridgeUplink(net["pb"].BridgeUplinkRequest(
             bridge=BRIDGE, uplink=UPLINK, checks=[f"{NET}.99"], check_timeout_seconds=2))
+    print(f"\nfailing check (2 s budget) and rollback: call {1000 * (time.monotonic() - started):.0f} ms")
     assert failure.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert f"{NET}.99" in failure.value.details() and "rolled back" in failure.value.details()
     assert ip("link", "show", "dev", BRIDGE, check=False).returncode != 0
@@ -157,6 +160,7 @@ def test_an_unconfirmed_change_rolls_back_by_itself(net):
     while ip("link", "show", "dev", BRIDGE, check=False).returncode == 0 and time.monotonic() < deadline:
         time.sleep(0.2)
     assert ip("link", "show", "dev", BRIDGE, check=False).returncode != 0, "not rolled back after its deadline"
+    print(f"\nunconfirmed change rolled back {reply.deadline_unix and time.time() - reply.deadline_unix:.2f} s after its deadline")
     time.sleep(0.3)
     assert uplink_state() == before
     with pytest.raises(grpc.RpcError) as late:
@@ -183,7 +187,9 @@ def test_an_agent_killed_during_the_window_rolls_back_after_its_restart(net):
     agent.kill()
     time.sleep(3.5)  # the deadline passes while no agent runs
     assert ip("link", "show", "dev", BRIDGE, check=False).returncode == 0, "nothing rolls back without an agent"
+    started = time.monotonic()
     agent.start()  # settles the change before it serves
+    print(f"\nagent restarted after kill -9 and rolled back within {1000 * (time.monotonic() - started):.0f} ms")
     assert ip("link", "show", "dev", BRIDGE, check=False).returncode != 0
     assert uplink_state() == before
     assert client(net).ListPendingBridges(net["pb"].ListPendingBridgesRequest()).pending == []
