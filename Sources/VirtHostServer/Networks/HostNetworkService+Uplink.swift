@@ -39,15 +39,19 @@ extension HostNetworkService {
             do {
                 silent = try UplinkBridge.unreachable(checks, bridge: snapshot.bridge, timeoutMilliseconds: timeout)
             } catch let error as HostNetworkError {
-                pending.rollBack(try pending.row(snapshot.bridge)!, reason: "the check could not run")
+                if let failure = pending.rollBack(snapshot, reason: "the check could not run") {
+                    throw HostNetworkError(.failed, "\(error.message); and the rollback failed: \(failure)")
+                }
                 throw HostNetworkError(error.kind, "\(error.message); everything was rolled back")
             }
             if !silent.isEmpty {
-                pending.rollBack(try pending.row(snapshot.bridge)!, reason: "check failed")
+                let problem = "check failed: \(silent.joined(separator: ", ")) did not answer an ICMP echo through '\(snapshot.bridge)' within "
+                    + "\(timeout / 1000) s"
+                if let failure = pending.rollBack(snapshot, reason: "check failed") {
+                    throw HostNetworkError(.failed, "\(problem); and the rollback failed: \(failure)")
+                }
                 throw HostNetworkError(
-                    .wrongState,
-                    "check failed: \(silent.joined(separator: ", ")) did not answer an ICMP echo through '\(snapshot.bridge)' within "
-                        + "\(timeout / 1000) s; everything was rolled back ('\(snapshot.uplink)' has its addresses and routes again)")
+                    .wrongState, "\(problem); everything was rolled back ('\(snapshot.uplink)' has its addresses and routes again)")
             }
             var response = Virthost_V1_BridgeUplinkResponse()
             response.checked = request.checks
@@ -56,8 +60,10 @@ extension HostNetworkService {
                 do {
                     try pending.markPending(snapshot.bridge, deadline: deadline)
                 } catch {
-                    pending.rollBack(try pending.row(snapshot.bridge)!, reason: "the deadline could not be recorded")
-                    throw Refusal(.internalError, "cannot record the confirmation deadline (\(error)); everything was rolled back")
+                    let failure = pending.rollBack(snapshot, reason: "the deadline could not be recorded")
+                    throw Refusal(
+                        .internalError,
+                        "cannot record the confirmation deadline (\(error)); " + (failure.map { "and the rollback failed: \($0)" } ?? "everything was rolled back"))
                 }
                 pending.arm(snapshot.bridge, deadline: deadline)
                 response.pending = true
@@ -72,8 +78,8 @@ extension HostNetworkService {
             return response
         }
         var result = response
-        result.elapsedMs = UInt32(clamping: (ContinuousClock.now - started).components.seconds * 1000
-            + (ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000_000)
+        let elapsed = (ContinuousClock.now - started).components
+        result.elapsedMs = UInt32(clamping: elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000)
         return result
     }
 

@@ -4,8 +4,11 @@ import HostNetworking
 import Libvirt
 import VirtHostAPI
 
-/// HostNetworkService: host bridges, TAP devices, VLANs and bonds over
-/// rtnetlink (libnl-route-3) and `/dev/net/tun`, what brctl and `ip` do.
+/// HostNetworkService: host bridges, TAP devices, VLANs and bonds, link
+/// settings, addresses and routes over rtnetlink (libnl-route-3) and
+/// `/dev/net/tun`, what brctl and `ip` do; and bridges put over an uplink
+/// with a check, a confirmation window and a rollback
+/// (HostNetworkService+Uplink.swift, ``PendingBridges``).
 ///
 /// Link changes run one at a time on a thread of their own, so a check
 /// ("does br0 exist?") and the change after it are not interleaved with

@@ -105,16 +105,26 @@ final class PendingBridges: Sendable {
 
     /// Rolls a change back and forgets it; a failed rollback is logged with what failed.
     func rollBack(_ row: Row, reason: String) {
+        rollBack(row.snapshot, reason: reason)
+    }
+
+    /// Rolls the change a snapshot describes back and forgets it; a failed
+    /// rollback is logged, and returned, with what failed.
+    @discardableResult
+    func rollBack(_ snapshot: UplinkSnapshot, reason: String) -> String? {
+        var failure: String?
+        defer { finish(snapshot.bridge) }
         do {
-            try UplinkBridge.rollBack(row.snapshot)
+            try UplinkBridge.rollBack(snapshot)
             logger.warning(
-                "bridge over uplink rolled back", metadata: ["bridge": "\(row.bridge)", "uplink": "\(row.uplink)", "reason": "\(reason)"])
+                "bridge over uplink rolled back", metadata: ["bridge": "\(snapshot.bridge)", "uplink": "\(snapshot.uplink)", "reason": "\(reason)"])
         } catch {
             logger.error(
                 "bridge over uplink: the rollback failed",
-                metadata: ["bridge": "\(row.bridge)", "uplink": "\(row.uplink)", "reason": "\(reason)", "error": "\(error)"])
+                metadata: ["bridge": "\(snapshot.bridge)", "uplink": "\(snapshot.uplink)", "reason": "\(reason)", "error": "\(error)"])
+            failure = "\(error)"
         }
-        finish(row.bridge)
+        return failure
     }
 
     /// At start: settles the changes whose agent is gone. Returns how many.
