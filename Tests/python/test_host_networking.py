@@ -43,8 +43,14 @@ def ipj(*args):
 def uplink_state():
     """What must come back exactly: the uplink's addresses and link settings, and its routes."""
     [link] = ipj("addr", "show", "dev", UPLINK)
-    addresses = sorted((a["family"], a["local"], a["prefixlen"], a.get("scope"), a.get("valid_life_time"),
-                        a.get("preferred_life_time"), a.get("nodad", False)) for a in link.get("addr_info", []))
+
+    def lifetime(value):
+        # Finite lifetimes count down: compare them to the nearest minute.
+        return value if value is None or value == 4294967295 else round(value / 60)
+
+    addresses = sorted((a["family"], a["local"], a["prefixlen"], a.get("scope"), lifetime(a.get("valid_life_time")),
+                        lifetime(a.get("preferred_life_time")), a.get("nodad", False), a.get("noprefixroute", False))
+                       for a in link.get("addr_info", []))
     routes = sorted(json.dumps(r, sort_keys=True) for r in ipj("route", "show", "dev", UPLINK) + ipj("-6", "route", "show", "dev", UPLINK))
     return {"mtu": link["mtu"], "up": "UP" in link["flags"], "master": link.get("master"), "addresses": addresses, "routes": routes}
 
@@ -61,6 +67,8 @@ def make_uplink():
     ip("link", "set", UPLINK, "mtu", "1400")
     ip("addr", "add", f"{NET}.2/24", "dev", UPLINK)
     ip("addr", "add", f"{V6}::2/64", "dev", UPLINK, "nodad")
+    # An address with lifetimes and flags that must come back as they were.
+    ip("addr", "add", f"{V6}::5/64", "dev", UPLINK, "nodad", "noprefixroute", "valid_lft", "3600", "preferred_lft", "1800")
     ip("link", "set", UPLINK, "up")
     ip("route", "add", f"{BEHIND}.0/24", "via", f"{NET}.1", "dev", UPLINK, "metric", "77")
 
@@ -124,6 +132,8 @@ def test_bridge_over_uplink_with_a_passing_check_then_restore(net):
     assert bridge["mtu"] == 1400
     locals_ = {(a["local"], a["prefixlen"]) for a in bridge["addr_info"]}
     assert (f"{NET}.2", 24) in locals_ and (f"{V6}::2", 64) in locals_
+    [timed] = [a for a in bridge["addr_info"] if a["local"] == f"{V6}::5"]
+    assert timed.get("noprefixroute") and 3500 < timed["valid_life_time"] <= 3600 and 1700 < timed["preferred_life_time"] <= 1800, timed
     assert not [a for a in ipj("addr", "show", "dev", UPLINK)[0].get("addr_info", []) if a["family"] == "inet"]
     routes = ipj("route", "show", "dev", BRIDGE)
     assert any(r["dst"] == f"{BEHIND}.0/24" and r.get("gateway") == f"{NET}.1" and r.get("metric") == 77 for r in routes), routes
