@@ -45,11 +45,14 @@ struct NodeDeviceService: Virthost_V1_NodeDeviceService.SimpleServiceProtocol {
     func listAssignableDevices(request: Virthost_V1_ListAssignableDevicesRequest, context: ServerContext) async throws -> Virthost_V1_ListNodeDevicesResponse {
         try await hypervisor.run { connection in
             var response = Virthost_V1_ListNodeDevicesResponse()
-            response.devices = try connection.listNodeDevices(capability: "pci").compactMap { device in
+            let devices = try connection.listNodeDevices(capability: "pci").compactMap { device -> Virthost_V1_NodeDevice? in
                 let xml = try device.xml()
                 if let klass = NodeDeviceXML.pciClass(xml), klass >> 16 == 0x06 { return nil }  // bridges stay with the host
                 return try NodeDeviceXML.device(xml, includeXML: false)
             }
+            // With an IOMMU, VFIO can hand over only devices in an IOMMU group.
+            let iommu = devices.contains { $0.hasIommuGroup }
+            response.devices = devices.filter { !iommu || $0.hasIommuGroup }
             return response
         }
     }
