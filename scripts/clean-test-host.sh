@@ -7,7 +7,7 @@
 # (destroy + undefine with snapshot/checkpoint metadata, managed save, nvram),
 # networks (destroy + undefine), storage pools (delete volumes, destroy,
 # undefine); volumes named PREFIX* in any other active pool; then, with or
-# without libvirtd: host links named PREFIX* (bridges, taps), mounts and loop
+# without libvirtd: host links and network namespaces named PREFIX*, mounts and loop
 # devices whose path/backing file contains PREFIX, and files/directories
 # directly under /tmp and /var/lib/libvirt/images (and domain logs under
 # /var/log/libvirt/qemu) whose name contains PREFIX.
@@ -104,6 +104,11 @@ if command -v ip >/dev/null; then
         have_prefix "$l" || continue
         try ip link del "$l" && say "link $l removed"
     done < <(ip -o link show | awk -F': ' '{ print $2 }')
+    # Network namespaces the host networking tests make (the far end of a test uplink).
+    while read -r n _; do
+        [[ -n $n ]] && have_prefix "$n" || continue
+        try ip netns del "$n" && say "netns $n removed"
+    done < <(ip netns list 2>/dev/null)
 fi
 
 # --- mounts and loop devices -------------------------------------------------------

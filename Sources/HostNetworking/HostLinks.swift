@@ -156,15 +156,15 @@ public enum HostLinks {
 
     // MARK: Bridges
 
-    /// Creates a bridge, up (`ip link add NAME type bridge` + `up`).
-    public static func createBridge(_ name: String, mtu: UInt32 = 0, stp: Bool = false) throws -> LinkInfo {
+    /// Creates a bridge, up unless `up` is false (`ip link add NAME type bridge` + `up`).
+    public static func createBridge(_ name: String, mtu: UInt32 = 0, stp: Bool = false, up: Bool = true) throws -> LinkInfo {
         try requireAbsent(name)
         try create(name, what: "bridge") { link in
             guard rtnl_link_set_type(link, "bridge") >= 0 else {
                 throw HostNetworkError(.unsupported, "this kernel has no bridge support")
             }
             if mtu > 0 { rtnl_link_set_mtu(link, mtu) }
-            rtnl_link_set_flags(link, UInt32(VH_IFF_UP))
+            if up { rtnl_link_set_flags(link, UInt32(VH_IFF_UP)) }
         }
         if stp {
             do {
@@ -320,9 +320,20 @@ public enum HostLinks {
             if !mode.isEmpty { try writeSysfs("/sys/class/net/\(name)/bonding/mode", mode) }
             let bond = try get(name, what: "bond")
             try withSocket { socket in
+                // A bond takes only ports that are down: down each one for
+                // the change and up again after it when it was up.
                 for slave in slaves {
+                    if slave.adminUp {
+                        try change(socket, slave, "bringing '\(slave.name)' down to enslave it") { rtnl_link_unset_flags($0, UInt32(VH_IFF_UP)) }
+                    }
                     let result = rtnl_link_bond_enslave_ifindex(socket, bond.index, slave.index)
-                    if result < 0 { throw HostNetworkError.netlink(result, "enslaving '\(slave.name)' to bond '\(name)'") }
+                    if result < 0 {
+                        if slave.adminUp { try? change(socket, slave, "bringing '\(slave.name)' up again") { rtnl_link_set_flags($0, UInt32(VH_IFF_UP)) } }
+                        throw HostNetworkError.netlink(result, "enslaving '\(slave.name)' to bond '\(name)'")
+                    }
+                    if slave.adminUp {
+                        try change(socket, slave, "bringing '\(slave.name)' up again") { rtnl_link_set_flags($0, UInt32(VH_IFF_UP)) }
+                    }
                 }
                 if up {
                     try change(socket, bond, "bringing bond '\(name)' up") { rtnl_link_set_flags($0, UInt32(VH_IFF_UP)) }
@@ -375,7 +386,7 @@ public enum HostLinks {
 
     // MARK: Internals
 
-    private static func requireAbsent(_ name: String) throws {
+    static func requireAbsent(_ name: String) throws {
         if let problem = nameProblem(name) { throw HostNetworkError(.invalid, "interface name \(problem)") }
         if let existing = try find(name) {
             throw HostNetworkError(.alreadyExists, "host interface '\(name)' already exists (a \(existing.kind))")
@@ -406,7 +417,7 @@ public enum HostLinks {
     }
 
     /// Changes a link: `edit` sets what changes on a fresh request object.
-    private static func change(_ socket: OpaquePointer, _ existing: LinkInfo, _ what: String, _ edit: (OpaquePointer) -> Void) throws {
+    static func change(_ socket: OpaquePointer, _ existing: LinkInfo, _ what: String, _ edit: (OpaquePointer) -> Void) throws {
         guard let original = rtnl_link_alloc(), let changes = rtnl_link_alloc() else {
             throw HostNetworkError(.failed, "out of memory")
         }
@@ -421,7 +432,7 @@ public enum HostLinks {
         if result < 0 { throw HostNetworkError.netlink(result, what) }
     }
 
-    private static func withSocket<T>(_ body: (OpaquePointer) throws -> T) throws -> T {
+    static func withSocket<T>(_ body: (OpaquePointer) throws -> T) throws -> T {
         guard let socket = nl_socket_alloc() else { throw HostNetworkError(.failed, "cannot allocate a netlink socket") }
         defer { nl_socket_free(socket) }
         let result = nl_connect(socket, Int32(NETLINK_ROUTE))
@@ -470,7 +481,7 @@ public enum HostLinks {
             flags: flags)
     }
 
-    private static func writeSysfs(_ path: String, _ value: String) throws {
+    static func writeSysfs(_ path: String, _ value: String) throws {
         let fd = open(path, O_WRONLY | O_CLOEXEC)
         if fd < 0 { throw HostNetworkError.errno(Glibc.errno, "opening \(path)") }
         defer { close(fd) }

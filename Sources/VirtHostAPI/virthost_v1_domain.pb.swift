@@ -191,6 +191,12 @@ public nonisolated enum Virthost_V1_InterfaceSourceType: SwiftProtobuf.Enum, Swi
 
   /// Anything else libvirt knows (user, ethernet, vhostuser...).
   case other // = 5
+
+  /// An existing host TAP device, e.g. one made with CreateTap
+  /// (<interface type='ethernet'><target dev='TAP' managed='no'/>): the
+  /// source is the TAP's name; detaching the NIC leaves the TAP in place.
+  /// Admins, or a TAP listed in [access] operator_taps.
+  case tap // = 6
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -205,6 +211,7 @@ public nonisolated enum Virthost_V1_InterfaceSourceType: SwiftProtobuf.Enum, Swi
     case 3: self = .direct
     case 4: self = .hostdev
     case 5: self = .other
+    case 6: self = .tap
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -217,6 +224,7 @@ public nonisolated enum Virthost_V1_InterfaceSourceType: SwiftProtobuf.Enum, Swi
     case .direct: return 3
     case .hostdev: return 4
     case .other: return 5
+    case .tap: return 6
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -229,6 +237,7 @@ public nonisolated enum Virthost_V1_InterfaceSourceType: SwiftProtobuf.Enum, Swi
     .direct,
     .hostdev,
     .other,
+    .tap,
   ]
 
 }
@@ -1363,7 +1372,7 @@ nonisolated extension Virthost_V1_SerialKind: SwiftProtobuf._ProtoNameProviding 
 }
 
 nonisolated extension Virthost_V1_InterfaceSourceType: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0INTERFACE_SOURCE_TYPE_UNSPECIFIED\0\u{1}INTERFACE_SOURCE_TYPE_NETWORK\0\u{1}INTERFACE_SOURCE_TYPE_BRIDGE\0\u{1}INTERFACE_SOURCE_TYPE_DIRECT\0\u{1}INTERFACE_SOURCE_TYPE_HOSTDEV\0\u{1}INTERFACE_SOURCE_TYPE_OTHER\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0INTERFACE_SOURCE_TYPE_UNSPECIFIED\0\u{1}INTERFACE_SOURCE_TYPE_NETWORK\0\u{1}INTERFACE_SOURCE_TYPE_BRIDGE\0\u{1}INTERFACE_SOURCE_TYPE_DIRECT\0\u{1}INTERFACE_SOURCE_TYPE_HOSTDEV\0\u{1}INTERFACE_SOURCE_TYPE_OTHER\0\u{1}INTERFACE_SOURCE_TYPE_TAP\0")
 }
 
 nonisolated extension Virthost_V1_DomainRef: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {

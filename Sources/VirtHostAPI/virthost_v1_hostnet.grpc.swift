@@ -152,6 +152,149 @@ public enum Virthost_V1_HostNetworkService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "SetLink" metadata.
+        public enum SetLink: Sendable {
+            /// Request type for "SetLink".
+            public typealias Input = Virthost_V1_SetLinkRequest
+            /// Response type for "SetLink".
+            public typealias Output = Virthost_V1_Link
+            /// Descriptor for "SetLink".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "virthost.v1.HostNetworkService"),
+                method: "SetLink",
+                type: .unary
+            )
+        }
+        /// Namespace for "ListAddresses" metadata.
+        public enum ListAddresses: Sendable {
+            /// Request type for "ListAddresses".
+            public typealias Input = Virthost_V1_ListAddressesRequest
+            /// Response type for "ListAddresses".
+            public typealias Output = Virthost_V1_ListAddressesResponse
+            /// Descriptor for "ListAddresses".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "virthost.v1.HostNetworkService"),
+                method: "ListAddresses",
+                type: .unary
+            )
+        }
+        /// Namespace for "AddAddress" metadata.
+        public enum AddAddress: Sendable {
+            /// Request type for "AddAddress".
+            public typealias Input = Virthost_V1_AddressRequest
+            /// Response type for "AddAddress".
+            public typealias Output = Virthost_V1_Address
+            /// Descriptor for "AddAddress".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "virthost.v1.HostNetworkService"),
+                method: "AddAddress",
+                type: .unary
+            )
+        }
+        /// Namespace for "DeleteAddress" metadata.
+        public enum DeleteAddress: Sendable {
+            /// Request type for "DeleteAddress".
+            public typealias Input = Virthost_V1_AddressRequest
+            /// Response type for "DeleteAddress".
+            public typealias Output = Virthost_V1_Empty
+            /// Descriptor for "DeleteAddress".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "virthost.v1.HostNetworkService"),
+                method: "DeleteAddress",
+                type: .unary
+            )
+        }
+        /// Namespace for "ListRoutes" metadata.
+        public enum ListRoutes: Sendable {
+            /// Request type for "ListRoutes".
+            public typealias Input = Virthost_V1_ListRoutesRequest
+            /// Response type for "ListRoutes".
+            public typealias Output = Virthost_V1_ListRoutesResponse
+            /// Descriptor for "ListRoutes".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "virthost.v1.HostNetworkService"),
+                method: "ListRoutes",
+                type: .unary
+            )
+        }
+        /// Namespace for "AddRoute" metadata.
+        public enum AddRoute: Sendable {
+            /// Request type for "AddRoute".
+            public typealias Input = Virthost_V1_AddRouteRequest
+            /// Response type for "AddRoute".
+            public typealias Output = Virthost_V1_Route
+            /// Descriptor for "AddRoute".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "virthost.v1.HostNetworkService"),
+                method: "AddRoute",
+                type: .unary
+            )
+        }
+        /// Namespace for "DeleteRoute" metadata.
+        public enum DeleteRoute: Sendable {
+            /// Request type for "DeleteRoute".
+            public typealias Input = Virthost_V1_DeleteRouteRequest
+            /// Response type for "DeleteRoute".
+            public typealias Output = Virthost_V1_DeleteRouteResponse
+            /// Descriptor for "DeleteRoute".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "virthost.v1.HostNetworkService"),
+                method: "DeleteRoute",
+                type: .unary
+            )
+        }
+        /// Namespace for "BridgeUplink" metadata.
+        public enum BridgeUplink: Sendable {
+            /// Request type for "BridgeUplink".
+            public typealias Input = Virthost_V1_BridgeUplinkRequest
+            /// Response type for "BridgeUplink".
+            public typealias Output = Virthost_V1_BridgeUplinkResponse
+            /// Descriptor for "BridgeUplink".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "virthost.v1.HostNetworkService"),
+                method: "BridgeUplink",
+                type: .unary
+            )
+        }
+        /// Namespace for "ConfirmBridge" metadata.
+        public enum ConfirmBridge: Sendable {
+            /// Request type for "ConfirmBridge".
+            public typealias Input = Virthost_V1_ConfirmBridgeRequest
+            /// Response type for "ConfirmBridge".
+            public typealias Output = Virthost_V1_Empty
+            /// Descriptor for "ConfirmBridge".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "virthost.v1.HostNetworkService"),
+                method: "ConfirmBridge",
+                type: .unary
+            )
+        }
+        /// Namespace for "ListPendingBridges" metadata.
+        public enum ListPendingBridges: Sendable {
+            /// Request type for "ListPendingBridges".
+            public typealias Input = Virthost_V1_ListPendingBridgesRequest
+            /// Response type for "ListPendingBridges".
+            public typealias Output = Virthost_V1_ListPendingBridgesResponse
+            /// Descriptor for "ListPendingBridges".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "virthost.v1.HostNetworkService"),
+                method: "ListPendingBridges",
+                type: .unary
+            )
+        }
+        /// Namespace for "RestoreUplink" metadata.
+        public enum RestoreUplink: Sendable {
+            /// Request type for "RestoreUplink".
+            public typealias Input = Virthost_V1_RestoreUplinkRequest
+            /// Response type for "RestoreUplink".
+            public typealias Output = Virthost_V1_Link
+            /// Descriptor for "RestoreUplink".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "virthost.v1.HostNetworkService"),
+                method: "RestoreUplink",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "virthost.v1.HostNetworkService" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             ListLinks.descriptor,
@@ -163,7 +306,18 @@ public enum Virthost_V1_HostNetworkService: Sendable {
             RemoveFromBridge.descriptor,
             CreateVlan.descriptor,
             CreateBond.descriptor,
-            DeleteLink.descriptor
+            DeleteLink.descriptor,
+            SetLink.descriptor,
+            ListAddresses.descriptor,
+            AddAddress.descriptor,
+            DeleteAddress.descriptor,
+            ListRoutes.descriptor,
+            AddRoute.descriptor,
+            DeleteRoute.descriptor,
+            BridgeUplink.descriptor,
+            ConfirmBridge.descriptor,
+            ListPendingBridges.descriptor,
+            RestoreUplink.descriptor
         ]
     }
 }
@@ -379,6 +533,217 @@ extension Virthost_V1_HostNetworkService {
             request: GRPCCore.StreamingServerRequest<Virthost_V1_DeleteLinkRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_Empty>
+
+        /// Handle the "SetLink" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Change a link: up or down, MTU, master (ip link set DEV up|down mtu N
+        /// > master BR|nomaster). A bond takes only ports that are down: the agent
+        /// > downs the port for the change and brings it up again.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Virthost_V1_SetLinkRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Virthost_V1_Link` messages.
+        func setLink(
+            request: GRPCCore.StreamingServerRequest<Virthost_V1_SetLinkRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_Link>
+
+        /// Handle the "ListAddresses" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Addresses of the host's interfaces (ip addr).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Virthost_V1_ListAddressesRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Virthost_V1_ListAddressesResponse` messages.
+        func listAddresses(
+            request: GRPCCore.StreamingServerRequest<Virthost_V1_ListAddressesRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_ListAddressesResponse>
+
+        /// Handle the "AddAddress" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Add an address to an interface (ip addr add ADDR/PREFIX dev DEV).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Virthost_V1_AddressRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Virthost_V1_Address` messages.
+        func addAddress(
+            request: GRPCCore.StreamingServerRequest<Virthost_V1_AddressRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_Address>
+
+        /// Handle the "DeleteAddress" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Remove an address from an interface (ip addr del ADDR/PREFIX dev DEV).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Virthost_V1_AddressRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Virthost_V1_Empty` messages.
+        func deleteAddress(
+            request: GRPCCore.StreamingServerRequest<Virthost_V1_AddressRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_Empty>
+
+        /// Handle the "ListRoutes" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Routes of the host, every table but local (ip route show table all).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Virthost_V1_ListRoutesRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Virthost_V1_ListRoutesResponse` messages.
+        func listRoutes(
+            request: GRPCCore.StreamingServerRequest<Virthost_V1_ListRoutesRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_ListRoutesResponse>
+
+        /// Handle the "AddRoute" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Add a route to the main table (ip route add DEST via GW dev DEV metric N proto static).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Virthost_V1_AddRouteRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Virthost_V1_Route` messages.
+        func addRoute(
+            request: GRPCCore.StreamingServerRequest<Virthost_V1_AddRouteRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_Route>
+
+        /// Handle the "DeleteRoute" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Delete main-table routes to a destination (ip route del DEST); the
+        /// > optional fields narrow it to one route.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Virthost_V1_DeleteRouteRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Virthost_V1_DeleteRouteResponse` messages.
+        func deleteRoute(
+            request: GRPCCore.StreamingServerRequest<Virthost_V1_DeleteRouteRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_DeleteRouteResponse>
+
+        /// Handle the "BridgeUplink" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Put a new bridge over an uplink, transactionally: the uplink's addresses
+        /// > and routes move to the bridge; then the check addresses must answer an
+        /// > ICMP echo through the bridge; with confirm_within_seconds the change
+        /// > stays only if ConfirmBridge arrives in time. Any failed step, failed
+        /// > check or missing confirmation puts everything back exactly as it was
+        /// > and the call (or the pending change) fails. The pending change and its
+        /// > deadline are kept in the state database: an agent that stops during
+        /// > the window finishes it (rolls back) when it starts again.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Virthost_V1_BridgeUplinkRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Virthost_V1_BridgeUplinkResponse` messages.
+        func bridgeUplink(
+            request: GRPCCore.StreamingServerRequest<Virthost_V1_BridgeUplinkRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_BridgeUplinkResponse>
+
+        /// Handle the "ConfirmBridge" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Keep a pending BridgeUplink change. NOT_FOUND when there is none (never
+        /// > asked, already rolled back, or already confirmed).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Virthost_V1_ConfirmBridgeRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Virthost_V1_Empty` messages.
+        func confirmBridge(
+            request: GRPCCore.StreamingServerRequest<Virthost_V1_ConfirmBridgeRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_Empty>
+
+        /// Handle the "ListPendingBridges" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > BridgeUplink changes waiting for ConfirmBridge.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Virthost_V1_ListPendingBridgesRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Virthost_V1_ListPendingBridgesResponse` messages.
+        func listPendingBridges(
+            request: GRPCCore.StreamingServerRequest<Virthost_V1_ListPendingBridgesRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_ListPendingBridgesResponse>
+
+        /// Handle the "RestoreUplink" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The reverse of BridgeUplink: move the bridge's addresses and routes
+        /// > back to its uplink, release it and delete the bridge (virthost bridge
+        /// > del BR --restore-uplink). A failed step puts the bridge back.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Virthost_V1_RestoreUplinkRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Virthost_V1_Link` messages.
+        func restoreUplink(
+            request: GRPCCore.StreamingServerRequest<Virthost_V1_RestoreUplinkRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_Link>
     }
 
     /// Service protocol for the "virthost.v1.HostNetworkService" service.
@@ -578,6 +943,217 @@ extension Virthost_V1_HostNetworkService {
             request: GRPCCore.ServerRequest<Virthost_V1_DeleteLinkRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Virthost_V1_Empty>
+
+        /// Handle the "SetLink" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Change a link: up or down, MTU, master (ip link set DEV up|down mtu N
+        /// > master BR|nomaster). A bond takes only ports that are down: the agent
+        /// > downs the port for the change and brings it up again.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_SetLinkRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Virthost_V1_Link` message.
+        func setLink(
+            request: GRPCCore.ServerRequest<Virthost_V1_SetLinkRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Virthost_V1_Link>
+
+        /// Handle the "ListAddresses" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Addresses of the host's interfaces (ip addr).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_ListAddressesRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Virthost_V1_ListAddressesResponse` message.
+        func listAddresses(
+            request: GRPCCore.ServerRequest<Virthost_V1_ListAddressesRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Virthost_V1_ListAddressesResponse>
+
+        /// Handle the "AddAddress" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Add an address to an interface (ip addr add ADDR/PREFIX dev DEV).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_AddressRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Virthost_V1_Address` message.
+        func addAddress(
+            request: GRPCCore.ServerRequest<Virthost_V1_AddressRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Virthost_V1_Address>
+
+        /// Handle the "DeleteAddress" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Remove an address from an interface (ip addr del ADDR/PREFIX dev DEV).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_AddressRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Virthost_V1_Empty` message.
+        func deleteAddress(
+            request: GRPCCore.ServerRequest<Virthost_V1_AddressRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Virthost_V1_Empty>
+
+        /// Handle the "ListRoutes" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Routes of the host, every table but local (ip route show table all).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_ListRoutesRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Virthost_V1_ListRoutesResponse` message.
+        func listRoutes(
+            request: GRPCCore.ServerRequest<Virthost_V1_ListRoutesRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Virthost_V1_ListRoutesResponse>
+
+        /// Handle the "AddRoute" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Add a route to the main table (ip route add DEST via GW dev DEV metric N proto static).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_AddRouteRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Virthost_V1_Route` message.
+        func addRoute(
+            request: GRPCCore.ServerRequest<Virthost_V1_AddRouteRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Virthost_V1_Route>
+
+        /// Handle the "DeleteRoute" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Delete main-table routes to a destination (ip route del DEST); the
+        /// > optional fields narrow it to one route.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_DeleteRouteRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Virthost_V1_DeleteRouteResponse` message.
+        func deleteRoute(
+            request: GRPCCore.ServerRequest<Virthost_V1_DeleteRouteRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Virthost_V1_DeleteRouteResponse>
+
+        /// Handle the "BridgeUplink" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Put a new bridge over an uplink, transactionally: the uplink's addresses
+        /// > and routes move to the bridge; then the check addresses must answer an
+        /// > ICMP echo through the bridge; with confirm_within_seconds the change
+        /// > stays only if ConfirmBridge arrives in time. Any failed step, failed
+        /// > check or missing confirmation puts everything back exactly as it was
+        /// > and the call (or the pending change) fails. The pending change and its
+        /// > deadline are kept in the state database: an agent that stops during
+        /// > the window finishes it (rolls back) when it starts again.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_BridgeUplinkRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Virthost_V1_BridgeUplinkResponse` message.
+        func bridgeUplink(
+            request: GRPCCore.ServerRequest<Virthost_V1_BridgeUplinkRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Virthost_V1_BridgeUplinkResponse>
+
+        /// Handle the "ConfirmBridge" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Keep a pending BridgeUplink change. NOT_FOUND when there is none (never
+        /// > asked, already rolled back, or already confirmed).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_ConfirmBridgeRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Virthost_V1_Empty` message.
+        func confirmBridge(
+            request: GRPCCore.ServerRequest<Virthost_V1_ConfirmBridgeRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Virthost_V1_Empty>
+
+        /// Handle the "ListPendingBridges" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > BridgeUplink changes waiting for ConfirmBridge.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_ListPendingBridgesRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Virthost_V1_ListPendingBridgesResponse` message.
+        func listPendingBridges(
+            request: GRPCCore.ServerRequest<Virthost_V1_ListPendingBridgesRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Virthost_V1_ListPendingBridgesResponse>
+
+        /// Handle the "RestoreUplink" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The reverse of BridgeUplink: move the bridge's addresses and routes
+        /// > back to its uplink, release it and delete the bridge (virthost bridge
+        /// > del BR --restore-uplink). A failed step puts the bridge back.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_RestoreUplinkRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Virthost_V1_Link` message.
+        func restoreUplink(
+            request: GRPCCore.ServerRequest<Virthost_V1_RestoreUplinkRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Virthost_V1_Link>
     }
 
     /// Simple service protocol for the "virthost.v1.HostNetworkService" service.
@@ -775,6 +1351,217 @@ extension Virthost_V1_HostNetworkService {
             request: Virthost_V1_DeleteLinkRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Virthost_V1_Empty
+
+        /// Handle the "SetLink" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Change a link: up or down, MTU, master (ip link set DEV up|down mtu N
+        /// > master BR|nomaster). A bond takes only ports that are down: the agent
+        /// > downs the port for the change and brings it up again.
+        ///
+        /// - Parameters:
+        ///   - request: A `Virthost_V1_SetLinkRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Virthost_V1_Link` to respond with.
+        func setLink(
+            request: Virthost_V1_SetLinkRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Virthost_V1_Link
+
+        /// Handle the "ListAddresses" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Addresses of the host's interfaces (ip addr).
+        ///
+        /// - Parameters:
+        ///   - request: A `Virthost_V1_ListAddressesRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Virthost_V1_ListAddressesResponse` to respond with.
+        func listAddresses(
+            request: Virthost_V1_ListAddressesRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Virthost_V1_ListAddressesResponse
+
+        /// Handle the "AddAddress" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Add an address to an interface (ip addr add ADDR/PREFIX dev DEV).
+        ///
+        /// - Parameters:
+        ///   - request: A `Virthost_V1_AddressRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Virthost_V1_Address` to respond with.
+        func addAddress(
+            request: Virthost_V1_AddressRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Virthost_V1_Address
+
+        /// Handle the "DeleteAddress" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Remove an address from an interface (ip addr del ADDR/PREFIX dev DEV).
+        ///
+        /// - Parameters:
+        ///   - request: A `Virthost_V1_AddressRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Virthost_V1_Empty` to respond with.
+        func deleteAddress(
+            request: Virthost_V1_AddressRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Virthost_V1_Empty
+
+        /// Handle the "ListRoutes" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Routes of the host, every table but local (ip route show table all).
+        ///
+        /// - Parameters:
+        ///   - request: A `Virthost_V1_ListRoutesRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Virthost_V1_ListRoutesResponse` to respond with.
+        func listRoutes(
+            request: Virthost_V1_ListRoutesRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Virthost_V1_ListRoutesResponse
+
+        /// Handle the "AddRoute" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Add a route to the main table (ip route add DEST via GW dev DEV metric N proto static).
+        ///
+        /// - Parameters:
+        ///   - request: A `Virthost_V1_AddRouteRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Virthost_V1_Route` to respond with.
+        func addRoute(
+            request: Virthost_V1_AddRouteRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Virthost_V1_Route
+
+        /// Handle the "DeleteRoute" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Delete main-table routes to a destination (ip route del DEST); the
+        /// > optional fields narrow it to one route.
+        ///
+        /// - Parameters:
+        ///   - request: A `Virthost_V1_DeleteRouteRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Virthost_V1_DeleteRouteResponse` to respond with.
+        func deleteRoute(
+            request: Virthost_V1_DeleteRouteRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Virthost_V1_DeleteRouteResponse
+
+        /// Handle the "BridgeUplink" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Put a new bridge over an uplink, transactionally: the uplink's addresses
+        /// > and routes move to the bridge; then the check addresses must answer an
+        /// > ICMP echo through the bridge; with confirm_within_seconds the change
+        /// > stays only if ConfirmBridge arrives in time. Any failed step, failed
+        /// > check or missing confirmation puts everything back exactly as it was
+        /// > and the call (or the pending change) fails. The pending change and its
+        /// > deadline are kept in the state database: an agent that stops during
+        /// > the window finishes it (rolls back) when it starts again.
+        ///
+        /// - Parameters:
+        ///   - request: A `Virthost_V1_BridgeUplinkRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Virthost_V1_BridgeUplinkResponse` to respond with.
+        func bridgeUplink(
+            request: Virthost_V1_BridgeUplinkRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Virthost_V1_BridgeUplinkResponse
+
+        /// Handle the "ConfirmBridge" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Keep a pending BridgeUplink change. NOT_FOUND when there is none (never
+        /// > asked, already rolled back, or already confirmed).
+        ///
+        /// - Parameters:
+        ///   - request: A `Virthost_V1_ConfirmBridgeRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Virthost_V1_Empty` to respond with.
+        func confirmBridge(
+            request: Virthost_V1_ConfirmBridgeRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Virthost_V1_Empty
+
+        /// Handle the "ListPendingBridges" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > BridgeUplink changes waiting for ConfirmBridge.
+        ///
+        /// - Parameters:
+        ///   - request: A `Virthost_V1_ListPendingBridgesRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Virthost_V1_ListPendingBridgesResponse` to respond with.
+        func listPendingBridges(
+            request: Virthost_V1_ListPendingBridgesRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Virthost_V1_ListPendingBridgesResponse
+
+        /// Handle the "RestoreUplink" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The reverse of BridgeUplink: move the bridge's addresses and routes
+        /// > back to its uplink, release it and delete the bridge (virthost bridge
+        /// > del BR --restore-uplink). A failed step puts the bridge back.
+        ///
+        /// - Parameters:
+        ///   - request: A `Virthost_V1_RestoreUplinkRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Virthost_V1_Link` to respond with.
+        func restoreUplink(
+            request: Virthost_V1_RestoreUplinkRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Virthost_V1_Link
     }
 }
 
@@ -892,6 +1679,127 @@ extension Virthost_V1_HostNetworkService.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Virthost_V1_HostNetworkService.Method.SetLink.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Virthost_V1_SetLinkRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Virthost_V1_Link>(),
+            handler: { request, context in
+                try await self.setLink(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Virthost_V1_HostNetworkService.Method.ListAddresses.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Virthost_V1_ListAddressesRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Virthost_V1_ListAddressesResponse>(),
+            handler: { request, context in
+                try await self.listAddresses(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Virthost_V1_HostNetworkService.Method.AddAddress.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Virthost_V1_AddressRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Virthost_V1_Address>(),
+            handler: { request, context in
+                try await self.addAddress(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Virthost_V1_HostNetworkService.Method.DeleteAddress.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Virthost_V1_AddressRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Virthost_V1_Empty>(),
+            handler: { request, context in
+                try await self.deleteAddress(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Virthost_V1_HostNetworkService.Method.ListRoutes.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Virthost_V1_ListRoutesRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Virthost_V1_ListRoutesResponse>(),
+            handler: { request, context in
+                try await self.listRoutes(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Virthost_V1_HostNetworkService.Method.AddRoute.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Virthost_V1_AddRouteRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Virthost_V1_Route>(),
+            handler: { request, context in
+                try await self.addRoute(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Virthost_V1_HostNetworkService.Method.DeleteRoute.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Virthost_V1_DeleteRouteRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Virthost_V1_DeleteRouteResponse>(),
+            handler: { request, context in
+                try await self.deleteRoute(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Virthost_V1_HostNetworkService.Method.BridgeUplink.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Virthost_V1_BridgeUplinkRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Virthost_V1_BridgeUplinkResponse>(),
+            handler: { request, context in
+                try await self.bridgeUplink(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Virthost_V1_HostNetworkService.Method.ConfirmBridge.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Virthost_V1_ConfirmBridgeRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Virthost_V1_Empty>(),
+            handler: { request, context in
+                try await self.confirmBridge(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Virthost_V1_HostNetworkService.Method.ListPendingBridges.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Virthost_V1_ListPendingBridgesRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Virthost_V1_ListPendingBridgesResponse>(),
+            handler: { request, context in
+                try await self.listPendingBridges(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Virthost_V1_HostNetworkService.Method.RestoreUplink.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Virthost_V1_RestoreUplinkRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Virthost_V1_Link>(),
+            handler: { request, context in
+                try await self.restoreUplink(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -1002,6 +1910,127 @@ extension Virthost_V1_HostNetworkService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_Empty> {
         let response = try await self.deleteLink(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func setLink(
+        request: GRPCCore.StreamingServerRequest<Virthost_V1_SetLinkRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_Link> {
+        let response = try await self.setLink(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func listAddresses(
+        request: GRPCCore.StreamingServerRequest<Virthost_V1_ListAddressesRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_ListAddressesResponse> {
+        let response = try await self.listAddresses(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func addAddress(
+        request: GRPCCore.StreamingServerRequest<Virthost_V1_AddressRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_Address> {
+        let response = try await self.addAddress(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func deleteAddress(
+        request: GRPCCore.StreamingServerRequest<Virthost_V1_AddressRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_Empty> {
+        let response = try await self.deleteAddress(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func listRoutes(
+        request: GRPCCore.StreamingServerRequest<Virthost_V1_ListRoutesRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_ListRoutesResponse> {
+        let response = try await self.listRoutes(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func addRoute(
+        request: GRPCCore.StreamingServerRequest<Virthost_V1_AddRouteRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_Route> {
+        let response = try await self.addRoute(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func deleteRoute(
+        request: GRPCCore.StreamingServerRequest<Virthost_V1_DeleteRouteRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_DeleteRouteResponse> {
+        let response = try await self.deleteRoute(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func bridgeUplink(
+        request: GRPCCore.StreamingServerRequest<Virthost_V1_BridgeUplinkRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_BridgeUplinkResponse> {
+        let response = try await self.bridgeUplink(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func confirmBridge(
+        request: GRPCCore.StreamingServerRequest<Virthost_V1_ConfirmBridgeRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_Empty> {
+        let response = try await self.confirmBridge(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func listPendingBridges(
+        request: GRPCCore.StreamingServerRequest<Virthost_V1_ListPendingBridgesRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_ListPendingBridgesResponse> {
+        let response = try await self.listPendingBridges(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func restoreUplink(
+        request: GRPCCore.StreamingServerRequest<Virthost_V1_RestoreUplinkRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Virthost_V1_Link> {
+        let response = try await self.restoreUplink(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -1135,6 +2164,149 @@ extension Virthost_V1_HostNetworkService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Virthost_V1_Empty> {
         return GRPCCore.ServerResponse<Virthost_V1_Empty>(
             message: try await self.deleteLink(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func setLink(
+        request: GRPCCore.ServerRequest<Virthost_V1_SetLinkRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Virthost_V1_Link> {
+        return GRPCCore.ServerResponse<Virthost_V1_Link>(
+            message: try await self.setLink(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func listAddresses(
+        request: GRPCCore.ServerRequest<Virthost_V1_ListAddressesRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Virthost_V1_ListAddressesResponse> {
+        return GRPCCore.ServerResponse<Virthost_V1_ListAddressesResponse>(
+            message: try await self.listAddresses(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func addAddress(
+        request: GRPCCore.ServerRequest<Virthost_V1_AddressRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Virthost_V1_Address> {
+        return GRPCCore.ServerResponse<Virthost_V1_Address>(
+            message: try await self.addAddress(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func deleteAddress(
+        request: GRPCCore.ServerRequest<Virthost_V1_AddressRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Virthost_V1_Empty> {
+        return GRPCCore.ServerResponse<Virthost_V1_Empty>(
+            message: try await self.deleteAddress(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func listRoutes(
+        request: GRPCCore.ServerRequest<Virthost_V1_ListRoutesRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Virthost_V1_ListRoutesResponse> {
+        return GRPCCore.ServerResponse<Virthost_V1_ListRoutesResponse>(
+            message: try await self.listRoutes(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func addRoute(
+        request: GRPCCore.ServerRequest<Virthost_V1_AddRouteRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Virthost_V1_Route> {
+        return GRPCCore.ServerResponse<Virthost_V1_Route>(
+            message: try await self.addRoute(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func deleteRoute(
+        request: GRPCCore.ServerRequest<Virthost_V1_DeleteRouteRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Virthost_V1_DeleteRouteResponse> {
+        return GRPCCore.ServerResponse<Virthost_V1_DeleteRouteResponse>(
+            message: try await self.deleteRoute(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func bridgeUplink(
+        request: GRPCCore.ServerRequest<Virthost_V1_BridgeUplinkRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Virthost_V1_BridgeUplinkResponse> {
+        return GRPCCore.ServerResponse<Virthost_V1_BridgeUplinkResponse>(
+            message: try await self.bridgeUplink(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func confirmBridge(
+        request: GRPCCore.ServerRequest<Virthost_V1_ConfirmBridgeRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Virthost_V1_Empty> {
+        return GRPCCore.ServerResponse<Virthost_V1_Empty>(
+            message: try await self.confirmBridge(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func listPendingBridges(
+        request: GRPCCore.ServerRequest<Virthost_V1_ListPendingBridgesRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Virthost_V1_ListPendingBridgesResponse> {
+        return GRPCCore.ServerResponse<Virthost_V1_ListPendingBridgesResponse>(
+            message: try await self.listPendingBridges(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func restoreUplink(
+        request: GRPCCore.ServerRequest<Virthost_V1_RestoreUplinkRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Virthost_V1_Link> {
+        return GRPCCore.ServerResponse<Virthost_V1_Link>(
+            message: try await self.restoreUplink(
                 request: request.message,
                 context: context
             ),
@@ -1390,6 +2562,272 @@ extension Virthost_V1_HostNetworkService {
             deserializer: some GRPCCore.MessageDeserializer<Virthost_V1_Empty>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Empty>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "SetLink" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Change a link: up or down, MTU, master (ip link set DEV up|down mtu N
+        /// > master BR|nomaster). A bond takes only ports that are down: the agent
+        /// > downs the port for the change and brings it up again.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_SetLinkRequest` message.
+        ///   - serializer: A serializer for `Virthost_V1_SetLinkRequest` messages.
+        ///   - deserializer: A deserializer for `Virthost_V1_Link` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func setLink<Result>(
+            request: GRPCCore.ClientRequest<Virthost_V1_SetLinkRequest>,
+            serializer: some GRPCCore.MessageSerializer<Virthost_V1_SetLinkRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Virthost_V1_Link>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Link>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ListAddresses" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Addresses of the host's interfaces (ip addr).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_ListAddressesRequest` message.
+        ///   - serializer: A serializer for `Virthost_V1_ListAddressesRequest` messages.
+        ///   - deserializer: A deserializer for `Virthost_V1_ListAddressesResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func listAddresses<Result>(
+            request: GRPCCore.ClientRequest<Virthost_V1_ListAddressesRequest>,
+            serializer: some GRPCCore.MessageSerializer<Virthost_V1_ListAddressesRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Virthost_V1_ListAddressesResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_ListAddressesResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "AddAddress" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Add an address to an interface (ip addr add ADDR/PREFIX dev DEV).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_AddressRequest` message.
+        ///   - serializer: A serializer for `Virthost_V1_AddressRequest` messages.
+        ///   - deserializer: A deserializer for `Virthost_V1_Address` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func addAddress<Result>(
+            request: GRPCCore.ClientRequest<Virthost_V1_AddressRequest>,
+            serializer: some GRPCCore.MessageSerializer<Virthost_V1_AddressRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Virthost_V1_Address>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Address>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "DeleteAddress" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Remove an address from an interface (ip addr del ADDR/PREFIX dev DEV).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_AddressRequest` message.
+        ///   - serializer: A serializer for `Virthost_V1_AddressRequest` messages.
+        ///   - deserializer: A deserializer for `Virthost_V1_Empty` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func deleteAddress<Result>(
+            request: GRPCCore.ClientRequest<Virthost_V1_AddressRequest>,
+            serializer: some GRPCCore.MessageSerializer<Virthost_V1_AddressRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Virthost_V1_Empty>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Empty>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ListRoutes" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Routes of the host, every table but local (ip route show table all).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_ListRoutesRequest` message.
+        ///   - serializer: A serializer for `Virthost_V1_ListRoutesRequest` messages.
+        ///   - deserializer: A deserializer for `Virthost_V1_ListRoutesResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func listRoutes<Result>(
+            request: GRPCCore.ClientRequest<Virthost_V1_ListRoutesRequest>,
+            serializer: some GRPCCore.MessageSerializer<Virthost_V1_ListRoutesRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Virthost_V1_ListRoutesResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_ListRoutesResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "AddRoute" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Add a route to the main table (ip route add DEST via GW dev DEV metric N proto static).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_AddRouteRequest` message.
+        ///   - serializer: A serializer for `Virthost_V1_AddRouteRequest` messages.
+        ///   - deserializer: A deserializer for `Virthost_V1_Route` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func addRoute<Result>(
+            request: GRPCCore.ClientRequest<Virthost_V1_AddRouteRequest>,
+            serializer: some GRPCCore.MessageSerializer<Virthost_V1_AddRouteRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Virthost_V1_Route>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Route>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "DeleteRoute" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Delete main-table routes to a destination (ip route del DEST); the
+        /// > optional fields narrow it to one route.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_DeleteRouteRequest` message.
+        ///   - serializer: A serializer for `Virthost_V1_DeleteRouteRequest` messages.
+        ///   - deserializer: A deserializer for `Virthost_V1_DeleteRouteResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func deleteRoute<Result>(
+            request: GRPCCore.ClientRequest<Virthost_V1_DeleteRouteRequest>,
+            serializer: some GRPCCore.MessageSerializer<Virthost_V1_DeleteRouteRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Virthost_V1_DeleteRouteResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_DeleteRouteResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "BridgeUplink" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Put a new bridge over an uplink, transactionally: the uplink's addresses
+        /// > and routes move to the bridge; then the check addresses must answer an
+        /// > ICMP echo through the bridge; with confirm_within_seconds the change
+        /// > stays only if ConfirmBridge arrives in time. Any failed step, failed
+        /// > check or missing confirmation puts everything back exactly as it was
+        /// > and the call (or the pending change) fails. The pending change and its
+        /// > deadline are kept in the state database: an agent that stops during
+        /// > the window finishes it (rolls back) when it starts again.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_BridgeUplinkRequest` message.
+        ///   - serializer: A serializer for `Virthost_V1_BridgeUplinkRequest` messages.
+        ///   - deserializer: A deserializer for `Virthost_V1_BridgeUplinkResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func bridgeUplink<Result>(
+            request: GRPCCore.ClientRequest<Virthost_V1_BridgeUplinkRequest>,
+            serializer: some GRPCCore.MessageSerializer<Virthost_V1_BridgeUplinkRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Virthost_V1_BridgeUplinkResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_BridgeUplinkResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ConfirmBridge" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Keep a pending BridgeUplink change. NOT_FOUND when there is none (never
+        /// > asked, already rolled back, or already confirmed).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_ConfirmBridgeRequest` message.
+        ///   - serializer: A serializer for `Virthost_V1_ConfirmBridgeRequest` messages.
+        ///   - deserializer: A deserializer for `Virthost_V1_Empty` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func confirmBridge<Result>(
+            request: GRPCCore.ClientRequest<Virthost_V1_ConfirmBridgeRequest>,
+            serializer: some GRPCCore.MessageSerializer<Virthost_V1_ConfirmBridgeRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Virthost_V1_Empty>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Empty>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ListPendingBridges" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > BridgeUplink changes waiting for ConfirmBridge.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_ListPendingBridgesRequest` message.
+        ///   - serializer: A serializer for `Virthost_V1_ListPendingBridgesRequest` messages.
+        ///   - deserializer: A deserializer for `Virthost_V1_ListPendingBridgesResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func listPendingBridges<Result>(
+            request: GRPCCore.ClientRequest<Virthost_V1_ListPendingBridgesRequest>,
+            serializer: some GRPCCore.MessageSerializer<Virthost_V1_ListPendingBridgesRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Virthost_V1_ListPendingBridgesResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_ListPendingBridgesResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "RestoreUplink" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The reverse of BridgeUplink: move the bridge's addresses and routes
+        /// > back to its uplink, release it and delete the bridge (virthost bridge
+        /// > del BR --restore-uplink). A failed step puts the bridge back.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_RestoreUplinkRequest` message.
+        ///   - serializer: A serializer for `Virthost_V1_RestoreUplinkRequest` messages.
+        ///   - deserializer: A deserializer for `Virthost_V1_Link` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func restoreUplink<Result>(
+            request: GRPCCore.ClientRequest<Virthost_V1_RestoreUplinkRequest>,
+            serializer: some GRPCCore.MessageSerializer<Virthost_V1_RestoreUplinkRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Virthost_V1_Link>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Link>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -1758,6 +3196,393 @@ extension Virthost_V1_HostNetworkService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "SetLink" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Change a link: up or down, MTU, master (ip link set DEV up|down mtu N
+        /// > master BR|nomaster). A bond takes only ports that are down: the agent
+        /// > downs the port for the change and brings it up again.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_SetLinkRequest` message.
+        ///   - serializer: A serializer for `Virthost_V1_SetLinkRequest` messages.
+        ///   - deserializer: A deserializer for `Virthost_V1_Link` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func setLink<Result>(
+            request: GRPCCore.ClientRequest<Virthost_V1_SetLinkRequest>,
+            serializer: some GRPCCore.MessageSerializer<Virthost_V1_SetLinkRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Virthost_V1_Link>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Link>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Virthost_V1_HostNetworkService.Method.SetLink.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ListAddresses" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Addresses of the host's interfaces (ip addr).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_ListAddressesRequest` message.
+        ///   - serializer: A serializer for `Virthost_V1_ListAddressesRequest` messages.
+        ///   - deserializer: A deserializer for `Virthost_V1_ListAddressesResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func listAddresses<Result>(
+            request: GRPCCore.ClientRequest<Virthost_V1_ListAddressesRequest>,
+            serializer: some GRPCCore.MessageSerializer<Virthost_V1_ListAddressesRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Virthost_V1_ListAddressesResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_ListAddressesResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Virthost_V1_HostNetworkService.Method.ListAddresses.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "AddAddress" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Add an address to an interface (ip addr add ADDR/PREFIX dev DEV).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_AddressRequest` message.
+        ///   - serializer: A serializer for `Virthost_V1_AddressRequest` messages.
+        ///   - deserializer: A deserializer for `Virthost_V1_Address` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func addAddress<Result>(
+            request: GRPCCore.ClientRequest<Virthost_V1_AddressRequest>,
+            serializer: some GRPCCore.MessageSerializer<Virthost_V1_AddressRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Virthost_V1_Address>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Address>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Virthost_V1_HostNetworkService.Method.AddAddress.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "DeleteAddress" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Remove an address from an interface (ip addr del ADDR/PREFIX dev DEV).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_AddressRequest` message.
+        ///   - serializer: A serializer for `Virthost_V1_AddressRequest` messages.
+        ///   - deserializer: A deserializer for `Virthost_V1_Empty` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func deleteAddress<Result>(
+            request: GRPCCore.ClientRequest<Virthost_V1_AddressRequest>,
+            serializer: some GRPCCore.MessageSerializer<Virthost_V1_AddressRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Virthost_V1_Empty>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Empty>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Virthost_V1_HostNetworkService.Method.DeleteAddress.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ListRoutes" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Routes of the host, every table but local (ip route show table all).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_ListRoutesRequest` message.
+        ///   - serializer: A serializer for `Virthost_V1_ListRoutesRequest` messages.
+        ///   - deserializer: A deserializer for `Virthost_V1_ListRoutesResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func listRoutes<Result>(
+            request: GRPCCore.ClientRequest<Virthost_V1_ListRoutesRequest>,
+            serializer: some GRPCCore.MessageSerializer<Virthost_V1_ListRoutesRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Virthost_V1_ListRoutesResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_ListRoutesResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Virthost_V1_HostNetworkService.Method.ListRoutes.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "AddRoute" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Add a route to the main table (ip route add DEST via GW dev DEV metric N proto static).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_AddRouteRequest` message.
+        ///   - serializer: A serializer for `Virthost_V1_AddRouteRequest` messages.
+        ///   - deserializer: A deserializer for `Virthost_V1_Route` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func addRoute<Result>(
+            request: GRPCCore.ClientRequest<Virthost_V1_AddRouteRequest>,
+            serializer: some GRPCCore.MessageSerializer<Virthost_V1_AddRouteRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Virthost_V1_Route>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Route>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Virthost_V1_HostNetworkService.Method.AddRoute.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "DeleteRoute" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Delete main-table routes to a destination (ip route del DEST); the
+        /// > optional fields narrow it to one route.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_DeleteRouteRequest` message.
+        ///   - serializer: A serializer for `Virthost_V1_DeleteRouteRequest` messages.
+        ///   - deserializer: A deserializer for `Virthost_V1_DeleteRouteResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func deleteRoute<Result>(
+            request: GRPCCore.ClientRequest<Virthost_V1_DeleteRouteRequest>,
+            serializer: some GRPCCore.MessageSerializer<Virthost_V1_DeleteRouteRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Virthost_V1_DeleteRouteResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_DeleteRouteResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Virthost_V1_HostNetworkService.Method.DeleteRoute.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "BridgeUplink" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Put a new bridge over an uplink, transactionally: the uplink's addresses
+        /// > and routes move to the bridge; then the check addresses must answer an
+        /// > ICMP echo through the bridge; with confirm_within_seconds the change
+        /// > stays only if ConfirmBridge arrives in time. Any failed step, failed
+        /// > check or missing confirmation puts everything back exactly as it was
+        /// > and the call (or the pending change) fails. The pending change and its
+        /// > deadline are kept in the state database: an agent that stops during
+        /// > the window finishes it (rolls back) when it starts again.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_BridgeUplinkRequest` message.
+        ///   - serializer: A serializer for `Virthost_V1_BridgeUplinkRequest` messages.
+        ///   - deserializer: A deserializer for `Virthost_V1_BridgeUplinkResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func bridgeUplink<Result>(
+            request: GRPCCore.ClientRequest<Virthost_V1_BridgeUplinkRequest>,
+            serializer: some GRPCCore.MessageSerializer<Virthost_V1_BridgeUplinkRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Virthost_V1_BridgeUplinkResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_BridgeUplinkResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Virthost_V1_HostNetworkService.Method.BridgeUplink.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ConfirmBridge" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Keep a pending BridgeUplink change. NOT_FOUND when there is none (never
+        /// > asked, already rolled back, or already confirmed).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_ConfirmBridgeRequest` message.
+        ///   - serializer: A serializer for `Virthost_V1_ConfirmBridgeRequest` messages.
+        ///   - deserializer: A deserializer for `Virthost_V1_Empty` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func confirmBridge<Result>(
+            request: GRPCCore.ClientRequest<Virthost_V1_ConfirmBridgeRequest>,
+            serializer: some GRPCCore.MessageSerializer<Virthost_V1_ConfirmBridgeRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Virthost_V1_Empty>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Empty>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Virthost_V1_HostNetworkService.Method.ConfirmBridge.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ListPendingBridges" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > BridgeUplink changes waiting for ConfirmBridge.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_ListPendingBridgesRequest` message.
+        ///   - serializer: A serializer for `Virthost_V1_ListPendingBridgesRequest` messages.
+        ///   - deserializer: A deserializer for `Virthost_V1_ListPendingBridgesResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func listPendingBridges<Result>(
+            request: GRPCCore.ClientRequest<Virthost_V1_ListPendingBridgesRequest>,
+            serializer: some GRPCCore.MessageSerializer<Virthost_V1_ListPendingBridgesRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Virthost_V1_ListPendingBridgesResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_ListPendingBridgesResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Virthost_V1_HostNetworkService.Method.ListPendingBridges.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "RestoreUplink" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The reverse of BridgeUplink: move the bridge's addresses and routes
+        /// > back to its uplink, release it and delete the bridge (virthost bridge
+        /// > del BR --restore-uplink). A failed step puts the bridge back.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Virthost_V1_RestoreUplinkRequest` message.
+        ///   - serializer: A serializer for `Virthost_V1_RestoreUplinkRequest` messages.
+        ///   - deserializer: A deserializer for `Virthost_V1_Link` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func restoreUplink<Result>(
+            request: GRPCCore.ClientRequest<Virthost_V1_RestoreUplinkRequest>,
+            serializer: some GRPCCore.MessageSerializer<Virthost_V1_RestoreUplinkRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Virthost_V1_Link>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Link>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Virthost_V1_HostNetworkService.Method.RestoreUplink.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -2055,6 +3880,338 @@ extension Virthost_V1_HostNetworkService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Virthost_V1_DeleteLinkRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Virthost_V1_Empty>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "SetLink" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Change a link: up or down, MTU, master (ip link set DEV up|down mtu N
+    /// > master BR|nomaster). A bond takes only ports that are down: the agent
+    /// > downs the port for the change and brings it up again.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Virthost_V1_SetLinkRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func setLink<Result>(
+        request: GRPCCore.ClientRequest<Virthost_V1_SetLinkRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Link>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.setLink(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Virthost_V1_SetLinkRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Virthost_V1_Link>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListAddresses" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Addresses of the host's interfaces (ip addr).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Virthost_V1_ListAddressesRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listAddresses<Result>(
+        request: GRPCCore.ClientRequest<Virthost_V1_ListAddressesRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_ListAddressesResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.listAddresses(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Virthost_V1_ListAddressesRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Virthost_V1_ListAddressesResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "AddAddress" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Add an address to an interface (ip addr add ADDR/PREFIX dev DEV).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Virthost_V1_AddressRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func addAddress<Result>(
+        request: GRPCCore.ClientRequest<Virthost_V1_AddressRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Address>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.addAddress(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Virthost_V1_AddressRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Virthost_V1_Address>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "DeleteAddress" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Remove an address from an interface (ip addr del ADDR/PREFIX dev DEV).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Virthost_V1_AddressRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func deleteAddress<Result>(
+        request: GRPCCore.ClientRequest<Virthost_V1_AddressRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Empty>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.deleteAddress(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Virthost_V1_AddressRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Virthost_V1_Empty>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListRoutes" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Routes of the host, every table but local (ip route show table all).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Virthost_V1_ListRoutesRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listRoutes<Result>(
+        request: GRPCCore.ClientRequest<Virthost_V1_ListRoutesRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_ListRoutesResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.listRoutes(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Virthost_V1_ListRoutesRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Virthost_V1_ListRoutesResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "AddRoute" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Add a route to the main table (ip route add DEST via GW dev DEV metric N proto static).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Virthost_V1_AddRouteRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func addRoute<Result>(
+        request: GRPCCore.ClientRequest<Virthost_V1_AddRouteRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Route>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.addRoute(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Virthost_V1_AddRouteRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Virthost_V1_Route>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "DeleteRoute" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Delete main-table routes to a destination (ip route del DEST); the
+    /// > optional fields narrow it to one route.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Virthost_V1_DeleteRouteRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func deleteRoute<Result>(
+        request: GRPCCore.ClientRequest<Virthost_V1_DeleteRouteRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_DeleteRouteResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.deleteRoute(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Virthost_V1_DeleteRouteRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Virthost_V1_DeleteRouteResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "BridgeUplink" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Put a new bridge over an uplink, transactionally: the uplink's addresses
+    /// > and routes move to the bridge; then the check addresses must answer an
+    /// > ICMP echo through the bridge; with confirm_within_seconds the change
+    /// > stays only if ConfirmBridge arrives in time. Any failed step, failed
+    /// > check or missing confirmation puts everything back exactly as it was
+    /// > and the call (or the pending change) fails. The pending change and its
+    /// > deadline are kept in the state database: an agent that stops during
+    /// > the window finishes it (rolls back) when it starts again.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Virthost_V1_BridgeUplinkRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func bridgeUplink<Result>(
+        request: GRPCCore.ClientRequest<Virthost_V1_BridgeUplinkRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_BridgeUplinkResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.bridgeUplink(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Virthost_V1_BridgeUplinkRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Virthost_V1_BridgeUplinkResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ConfirmBridge" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Keep a pending BridgeUplink change. NOT_FOUND when there is none (never
+    /// > asked, already rolled back, or already confirmed).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Virthost_V1_ConfirmBridgeRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func confirmBridge<Result>(
+        request: GRPCCore.ClientRequest<Virthost_V1_ConfirmBridgeRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Empty>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.confirmBridge(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Virthost_V1_ConfirmBridgeRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Virthost_V1_Empty>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListPendingBridges" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > BridgeUplink changes waiting for ConfirmBridge.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Virthost_V1_ListPendingBridgesRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listPendingBridges<Result>(
+        request: GRPCCore.ClientRequest<Virthost_V1_ListPendingBridgesRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_ListPendingBridgesResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.listPendingBridges(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Virthost_V1_ListPendingBridgesRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Virthost_V1_ListPendingBridgesResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RestoreUplink" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The reverse of BridgeUplink: move the bridge's addresses and routes
+    /// > back to its uplink, release it and delete the bridge (virthost bridge
+    /// > del BR --restore-uplink). A failed step puts the bridge back.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Virthost_V1_RestoreUplinkRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func restoreUplink<Result>(
+        request: GRPCCore.ClientRequest<Virthost_V1_RestoreUplinkRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Link>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.restoreUplink(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Virthost_V1_RestoreUplinkRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Virthost_V1_Link>(),
             options: options,
             onResponse: handleResponse
         )
@@ -2394,6 +4551,382 @@ extension Virthost_V1_HostNetworkService.ClientProtocol {
             metadata: metadata
         )
         return try await self.deleteLink(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "SetLink" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Change a link: up or down, MTU, master (ip link set DEV up|down mtu N
+    /// > master BR|nomaster). A bond takes only ports that are down: the agent
+    /// > downs the port for the change and brings it up again.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func setLink<Result>(
+        _ message: Virthost_V1_SetLinkRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Link>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Virthost_V1_SetLinkRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.setLink(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListAddresses" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Addresses of the host's interfaces (ip addr).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listAddresses<Result>(
+        _ message: Virthost_V1_ListAddressesRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_ListAddressesResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Virthost_V1_ListAddressesRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.listAddresses(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "AddAddress" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Add an address to an interface (ip addr add ADDR/PREFIX dev DEV).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func addAddress<Result>(
+        _ message: Virthost_V1_AddressRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Address>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Virthost_V1_AddressRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.addAddress(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "DeleteAddress" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Remove an address from an interface (ip addr del ADDR/PREFIX dev DEV).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func deleteAddress<Result>(
+        _ message: Virthost_V1_AddressRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Empty>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Virthost_V1_AddressRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.deleteAddress(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListRoutes" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Routes of the host, every table but local (ip route show table all).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listRoutes<Result>(
+        _ message: Virthost_V1_ListRoutesRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_ListRoutesResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Virthost_V1_ListRoutesRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.listRoutes(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "AddRoute" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Add a route to the main table (ip route add DEST via GW dev DEV metric N proto static).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func addRoute<Result>(
+        _ message: Virthost_V1_AddRouteRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Route>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Virthost_V1_AddRouteRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.addRoute(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "DeleteRoute" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Delete main-table routes to a destination (ip route del DEST); the
+    /// > optional fields narrow it to one route.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func deleteRoute<Result>(
+        _ message: Virthost_V1_DeleteRouteRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_DeleteRouteResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Virthost_V1_DeleteRouteRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.deleteRoute(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "BridgeUplink" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Put a new bridge over an uplink, transactionally: the uplink's addresses
+    /// > and routes move to the bridge; then the check addresses must answer an
+    /// > ICMP echo through the bridge; with confirm_within_seconds the change
+    /// > stays only if ConfirmBridge arrives in time. Any failed step, failed
+    /// > check or missing confirmation puts everything back exactly as it was
+    /// > and the call (or the pending change) fails. The pending change and its
+    /// > deadline are kept in the state database: an agent that stops during
+    /// > the window finishes it (rolls back) when it starts again.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func bridgeUplink<Result>(
+        _ message: Virthost_V1_BridgeUplinkRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_BridgeUplinkResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Virthost_V1_BridgeUplinkRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.bridgeUplink(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ConfirmBridge" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Keep a pending BridgeUplink change. NOT_FOUND when there is none (never
+    /// > asked, already rolled back, or already confirmed).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func confirmBridge<Result>(
+        _ message: Virthost_V1_ConfirmBridgeRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Empty>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Virthost_V1_ConfirmBridgeRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.confirmBridge(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListPendingBridges" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > BridgeUplink changes waiting for ConfirmBridge.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listPendingBridges<Result>(
+        _ message: Virthost_V1_ListPendingBridgesRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_ListPendingBridgesResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Virthost_V1_ListPendingBridgesRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.listPendingBridges(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RestoreUplink" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The reverse of BridgeUplink: move the bridge's addresses and routes
+    /// > back to its uplink, release it and delete the bridge (virthost bridge
+    /// > del BR --restore-uplink). A failed step puts the bridge back.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func restoreUplink<Result>(
+        _ message: Virthost_V1_RestoreUplinkRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Virthost_V1_Link>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Virthost_V1_RestoreUplinkRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.restoreUplink(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -22,6 +22,419 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
+public nonisolated struct Virthost_V1_SetLinkRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The link's name.
+  public var name: String = String()
+
+  /// Administratively up (true) or down (false); unset leaves it.
+  public var up: Bool {
+    get {_up ?? false}
+    set {_up = newValue}
+  }
+  /// Returns true if `up` has been explicitly set.
+  public var hasUp: Bool {self._up != nil}
+  /// Clears the value of `up`. Subsequent reads from it will return its default value.
+  public mutating func clearUp() {self._up = nil}
+
+  /// New MTU, 68-65535; 0 leaves it.
+  public var mtu: UInt32 = 0
+
+  /// Connect it to this bridge or bond; empty leaves it.
+  public var master: String = String()
+
+  /// Disconnect it from its bridge or bond.
+  public var noMaster: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _up: Bool? = nil
+}
+
+/// One address of a host interface.
+public nonisolated struct Virthost_V1_Address: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The interface, e.g. "eth0".
+  public var interface: String = String()
+
+  /// "192.0.2.10/24" or "2001:db8::1/64".
+  public var address: String = String()
+
+  /// 4 or 6.
+  public var family: UInt32 = 0
+
+  /// "global", "link", "host" or the kernel's number.
+  public var scope: String = String()
+
+  /// The kernel's IFA_F_* flag names: permanent, secondary, noprefixroute, nodad...
+  public var flags: [String] = []
+
+  /// Seconds left; unset for forever.
+  public var validLifetime: UInt32 {
+    get {_validLifetime ?? 0}
+    set {_validLifetime = newValue}
+  }
+  /// Returns true if `validLifetime` has been explicitly set.
+  public var hasValidLifetime: Bool {self._validLifetime != nil}
+  /// Clears the value of `validLifetime`. Subsequent reads from it will return its default value.
+  public mutating func clearValidLifetime() {self._validLifetime = nil}
+
+  public var preferredLifetime: UInt32 {
+    get {_preferredLifetime ?? 0}
+    set {_preferredLifetime = newValue}
+  }
+  /// Returns true if `preferredLifetime` has been explicitly set.
+  public var hasPreferredLifetime: Bool {self._preferredLifetime != nil}
+  /// Clears the value of `preferredLifetime`. Subsequent reads from it will return its default value.
+  public mutating func clearPreferredLifetime() {self._preferredLifetime = nil}
+
+  /// Point-to-point peer, IPv4 broadcast, IPv4 label: empty for none.
+  public var peer: String = String()
+
+  public var broadcast: String = String()
+
+  public var label: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _validLifetime: UInt32? = nil
+  fileprivate var _preferredLifetime: UInt32? = nil
+}
+
+public nonisolated struct Virthost_V1_ListAddressesRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Only this interface's addresses; empty for all.
+  public var interface: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Virthost_V1_ListAddressesResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var addresses: [Virthost_V1_Address] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Virthost_V1_AddressRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The interface, e.g. "eth0".
+  public var interface: String = String()
+
+  /// "ADDR/PREFIX": "192.0.2.10/24" or "2001:db8::1/64".
+  public var address: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// One route of the host.
+public nonisolated struct Virthost_V1_Route: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// "default" or "ADDR/PREFIX".
+  public var destination: String = String()
+
+  /// The next hop's gateway; empty for a directly connected destination.
+  public var gateway: String = String()
+
+  /// The interface it leaves by; empty for none.
+  public var interface: String = String()
+
+  public var metric: UInt32 = 0
+
+  /// 254 is main.
+  public var table: UInt32 = 0
+
+  /// "kernel", "boot", "static", "dhcp", "ra" or the kernel's number.
+  public var `protocol`: String = String()
+
+  /// "global" (universe), "link", "host" or the kernel's number.
+  public var scope: String = String()
+
+  /// The preferred source address; empty for none.
+  public var preferredSource: String = String()
+
+  /// 4 or 6.
+  public var family: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Virthost_V1_ListRoutesRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// 4 or 6 for one family; 0 for both.
+  public var family: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Virthost_V1_ListRoutesResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var routes: [Virthost_V1_Route] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Virthost_V1_AddRouteRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// "default" (with a gateway of the family) or "ADDR/PREFIX"; host bits
+  /// are cleared as the kernel does.
+  public var destination: String = String()
+
+  /// The gateway, same family as the destination; empty for a route on a link
+  /// (then interface is needed).
+  public var gateway: String = String()
+
+  /// The interface; empty lets the kernel pick the one that reaches the gateway.
+  public var interface: String = String()
+
+  /// The metric; 0 for the kernel's default.
+  public var metric: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Virthost_V1_DeleteRouteRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// "default" or "ADDR/PREFIX", in the main table.
+  public var destination: String = String()
+
+  /// Only the route through this gateway, interface or metric.
+  public var gateway: String = String()
+
+  public var interface: String = String()
+
+  public var metric: UInt32 {
+    get {_metric ?? 0}
+    set {_metric = newValue}
+  }
+  /// Returns true if `metric` has been explicitly set.
+  public var hasMetric: Bool {self._metric != nil}
+  /// Clears the value of `metric`. Subsequent reads from it will return its default value.
+  public mutating func clearMetric() {self._metric = nil}
+
+  /// "default" names two routes when both families have one: 4 or 6 picks one.
+  public var family: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _metric: UInt32? = nil
+}
+
+public nonisolated struct Virthost_V1_DeleteRouteResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The routes deleted.
+  public var deleted: [Virthost_V1_Route] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Virthost_V1_BridgeUplinkRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The new bridge, 1-15 characters; it must not exist.
+  public var bridge: String = String()
+
+  /// The interface whose addresses and routes move to the bridge; it must be
+  /// in no bridge or bond.
+  public var uplink: String = String()
+
+  /// Addresses (IPv4 or IPv6) that must answer an ICMP echo through the
+  /// bridge once it is up; at most 8.
+  public var checks: [String] = []
+
+  /// How long the checks may take in all, in seconds, 1-60; 0 for 5.
+  public var checkTimeoutSeconds: UInt32 = 0
+
+  /// When not 0 (1-3600): the change is rolled back unless ConfirmBridge
+  /// arrives within this many seconds.
+  public var confirmWithinSeconds: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Virthost_V1_BridgeUplinkResponse: @unchecked Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The bridge as it is now.
+  public var bridge: Virthost_V1_Link {
+    get {_storage._bridge ?? Virthost_V1_Link()}
+    set {_uniqueStorage()._bridge = newValue}
+  }
+  /// Returns true if `bridge` has been explicitly set.
+  public var hasBridge: Bool {_storage._bridge != nil}
+  /// Clears the value of `bridge`. Subsequent reads from it will return its default value.
+  public mutating func clearBridge() {_uniqueStorage()._bridge = nil}
+
+  /// The addresses and routes that moved to it.
+  public var addresses: [Virthost_V1_Address] {
+    get {_storage._addresses}
+    set {_uniqueStorage()._addresses = newValue}
+  }
+
+  public var routes: [Virthost_V1_Route] {
+    get {_storage._routes}
+    set {_uniqueStorage()._routes = newValue}
+  }
+
+  /// The checks that answered.
+  public var checked: [String] {
+    get {_storage._checked}
+    set {_uniqueStorage()._checked = newValue}
+  }
+
+  /// True when the change waits for ConfirmBridge.
+  public var pending: Bool {
+    get {_storage._pending}
+    set {_uniqueStorage()._pending = newValue}
+  }
+
+  /// When it is rolled back without a confirmation, Unix seconds.
+  public var deadlineUnix: Double {
+    get {_storage._deadlineUnix}
+    set {_uniqueStorage()._deadlineUnix = newValue}
+  }
+
+  /// How long the change took (moving and checking), in milliseconds.
+  public var elapsedMs: UInt32 {
+    get {_storage._elapsedMs}
+    set {_uniqueStorage()._elapsedMs = newValue}
+  }
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+public nonisolated struct Virthost_V1_ConfirmBridgeRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var bridge: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Virthost_V1_ListPendingBridgesRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Virthost_V1_PendingBridge: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var bridge: String = String()
+
+  public var uplink: String = String()
+
+  /// Unix seconds after which it is rolled back.
+  public var deadlineUnix: Double = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Virthost_V1_ListPendingBridgesResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var pending: [Virthost_V1_PendingBridge] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Virthost_V1_RestoreUplinkRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The bridge to take away.
+  public var bridge: String = String()
+
+  /// Its uplink; empty when the bridge has exactly one non-TAP port.
+  public var uplink: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 /// One network link of the host.
 public nonisolated struct Virthost_V1_Link: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -261,7 +674,8 @@ public nonisolated struct Virthost_V1_CreateBondRequest: Sendable {
   /// balance-xor, broadcast, 802.3ad, balance-tlb, balance-alb.
   public var mode: String = String()
 
-  /// Interfaces to enslave; each must be down and in no bridge or bond.
+  /// Interfaces to enslave; each must be in no bridge or bond. The agent
+  /// downs a port that is up for the change and brings it up again.
   public var ports: [String] = []
 
   /// Bring it up at once.
@@ -275,6 +689,809 @@ public nonisolated struct Virthost_V1_CreateBondRequest: Sendable {
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "virthost.v1"
+
+nonisolated extension Virthost_V1_SetLinkRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SetLinkRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}up\0\u{1}mtu\0\u{1}master\0\u{3}no_master\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self._up) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.mtu) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.master) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.noMaster) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    try { if let v = self._up {
+      try visitor.visitSingularBoolField(value: v, fieldNumber: 2)
+    } }()
+    if self.mtu != 0 {
+      try visitor.visitSingularUInt32Field(value: self.mtu, fieldNumber: 3)
+    }
+    if !self.master.isEmpty {
+      try visitor.visitSingularStringField(value: self.master, fieldNumber: 4)
+    }
+    if self.noMaster != false {
+      try visitor.visitSingularBoolField(value: self.noMaster, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Virthost_V1_SetLinkRequest, rhs: Virthost_V1_SetLinkRequest) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs._up != rhs._up {return false}
+    if lhs.mtu != rhs.mtu {return false}
+    if lhs.master != rhs.master {return false}
+    if lhs.noMaster != rhs.noMaster {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Virthost_V1_Address: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Address"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}interface\0\u{1}address\0\u{1}family\0\u{1}scope\0\u{1}flags\0\u{3}valid_lifetime\0\u{3}preferred_lifetime\0\u{1}peer\0\u{1}broadcast\0\u{1}label\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.interface) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.address) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.family) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.scope) }()
+      case 5: try { try decoder.decodeRepeatedStringField(value: &self.flags) }()
+      case 6: try { try decoder.decodeSingularUInt32Field(value: &self._validLifetime) }()
+      case 7: try { try decoder.decodeSingularUInt32Field(value: &self._preferredLifetime) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.peer) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.broadcast) }()
+      case 10: try { try decoder.decodeSingularStringField(value: &self.label) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.interface.isEmpty {
+      try visitor.visitSingularStringField(value: self.interface, fieldNumber: 1)
+    }
+    if !self.address.isEmpty {
+      try visitor.visitSingularStringField(value: self.address, fieldNumber: 2)
+    }
+    if self.family != 0 {
+      try visitor.visitSingularUInt32Field(value: self.family, fieldNumber: 3)
+    }
+    if !self.scope.isEmpty {
+      try visitor.visitSingularStringField(value: self.scope, fieldNumber: 4)
+    }
+    if !self.flags.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.flags, fieldNumber: 5)
+    }
+    try { if let v = self._validLifetime {
+      try visitor.visitSingularUInt32Field(value: v, fieldNumber: 6)
+    } }()
+    try { if let v = self._preferredLifetime {
+      try visitor.visitSingularUInt32Field(value: v, fieldNumber: 7)
+    } }()
+    if !self.peer.isEmpty {
+      try visitor.visitSingularStringField(value: self.peer, fieldNumber: 8)
+    }
+    if !self.broadcast.isEmpty {
+      try visitor.visitSingularStringField(value: self.broadcast, fieldNumber: 9)
+    }
+    if !self.label.isEmpty {
+      try visitor.visitSingularStringField(value: self.label, fieldNumber: 10)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Virthost_V1_Address, rhs: Virthost_V1_Address) -> Bool {
+    if lhs.interface != rhs.interface {return false}
+    if lhs.address != rhs.address {return false}
+    if lhs.family != rhs.family {return false}
+    if lhs.scope != rhs.scope {return false}
+    if lhs.flags != rhs.flags {return false}
+    if lhs._validLifetime != rhs._validLifetime {return false}
+    if lhs._preferredLifetime != rhs._preferredLifetime {return false}
+    if lhs.peer != rhs.peer {return false}
+    if lhs.broadcast != rhs.broadcast {return false}
+    if lhs.label != rhs.label {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Virthost_V1_ListAddressesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListAddressesRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}interface\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.interface) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.interface.isEmpty {
+      try visitor.visitSingularStringField(value: self.interface, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Virthost_V1_ListAddressesRequest, rhs: Virthost_V1_ListAddressesRequest) -> Bool {
+    if lhs.interface != rhs.interface {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Virthost_V1_ListAddressesResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListAddressesResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}addresses\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.addresses) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.addresses.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.addresses, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Virthost_V1_ListAddressesResponse, rhs: Virthost_V1_ListAddressesResponse) -> Bool {
+    if lhs.addresses != rhs.addresses {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Virthost_V1_AddressRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AddressRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}interface\0\u{1}address\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.interface) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.address) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.interface.isEmpty {
+      try visitor.visitSingularStringField(value: self.interface, fieldNumber: 1)
+    }
+    if !self.address.isEmpty {
+      try visitor.visitSingularStringField(value: self.address, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Virthost_V1_AddressRequest, rhs: Virthost_V1_AddressRequest) -> Bool {
+    if lhs.interface != rhs.interface {return false}
+    if lhs.address != rhs.address {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Virthost_V1_Route: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Route"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}destination\0\u{1}gateway\0\u{1}interface\0\u{1}metric\0\u{1}table\0\u{1}protocol\0\u{1}scope\0\u{3}preferred_source\0\u{1}family\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.destination) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.gateway) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.interface) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.metric) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.table) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.`protocol`) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.scope) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.preferredSource) }()
+      case 9: try { try decoder.decodeSingularUInt32Field(value: &self.family) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.destination.isEmpty {
+      try visitor.visitSingularStringField(value: self.destination, fieldNumber: 1)
+    }
+    if !self.gateway.isEmpty {
+      try visitor.visitSingularStringField(value: self.gateway, fieldNumber: 2)
+    }
+    if !self.interface.isEmpty {
+      try visitor.visitSingularStringField(value: self.interface, fieldNumber: 3)
+    }
+    if self.metric != 0 {
+      try visitor.visitSingularUInt32Field(value: self.metric, fieldNumber: 4)
+    }
+    if self.table != 0 {
+      try visitor.visitSingularUInt32Field(value: self.table, fieldNumber: 5)
+    }
+    if !self.`protocol`.isEmpty {
+      try visitor.visitSingularStringField(value: self.`protocol`, fieldNumber: 6)
+    }
+    if !self.scope.isEmpty {
+      try visitor.visitSingularStringField(value: self.scope, fieldNumber: 7)
+    }
+    if !self.preferredSource.isEmpty {
+      try visitor.visitSingularStringField(value: self.preferredSource, fieldNumber: 8)
+    }
+    if self.family != 0 {
+      try visitor.visitSingularUInt32Field(value: self.family, fieldNumber: 9)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Virthost_V1_Route, rhs: Virthost_V1_Route) -> Bool {
+    if lhs.destination != rhs.destination {return false}
+    if lhs.gateway != rhs.gateway {return false}
+    if lhs.interface != rhs.interface {return false}
+    if lhs.metric != rhs.metric {return false}
+    if lhs.table != rhs.table {return false}
+    if lhs.`protocol` != rhs.`protocol` {return false}
+    if lhs.scope != rhs.scope {return false}
+    if lhs.preferredSource != rhs.preferredSource {return false}
+    if lhs.family != rhs.family {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Virthost_V1_ListRoutesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListRoutesRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}family\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.family) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.family != 0 {
+      try visitor.visitSingularUInt32Field(value: self.family, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Virthost_V1_ListRoutesRequest, rhs: Virthost_V1_ListRoutesRequest) -> Bool {
+    if lhs.family != rhs.family {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Virthost_V1_ListRoutesResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListRoutesResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}routes\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.routes) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.routes.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.routes, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Virthost_V1_ListRoutesResponse, rhs: Virthost_V1_ListRoutesResponse) -> Bool {
+    if lhs.routes != rhs.routes {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Virthost_V1_AddRouteRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AddRouteRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}destination\0\u{1}gateway\0\u{1}interface\0\u{1}metric\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.destination) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.gateway) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.interface) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.metric) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.destination.isEmpty {
+      try visitor.visitSingularStringField(value: self.destination, fieldNumber: 1)
+    }
+    if !self.gateway.isEmpty {
+      try visitor.visitSingularStringField(value: self.gateway, fieldNumber: 2)
+    }
+    if !self.interface.isEmpty {
+      try visitor.visitSingularStringField(value: self.interface, fieldNumber: 3)
+    }
+    if self.metric != 0 {
+      try visitor.visitSingularUInt32Field(value: self.metric, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Virthost_V1_AddRouteRequest, rhs: Virthost_V1_AddRouteRequest) -> Bool {
+    if lhs.destination != rhs.destination {return false}
+    if lhs.gateway != rhs.gateway {return false}
+    if lhs.interface != rhs.interface {return false}
+    if lhs.metric != rhs.metric {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Virthost_V1_DeleteRouteRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DeleteRouteRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}destination\0\u{1}gateway\0\u{1}interface\0\u{1}metric\0\u{1}family\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.destination) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.gateway) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.interface) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self._metric) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.family) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.destination.isEmpty {
+      try visitor.visitSingularStringField(value: self.destination, fieldNumber: 1)
+    }
+    if !self.gateway.isEmpty {
+      try visitor.visitSingularStringField(value: self.gateway, fieldNumber: 2)
+    }
+    if !self.interface.isEmpty {
+      try visitor.visitSingularStringField(value: self.interface, fieldNumber: 3)
+    }
+    try { if let v = self._metric {
+      try visitor.visitSingularUInt32Field(value: v, fieldNumber: 4)
+    } }()
+    if self.family != 0 {
+      try visitor.visitSingularUInt32Field(value: self.family, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Virthost_V1_DeleteRouteRequest, rhs: Virthost_V1_DeleteRouteRequest) -> Bool {
+    if lhs.destination != rhs.destination {return false}
+    if lhs.gateway != rhs.gateway {return false}
+    if lhs.interface != rhs.interface {return false}
+    if lhs._metric != rhs._metric {return false}
+    if lhs.family != rhs.family {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Virthost_V1_DeleteRouteResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DeleteRouteResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}deleted\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.deleted) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.deleted.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.deleted, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Virthost_V1_DeleteRouteResponse, rhs: Virthost_V1_DeleteRouteResponse) -> Bool {
+    if lhs.deleted != rhs.deleted {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Virthost_V1_BridgeUplinkRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".BridgeUplinkRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}bridge\0\u{1}uplink\0\u{1}checks\0\u{3}check_timeout_seconds\0\u{3}confirm_within_seconds\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.bridge) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.uplink) }()
+      case 3: try { try decoder.decodeRepeatedStringField(value: &self.checks) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.checkTimeoutSeconds) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.confirmWithinSeconds) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.bridge.isEmpty {
+      try visitor.visitSingularStringField(value: self.bridge, fieldNumber: 1)
+    }
+    if !self.uplink.isEmpty {
+      try visitor.visitSingularStringField(value: self.uplink, fieldNumber: 2)
+    }
+    if !self.checks.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.checks, fieldNumber: 3)
+    }
+    if self.checkTimeoutSeconds != 0 {
+      try visitor.visitSingularUInt32Field(value: self.checkTimeoutSeconds, fieldNumber: 4)
+    }
+    if self.confirmWithinSeconds != 0 {
+      try visitor.visitSingularUInt32Field(value: self.confirmWithinSeconds, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Virthost_V1_BridgeUplinkRequest, rhs: Virthost_V1_BridgeUplinkRequest) -> Bool {
+    if lhs.bridge != rhs.bridge {return false}
+    if lhs.uplink != rhs.uplink {return false}
+    if lhs.checks != rhs.checks {return false}
+    if lhs.checkTimeoutSeconds != rhs.checkTimeoutSeconds {return false}
+    if lhs.confirmWithinSeconds != rhs.confirmWithinSeconds {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Virthost_V1_BridgeUplinkResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".BridgeUplinkResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}bridge\0\u{1}addresses\0\u{1}routes\0\u{1}checked\0\u{1}pending\0\u{3}deadline_unix\0\u{3}elapsed_ms\0")
+
+  fileprivate class _StorageClass {
+    var _bridge: Virthost_V1_Link? = nil
+    var _addresses: [Virthost_V1_Address] = []
+    var _routes: [Virthost_V1_Route] = []
+    var _checked: [String] = []
+    var _pending: Bool = false
+    var _deadlineUnix: Double = 0
+    var _elapsedMs: UInt32 = 0
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _bridge = source._bridge
+      _addresses = source._addresses
+      _routes = source._routes
+      _checked = source._checked
+      _pending = source._pending
+      _deadlineUnix = source._deadlineUnix
+      _elapsedMs = source._elapsedMs
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularMessageField(value: &_storage._bridge) }()
+        case 2: try { try decoder.decodeRepeatedMessageField(value: &_storage._addresses) }()
+        case 3: try { try decoder.decodeRepeatedMessageField(value: &_storage._routes) }()
+        case 4: try { try decoder.decodeRepeatedStringField(value: &_storage._checked) }()
+        case 5: try { try decoder.decodeSingularBoolField(value: &_storage._pending) }()
+        case 6: try { try decoder.decodeSingularDoubleField(value: &_storage._deadlineUnix) }()
+        case 7: try { try decoder.decodeSingularUInt32Field(value: &_storage._elapsedMs) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      try { if let v = _storage._bridge {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+      } }()
+      if !_storage._addresses.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._addresses, fieldNumber: 2)
+      }
+      if !_storage._routes.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._routes, fieldNumber: 3)
+      }
+      if !_storage._checked.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._checked, fieldNumber: 4)
+      }
+      if _storage._pending != false {
+        try visitor.visitSingularBoolField(value: _storage._pending, fieldNumber: 5)
+      }
+      if _storage._deadlineUnix.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._deadlineUnix, fieldNumber: 6)
+      }
+      if _storage._elapsedMs != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._elapsedMs, fieldNumber: 7)
+      }
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Virthost_V1_BridgeUplinkResponse, rhs: Virthost_V1_BridgeUplinkResponse) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._bridge != rhs_storage._bridge {return false}
+        if _storage._addresses != rhs_storage._addresses {return false}
+        if _storage._routes != rhs_storage._routes {return false}
+        if _storage._checked != rhs_storage._checked {return false}
+        if _storage._pending != rhs_storage._pending {return false}
+        if _storage._deadlineUnix != rhs_storage._deadlineUnix {return false}
+        if _storage._elapsedMs != rhs_storage._elapsedMs {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Virthost_V1_ConfirmBridgeRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ConfirmBridgeRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}bridge\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.bridge) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.bridge.isEmpty {
+      try visitor.visitSingularStringField(value: self.bridge, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Virthost_V1_ConfirmBridgeRequest, rhs: Virthost_V1_ConfirmBridgeRequest) -> Bool {
+    if lhs.bridge != rhs.bridge {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Virthost_V1_ListPendingBridgesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListPendingBridgesRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Virthost_V1_ListPendingBridgesRequest, rhs: Virthost_V1_ListPendingBridgesRequest) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Virthost_V1_PendingBridge: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PendingBridge"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}bridge\0\u{1}uplink\0\u{3}deadline_unix\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.bridge) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.uplink) }()
+      case 3: try { try decoder.decodeSingularDoubleField(value: &self.deadlineUnix) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.bridge.isEmpty {
+      try visitor.visitSingularStringField(value: self.bridge, fieldNumber: 1)
+    }
+    if !self.uplink.isEmpty {
+      try visitor.visitSingularStringField(value: self.uplink, fieldNumber: 2)
+    }
+    if self.deadlineUnix.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.deadlineUnix, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Virthost_V1_PendingBridge, rhs: Virthost_V1_PendingBridge) -> Bool {
+    if lhs.bridge != rhs.bridge {return false}
+    if lhs.uplink != rhs.uplink {return false}
+    if lhs.deadlineUnix != rhs.deadlineUnix {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Virthost_V1_ListPendingBridgesResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListPendingBridgesResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}pending\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.pending) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.pending.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.pending, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Virthost_V1_ListPendingBridgesResponse, rhs: Virthost_V1_ListPendingBridgesResponse) -> Bool {
+    if lhs.pending != rhs.pending {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Virthost_V1_RestoreUplinkRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RestoreUplinkRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}bridge\0\u{1}uplink\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.bridge) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.uplink) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.bridge.isEmpty {
+      try visitor.visitSingularStringField(value: self.bridge, fieldNumber: 1)
+    }
+    if !self.uplink.isEmpty {
+      try visitor.visitSingularStringField(value: self.uplink, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Virthost_V1_RestoreUplinkRequest, rhs: Virthost_V1_RestoreUplinkRequest) -> Bool {
+    if lhs.bridge != rhs.bridge {return false}
+    if lhs.uplink != rhs.uplink {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
 
 nonisolated extension Virthost_V1_Link: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Link"

@@ -40,11 +40,13 @@ struct IfaceCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Attach a NIC (like virsh attach-interface).",
             discussion: """
-                Exactly one source: --network N, --bridge B, --direct DEV [--mode M] or --hostdev-network N.
+                Exactly one source: --network N, --bridge B, --direct DEV [--mode M], --hostdev-network N or --tap TAP.
+                --tap puts the NIC on an existing TAP (virthost tap add); detaching it leaves the TAP in place.
                 Without --live or --config: the running machine when it runs, else its definition (virsh --current).
                   virthost iface attach web-1 --network default --model virtio --live --config
                   virthost iface attach web-1 --bridge br0 --mac 52:54:00:12:34:56
                   virthost iface attach web-1 --direct eth1 --mode vepa --live
+                  virthost iface attach web-1 --tap tap-web1 --live
                 """)
         @OptionGroup var options: ClientOptions
         @Argument(help: "The machine's name.") var domain: String
@@ -52,6 +54,7 @@ struct IfaceCommand: AsyncParsableCommand {
         @Option(help: "An existing host bridge.") var bridge: String?
         @Option(help: "A host device for a macvtap NIC.") var direct: String?
         @Option(name: .customLong("hostdev-network"), help: "A hostdev (SR-IOV) network.") var hostdevNetwork: String?
+        @Option(help: "An existing host TAP device (made with tap add).") var tap: String?
         @Option(help: "macvtap mode for --direct: bridge, vepa, private, passthrough.") var mode: String = ""
         @Option(help: "virtio (default), e1000e or rtl8139.") var model: String = ""
         @Option(help: "The NIC's MAC; generated when not given.") var mac: String = ""
@@ -59,9 +62,9 @@ struct IfaceCommand: AsyncParsableCommand {
         @OptionGroup var scope: ScopeOptions
 
         func validate() throws {
-            let sources = [network, bridge, direct, hostdevNetwork].compactMap { $0 }
+            let sources = [network, bridge, direct, hostdevNetwork, tap].compactMap { $0 }
             guard sources.count == 1 else {
-                throw ValidationError("give exactly one of --network, --bridge, --direct, --hostdev-network")
+                throw ValidationError("give exactly one of --network, --bridge, --direct, --hostdev-network, --tap")
             }
             if !mode.isEmpty, direct == nil { throw ValidationError("--mode is for --direct") }
         }
@@ -71,6 +74,7 @@ struct IfaceCommand: AsyncParsableCommand {
                 if let network { (.network, network) }
                 else if let bridge { (.bridge, bridge) }
                 else if let direct { (.direct, direct) }
+                else if let tap { (.tap, tap) }
                 else { (.hostdev, hostdevNetwork ?? "") }
             let nic = try await options.withClient {
                 try await $0.attachInterface(

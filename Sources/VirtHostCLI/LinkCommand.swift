@@ -5,7 +5,7 @@ import VirtHostClient
 struct LinkCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "link", abstract: "Host network links (like ip link).",
-        subcommands: [List.self, AddVlan.self, AddBond.self, Del.self])
+        subcommands: [List.self, Set.self, AddVlan.self, AddBond.self, Del.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List links with their kind, state, master and MAC (like ip link).")
@@ -22,6 +22,35 @@ struct LinkCommand: AsyncParsableCommand {
                     l.mac.isEmpty ? "-" : l.mac)
             }
             Output.line(table.render())
+        }
+    }
+
+    struct Set: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change a link: up or down, MTU, master (like ip link set DEV up|down mtu N master BR|nomaster).")
+        @OptionGroup var options: ClientOptions
+        @Argument(help: "The link's name.") var name: String
+        @Flag(help: "Bring it up.") var up = false
+        @Flag(help: "Bring it down.") var down = false
+        @Option(help: "New MTU, 68-65535.") var mtu: UInt32 = 0
+        @Option(help: "Connect it to this bridge or bond (a bond port is downed for the change and brought up again).")
+        var master: String = ""
+        @Flag(help: "Disconnect it from its bridge or bond.") var nomaster = false
+
+        func validate() throws {
+            if up && down { throw ValidationError("--up and --down together: choose one") }
+            if !master.isEmpty && nomaster { throw ValidationError("--master and --nomaster together: choose one") }
+            if !up && !down && mtu == 0 && master.isEmpty && !nomaster {
+                throw ValidationError("nothing to change: give --up, --down, --mtu, --master or --nomaster")
+            }
+        }
+
+        func run() async throws {
+            let link = try await options.withClient {
+                try await $0.setLink(name, up: up ? true : (down ? false : nil), mtu: mtu, master: master, noMaster: nomaster)
+            }
+            if options.json { return try Output.json(link) }
+            Output.line("Link '\(link.name)': \(link.stateLabel), mtu \(link.mtu), master \(link.master.isEmpty ? "-" : link.master)")
         }
     }
 

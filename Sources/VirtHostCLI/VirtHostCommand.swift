@@ -15,7 +15,8 @@ public struct VirtHostCommand: AsyncParsableCommand {
         version: ClientVersion.description,
         subcommands: [
             HostCommand.self, DomainCommand.self, NetCommand.self, PoolCommand.self, VolCommand.self,
-            IfaceCommand.self, DiskCommand.self, BridgeCommand.self, TapCommand.self, LinkCommand.self, EventsCommand.self,
+            IfaceCommand.self, DiskCommand.self, BridgeCommand.self, TapCommand.self, LinkCommand.self, AddrCommand.self, RouteCommand.self,
+            NodedevCommand.self, HostdevCommand.self, EventsCommand.self,
             AgentCommand.self, SnapshotCommand.self, OpCommand.self,
         ])
 

@@ -42,6 +42,7 @@ public final class VirtHostClient: Sendable {
     public let snapshots: Virthost_V1_SnapshotService.Client<VirtHostTransport>
     public let events: Virthost_V1_EventService.Client<VirtHostTransport>
     public let operations: Virthost_V1_OperationService.Client<VirtHostTransport>
+    public let nodeDevices: Virthost_V1_NodeDeviceService.Client<VirtHostTransport>
     /// The standard `grpc.health.v1.Health` service (served over both wires).
     public let grpcHealth: Grpc_Health_V1_Health.Client<VirtHostTransport>
 
@@ -65,6 +66,7 @@ public final class VirtHostClient: Sendable {
         snapshots = .init(wrapping: grpc)
         events = .init(wrapping: grpc)
         operations = .init(wrapping: grpc)
+        nodeDevices = .init(wrapping: grpc)
         grpcHealth = .init(wrapping: grpc)
     }
 

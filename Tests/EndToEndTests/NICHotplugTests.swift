@@ -122,6 +122,32 @@ struct NICHotplugTests {
                 #expect(macvtapDetach.completed)
                 #expect(try HostLinks.find(macvtap.targetDev) == nil)
 
+                // 3b. A NIC on a TAP made through the agent (tap add): libvirt opens it
+                // (<target dev=TAP managed='no'/>), and detaching the NIC leaves the TAP.
+                let tapName = scratch.link("tp")
+                _ = try await client.createTap(tapName)
+                let tapMAC = "52:54:00:e2:00:07"
+                let (onTap, tapSeconds) = try await NetTest.timed {
+                    try await client.attachInterface(domain: guest.name, type: .tap, source: tapName, mac: tapMAC, scope: .live)
+                }
+                #expect(onTap.type == .tap && onTap.source == tapName && onTap.rawType == "ethernet" && onTap.mac == tapMAC)
+                let seenOnTap = try await NetTest.waitUntil(timeout: 20) { ((try? guest.guestMACs()) ?? []).contains(tapMAC) }
+                print("end-to-end: attach NIC on TAP \(tapName): call \(Self.ms(tapSeconds)), in the guest after \(seenOnTap.map(Self.ms) ?? "never")")
+                #expect(seenOnTap != nil, "the guest never showed \(tapMAC)")
+                let tapDetach = try await client.detachInterface(domain: guest.name, mac: tapMAC, scope: .live)
+                #expect(tapDetach.completed)
+                let tapAfter = try HostLinks.find(tapName)
+                #expect(tapAfter?.kind == "tap" && tapAfter?.tap?.persistent == true, "the TAP should stay: \(String(describing: tapAfter))")
+                let noTap = await NetTest.error {
+                    _ = try await client.attachInterface(domain: guest.name, type: .tap, source: scratch.link("nx"), scope: .live)
+                }
+                #expect(noTap?.code == .notFound)
+                let notATap = await NetTest.error {
+                    _ = try await client.attachInterface(domain: guest.name, type: .tap, source: uplink, scope: .live)
+                }
+                #expect(notATap?.code == .invalidArgument)
+                try await client.deleteTap(tapName)
+
                 // 4. Other models (the guest has virtio drivers only: check libvirt's view).
                 for model in ["e1000e", "rtl8139"] {
                     let other = try await client.attachInterface(domain: guest.name, type: .network, source: network.name, model: model)

@@ -33,6 +33,19 @@ import VirtHostClient
         // Operators define from a typed spec; the raw-XML variant refuses them itself.
         #expect(need("DomainService", "DefineDomain") == .init(role: .operator, changes: true))
         #expect(need("HostNetworkService", "CreateBridge") == .init(role: .admin, changes: true))
+        // Host networking II: every change to links, addresses, routes and uplinks is admin; reads are reader.
+        for method in ["SetLink", "AddAddress", "DeleteAddress", "AddRoute", "DeleteRoute", "BridgeUplink", "ConfirmBridge", "RestoreUplink"] {
+            #expect(need("HostNetworkService", method) == .init(role: .admin, changes: true), "\(method)")
+        }
+        for method in ["ListAddresses", "ListRoutes", "ListPendingBridges"] {
+            #expect(need("HostNetworkService", method) == .init(role: .reader, changes: false), "\(method)")
+        }
+        for method in ["AttachHostdev", "DetachHostdev", "SetSriovVfs", "CreateVhba", "DestroyNodeDevice"] {
+            #expect(need("NodeDeviceService", method) == .init(role: .admin, changes: true), "\(method)")
+        }
+        for method in ["ListNodeDevices", "GetNodeDevice", "ListAssignableDevices", "ListHostdevs"] {
+            #expect(need("NodeDeviceService", method) == .init(role: .reader, changes: false), "\(method)")
+        }
         #expect(MethodRoles.requirement(service: "other.Service", method: "X").role == .admin)
     }
 

@@ -40,10 +40,13 @@ import VirtHostClient
             storage_roots = ["/srv/images", "/var/lib/libvirt/images"]
             operator_bridges = ["br0"]
             operator_devices = ["eth1"]
+            operator_taps = ["tap-web1"]
             """)
         #expect(config.daemon.access.confinement.storageRoots == ["/srv/images", "/var/lib/libvirt/images"])
         #expect(config.daemon.access.confinement.operatorBridges == ["br0"])
         #expect(config.daemon.access.confinement.operatorDevices == ["eth1"])
+        #expect(config.daemon.access.confinement.operatorTaps == ["tap-web1"])
+        #expect(throws: DaemonConfiguration.Invalid.self) { try DaemonConfiguration.parse("[access]\noperator_taps = [\"a b\"]") }
         #expect(try DaemonConfiguration.parse("").daemon.access.confinement.storageRoots == ["/var/lib/libvirt/images"])
         #expect(throws: DaemonConfiguration.Invalid.self) { try DaemonConfiguration.parse("[access]\nstorage_roots = [\"images\"]") }
         #expect(throws: DaemonConfiguration.Invalid.self) { try DaemonConfiguration.parse("[access]\nstorage_roots = [\"/srv/../etc\"]") }
@@ -124,6 +127,15 @@ import VirtHostClient
                 _ = try await client.attachInterface(domain: "db-1", type: .direct, source: "eth0", scope: .config)
             }
             #expect(direct.message.contains("operator_devices"))
+            let tap = try await refusal {
+                _ = try await client.attachInterface(domain: "db-1", type: .tap, source: "tap9", scope: .config)
+            }
+            #expect(tap.code == .permissionDenied && tap.message.contains("operator_taps"))
+            // Host addresses, routes and uplink bridges are admin calls.
+            #expect(try await refusal { _ = try await client.addAddress("lo", "192.0.2.1/24") }.code == .permissionDenied)
+            #expect(try await refusal { _ = try await client.bridgeUplink("vht-b", uplink: "eth0") }.code == .permissionDenied)
+            #expect(try await refusal { _ = try await client.attachHostdev(domain: "db-1", pciAddress: "0000:00:03.0") }.code == .permissionDenied)
+            #expect(try await client.listPendingBridges().isEmpty)
             // A listed bridge passes the rule and reaches libvirt (whose test driver attaches nothing).
             let listed = try await refusal {
                 _ = try await client.attachInterface(domain: "db-1", type: .bridge, source: "virbr-listed", scope: .config)

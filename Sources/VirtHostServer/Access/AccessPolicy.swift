@@ -82,7 +82,8 @@ public enum MethodRoles {
         "virthost.v1.HostService": ["GetVersion", "GetNodeInfo", "GetCapabilities", "GetHealth"],
         "virthost.v1.DomainService": ["ListDomains", "GetDomain", "GetDomainXML", "ListInterfaces", "ListDisks", "GetStats"],
         "virthost.v1.NetworkService": ["ListNetworks", "GetNetwork", "GetNetworkXML", "ListDhcpLeases"],
-        "virthost.v1.HostNetworkService": ["ListLinks"],
+        "virthost.v1.HostNetworkService": ["ListLinks", "ListAddresses", "ListRoutes", "ListPendingBridges"],
+        "virthost.v1.NodeDeviceService": ["ListNodeDevices", "GetNodeDevice", "ListAssignableDevices", "ListHostdevs"],
         "virthost.v1.StorageService": [
             "ListPools", "GetPool", "GetPoolXML", "GetPoolCapabilities", "ListVolumes", "GetVolume", "GetVolumeXML",
         ],
@@ -108,8 +109,11 @@ public enum MethodRoles {
         "virthost.v1.GuestAgentService": ["Command", "Exec", "ExecStream", "FreezeFilesystems", "ThawFilesystems"],
         "virthost.v1.HostNetworkService": [
             "CreateBridge", "DeleteBridge", "CreateTap", "DeleteTap", "AddToBridge", "RemoveFromBridge",
-            "CreateVlan", "CreateBond", "DeleteLink",
+            "CreateVlan", "CreateBond", "DeleteLink", "SetLink", "AddAddress", "DeleteAddress", "AddRoute", "DeleteRoute",
+            "BridgeUplink", "ConfirmBridge", "RestoreUplink",
         ],
+        // PCI passthrough hands host hardware to a guest; SR-IOV and NPIV change the host.
+        "virthost.v1.NodeDeviceService": ["AttachHostdev", "DetachHostdev", "SetSriovVfs", "CreateVhba", "DestroyNodeDevice"],
     ]
 
     static let services: Set<String> = [
@@ -117,6 +121,7 @@ public enum MethodRoles {
         "virthost.v1.HostNetworkService", "virthost.v1.StorageService", "virthost.v1.GuestAgentService",
         "virthost.v1.SnapshotService", "virthost.v1.EventService", "virthost.v1.OperationService",
         "virthost.v1.DiskJobService",
+        "virthost.v1.NodeDeviceService",
     ]
 
     /// Standard gRPC services: health answers anyone who can open the

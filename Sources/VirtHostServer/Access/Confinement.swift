@@ -15,6 +15,9 @@ public struct Confinement: Sendable, Equatable {
     /// `[access] operator_devices`: host devices an operator may put a
     /// macvtap (direct) NIC on.
     public var operatorDevices: Set<String>
+    /// `[access] operator_taps`: host TAP devices (made with `tap add`) an
+    /// operator may put a NIC on.
+    public var operatorTaps: Set<String> = []
 
     /// The packaged default: libvirt's own image folder, no bridges, no devices.
     public static let defaultStorageRoots = ["/var/lib/libvirt/images"]

@@ -229,7 +229,7 @@ public struct DaemonConfiguration: Sendable {
         }
 
         /// What operators may reach: [access] storage_roots, operator_bridges,
-        /// operator_devices (see ``Confinement``).
+        /// operator_devices, operator_taps (see ``Confinement``).
         mutating func readConfinement(into confinement: inout Confinement) throws {
             if let roots = try strings("access.storage_roots") {
                 for root in roots {
@@ -239,12 +239,16 @@ public struct DaemonConfiguration: Sendable {
                 }
                 confinement.storageRoots = roots
             }
-            for key in ["access.operator_bridges", "access.operator_devices"] {
+            for key in ["access.operator_bridges", "access.operator_devices", "access.operator_taps"] {
                 guard let names = try strings(key) else { continue }
                 for name in names {
                     if let problem = HostLinks.nameProblem(name) { throw fail(key, "'\(name)' \(problem)") }
                 }
-                if key.hasSuffix("bridges") { confinement.operatorBridges = Set(names) } else { confinement.operatorDevices = Set(names) }
+                switch key {
+                case "access.operator_bridges": confinement.operatorBridges = Set(names)
+                case "access.operator_taps": confinement.operatorTaps = Set(names)
+                default: confinement.operatorDevices = Set(names)
+                }
             }
         }
 

@@ -71,6 +71,8 @@ public final class Daemon: Service, Sendable {
     public let operations: OperationLedger
     /// The agent's record of backups (volumes, checkpoints, parents).
     let backups: BackupLedger
+    /// Bridges over uplinks waiting for a confirmation.
+    let pendingBridges: PendingBridges
     private let logger: Logger
     private let onReady: @Sendable (String) -> Void
     /// Ends open health Watch streams when the agent stops.
@@ -94,6 +96,7 @@ public final class Daemon: Service, Sendable {
         requests = RequestLedger(database: state, ttl: configuration.requestTTL)
         operations = OperationLedger(database: state, events: hypervisor.events)
         backups = BackupLedger(database: state)
+        pendingBridges = PendingBridges(database: state, logger: logger)
     }
 
     /// The services this agent serves: one per area of the v1 contract,
@@ -106,7 +109,8 @@ public final class Daemon: Service, Sendable {
             NetworkService(hypervisor: hypervisor),
             StorageService(hypervisor: hypervisor, operations: operations),
             OperationService(operations: operations),
-            HostNetworkService(hypervisor: hypervisor),
+            HostNetworkService(hypervisor: hypervisor, pending: pendingBridges),
+            NodeDeviceService(hypervisor: hypervisor),
             GuestAgentService(
                 hypervisor: hypervisor, policy: configuration.guestAgentPolicy,
                 concurrentCalls: max(1, configuration.libvirtThreads - 1)),
@@ -128,7 +132,7 @@ public final class Daemon: Service, Sendable {
         for listener in listeners where configuration.inheritedSockets[listener.path] == nil {
             try SocketFile.prepare(listener.path)
         }
-        try recoverState()
+        try await recoverState()
         let stamper = PeerCredentialStamper(maxMessageBytes: configuration.limits.maxMessageBytes)
         let gate = CallGate(limits: configuration.limits)
         let services = services()
@@ -210,10 +214,6 @@ public final class Daemon: Service, Sendable {
         logger.info("stopped serving", metadata: ["socket": "\(configuration.socketPath)"])
     }
 
-    /// After a stop: request ids and operations that were running when the
-    /// agent stopped are marked (indeterminate, interrupted), and volumes
-    /// interrupted uploads had created are removed, in the background once
-    /// libvirt answers, each noted in its operation's cleanup.
     /// Disk moves and backups.
     private var diskJobs: DiskJobService {
         DiskJobService(
@@ -221,7 +221,17 @@ public final class Daemon: Service, Sendable {
             logger: logger)
     }
 
-    private func recoverState() throws {
+    /// After a stop: request ids and operations that were running when the
+    /// agent stopped are marked (indeterminate, interrupted), disk moves and
+    /// backups libvirt still runs are taken over, and volumes interrupted
+    /// uploads had created are removed, in the background once libvirt
+    /// answers, each noted in its operation's cleanup.
+
+    private func recoverState() async throws {
+        // A bridge over an uplink that the last agent left unsettled: roll
+        // it back (or keep waiting for its confirmation) before serving.
+        let bridges = await pendingBridges.recover()
+        if bridges > 0 { logger.notice("settled bridge changes over uplinks left by the last agent", metadata: ["count": "\(bridges)"]) }
         let unknown = try requests.markInterrupted()
         try diskJobs.recover()
         let volumes = try operations.markInterrupted()

@@ -80,6 +80,17 @@ struct DomainDevices {
             guard try HostChecks.link(nic.source) != nil else {
                 throw Refusal(.notFound, "host interface '\(nic.source)' does not exist")
             }
+        case .tap where hostChecks:
+            guard let link = try HostChecks.link(nic.source) else {
+                throw Refusal(.notFound, "host TAP device '\(nic.source)' does not exist (create it: virthost tap add \(nic.source))")
+            }
+            guard link.kind == "tap" else {
+                throw Refusal.invalid("host interface '\(nic.source)' is not a TAP device (it is a \(link.kind))")
+            }
+            // A TAP a running machine made for itself (vnetN) is not persistent: never share it.
+            if link.tap?.persistent == false {
+                throw Refusal(.failedPrecondition, "TAP device '\(nic.source)' is not persistent: it belongs to the process that opened it")
+            }
         default:
             break
         }
@@ -192,13 +203,16 @@ struct NICAttach: Sendable, Equatable {
         case .bridge:
             try HostChecks.linkName(request.source, field: "source bridge")
             if !request.directMode.isEmpty { throw Refusal.invalid("direct_mode is only for type DIRECT") }
+        case .tap:
+            try HostChecks.linkName(request.source, field: "source TAP")
+            if !request.directMode.isEmpty { throw Refusal.invalid("direct_mode is only for type DIRECT") }
         case .direct:
             try HostChecks.linkName(request.source, field: "source device")
             if !request.directMode.isEmpty, !Self.directModes.contains(request.directMode) {
                 throw Refusal.invalid("direct_mode '\(request.directMode.prefix(32))' is not one of: \(Self.directModes.joined(separator: ", "))")
             }
         default:
-            throw Refusal.invalid("type must be NETWORK, BRIDGE, DIRECT or HOSTDEV")
+            throw Refusal.invalid("type must be NETWORK, BRIDGE, DIRECT, HOSTDEV or TAP")
         }
         if !request.portgroup.isEmpty {
             guard request.type == .network || request.type == .hostdev else {
@@ -229,6 +243,11 @@ struct NICAttach: Sendable, Equatable {
         case .bridge:
             nic = XMLElement(name: "interface", attributes: [("type", "bridge")], children: [
                 XMLElement(name: "source", attributes: [("bridge", source)])
+            ])
+        case .tap:
+            // managed='no': libvirt opens the existing TAP and leaves it in place on detach.
+            nic = XMLElement(name: "interface", attributes: [("type", "ethernet")], children: [
+                XMLElement(name: "target", attributes: [("dev", source), ("managed", "no")])
             ])
         case .direct:
             nic = XMLElement(name: "interface", attributes: [("type", "direct")], children: [

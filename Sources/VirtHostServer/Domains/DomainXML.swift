@@ -24,6 +24,10 @@ enum DomainXML {
             case "hostdev":
                 nic.type = .hostdev
                 nic.source = source?.child("address").map(pciAddress) ?? ""
+            case "ethernet" where element.childAttr("target", "managed") == "no" && element.childAttr("target", "dev") != nil:
+                // A NIC on a TAP the host made (virthost tap add): the TAP is its source.
+                nic.type = .tap
+                nic.source = element.childAttr("target", "dev") ?? ""
             default:
                 nic.type = .other
                 nic.source = source?.attr("network") ?? source?.attr("bridge") ?? source?.attr("dev") ?? ""

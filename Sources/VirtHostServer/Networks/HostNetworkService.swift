@@ -4,14 +4,19 @@ import HostNetworking
 import Libvirt
 import VirtHostAPI
 
-/// HostNetworkService: host bridges, TAP devices, VLANs and bonds over
-/// rtnetlink (libnl-route-3) and `/dev/net/tun`, what brctl and `ip` do.
+/// HostNetworkService: host bridges, TAP devices, VLANs and bonds, link
+/// settings, addresses and routes over rtnetlink (libnl-route-3) and
+/// `/dev/net/tun`, what brctl and `ip` do; and bridges put over an uplink
+/// with a check, a confirmation window and a rollback
+/// (HostNetworkService+Uplink.swift, ``PendingBridges``).
 ///
 /// Link changes run one at a time on a thread of their own, so a check
 /// ("does br0 exist?") and the change after it are not interleaved with
 /// another call's.
 struct HostNetworkService: Virthost_V1_HostNetworkService.SimpleServiceProtocol {
     let hypervisor: HypervisorConnection
+    /// Bridges over uplinks waiting for a confirmation.
+    let pending: PendingBridges
 
     /// One thread: netlink calls are quick, and serial link changes keep checks valid.
     static let executor = BlockingExecutor(threads: 1, name: "netlink")
@@ -56,7 +61,12 @@ struct HostNetworkService: Virthost_V1_HostNetworkService.SimpleServiceProtocol 
         if let user = users.first {
             throw Refusal(.failedPrecondition, "bridge '\(name)' is used by active libvirt network '\(user)'; stop that network first")
         }
+        let pending = self.pending
         return try await Self.netlink {
+            if try pending.row(name) != nil {
+                throw HostNetworkError(
+                    .wrongState, "bridge '\(name)' is over an uplink and waits for a confirmation: confirm it, or roll it back with bridge del \(name) --restore-uplink")
+            }
             let link = try HostLinks.get(name, what: "bridge")
             guard link.kind == "bridge" else {
                 throw HostNetworkError(.wrongState, "host interface '\(name)' is not a bridge (it is a \(link.kind))")

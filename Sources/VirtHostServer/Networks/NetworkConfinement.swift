@@ -44,6 +44,10 @@ enum NetworkConfinement {
             try access.require(
                 access.confinement.operatorDevices.contains(source), "a macvtap NIC on host device '\(source)' is not allowed for operators",
                 allowedBy: "[access] operator_devices in virthostd.toml")
+        case .tap:
+            try access.require(
+                access.confinement.operatorTaps.contains(source), "a NIC on host TAP device '\(source)' is not allowed for operators",
+                allowedBy: "[access] operator_taps in virthostd.toml")
         case .network, .hostdev:
             return
         default:

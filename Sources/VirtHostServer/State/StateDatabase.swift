@@ -17,7 +17,7 @@ import Synchronization
 /// lookup), so callers run them inline.
 public final class StateDatabase: Sendable {
     /// The schema this agent writes.
-    public static let schemaVersion: Int32 = 1
+    public static let schemaVersion: Int32 = 3
     /// The file name inside the state folder.
     public static let fileName = "state.sqlite3"
 
@@ -138,6 +138,18 @@ public final class StateDatabase: Sendable {
             owner TEXT NOT NULL DEFAULT ''
         );
         CREATE INDEX backups_domain ON backups(domain_uuid, created_at);
+        """,
+        // 3: bridges put over an uplink and not yet confirmed (``PendingBridges``).
+        """
+        CREATE TABLE bridge_changes (
+            bridge TEXT PRIMARY KEY,
+            uplink TEXT NOT NULL,
+            snapshot TEXT NOT NULL,
+            state TEXT NOT NULL,
+            deadline REAL,
+            owner TEXT NOT NULL,
+            created_at REAL NOT NULL
+        );
         """,
     ]
 

@@ -43,6 +43,41 @@ type HostNetworkServiceClient interface {
 	// macvtap (ip link del). Physical devices and loopback are refused;
 	// bridges and TAPs have their own calls.
 	DeleteLink(ctx context.Context, in *DeleteLinkRequest, opts ...grpc.CallOption) (*Empty, error)
+	// Change a link: up or down, MTU, master (ip link set DEV up|down mtu N
+	// master BR|nomaster). A bond takes only ports that are down: the agent
+	// downs the port for the change and brings it up again.
+	SetLink(ctx context.Context, in *SetLinkRequest, opts ...grpc.CallOption) (*Link, error)
+	// Addresses of the host's interfaces (ip addr).
+	ListAddresses(ctx context.Context, in *ListAddressesRequest, opts ...grpc.CallOption) (*ListAddressesResponse, error)
+	// Add an address to an interface (ip addr add ADDR/PREFIX dev DEV).
+	AddAddress(ctx context.Context, in *AddressRequest, opts ...grpc.CallOption) (*Address, error)
+	// Remove an address from an interface (ip addr del ADDR/PREFIX dev DEV).
+	DeleteAddress(ctx context.Context, in *AddressRequest, opts ...grpc.CallOption) (*Empty, error)
+	// Routes of the host, every table but local (ip route show table all).
+	ListRoutes(ctx context.Context, in *ListRoutesRequest, opts ...grpc.CallOption) (*ListRoutesResponse, error)
+	// Add a route to the main table (ip route add DEST via GW dev DEV metric N proto static).
+	AddRoute(ctx context.Context, in *AddRouteRequest, opts ...grpc.CallOption) (*Route, error)
+	// Delete main-table routes to a destination (ip route del DEST); the
+	// optional fields narrow it to one route.
+	DeleteRoute(ctx context.Context, in *DeleteRouteRequest, opts ...grpc.CallOption) (*DeleteRouteResponse, error)
+	// Put a new bridge over an uplink, transactionally: the uplink's addresses
+	// and routes move to the bridge; then the check addresses must answer an
+	// ICMP echo through the bridge; with confirm_within_seconds the change
+	// stays only if ConfirmBridge arrives in time. Any failed step, failed
+	// check or missing confirmation puts everything back exactly as it was
+	// and the call (or the pending change) fails. The pending change and its
+	// deadline are kept in the state database: an agent that stops during
+	// the window finishes it (rolls back) when it starts again.
+	BridgeUplink(ctx context.Context, in *BridgeUplinkRequest, opts ...grpc.CallOption) (*BridgeUplinkResponse, error)
+	// Keep a pending BridgeUplink change. NOT_FOUND when there is none (never
+	// asked, already rolled back, or already confirmed).
+	ConfirmBridge(ctx context.Context, in *ConfirmBridgeRequest, opts ...grpc.CallOption) (*Empty, error)
+	// BridgeUplink changes waiting for ConfirmBridge.
+	ListPendingBridges(ctx context.Context, in *ListPendingBridgesRequest, opts ...grpc.CallOption) (*ListPendingBridgesResponse, error)
+	// The reverse of BridgeUplink: move the bridge's addresses and routes
+	// back to its uplink, release it and delete the bridge (virthost bridge
+	// del BR --restore-uplink). A failed step puts the bridge back.
+	RestoreUplink(ctx context.Context, in *RestoreUplinkRequest, opts ...grpc.CallOption) (*Link, error)
 }
 
 type hostNetworkServiceClient struct {
@@ -143,6 +178,105 @@ func (c *hostNetworkServiceClient) DeleteLink(ctx context.Context, in *DeleteLin
 	return out, nil
 }
 
+func (c *hostNetworkServiceClient) SetLink(ctx context.Context, in *SetLinkRequest, opts ...grpc.CallOption) (*Link, error) {
+	out := new(Link)
+	err := c.cc.Invoke(ctx, "/virthost.v1.HostNetworkService/SetLink", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostNetworkServiceClient) ListAddresses(ctx context.Context, in *ListAddressesRequest, opts ...grpc.CallOption) (*ListAddressesResponse, error) {
+	out := new(ListAddressesResponse)
+	err := c.cc.Invoke(ctx, "/virthost.v1.HostNetworkService/ListAddresses", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostNetworkServiceClient) AddAddress(ctx context.Context, in *AddressRequest, opts ...grpc.CallOption) (*Address, error) {
+	out := new(Address)
+	err := c.cc.Invoke(ctx, "/virthost.v1.HostNetworkService/AddAddress", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostNetworkServiceClient) DeleteAddress(ctx context.Context, in *AddressRequest, opts ...grpc.CallOption) (*Empty, error) {
+	out := new(Empty)
+	err := c.cc.Invoke(ctx, "/virthost.v1.HostNetworkService/DeleteAddress", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostNetworkServiceClient) ListRoutes(ctx context.Context, in *ListRoutesRequest, opts ...grpc.CallOption) (*ListRoutesResponse, error) {
+	out := new(ListRoutesResponse)
+	err := c.cc.Invoke(ctx, "/virthost.v1.HostNetworkService/ListRoutes", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostNetworkServiceClient) AddRoute(ctx context.Context, in *AddRouteRequest, opts ...grpc.CallOption) (*Route, error) {
+	out := new(Route)
+	err := c.cc.Invoke(ctx, "/virthost.v1.HostNetworkService/AddRoute", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostNetworkServiceClient) DeleteRoute(ctx context.Context, in *DeleteRouteRequest, opts ...grpc.CallOption) (*DeleteRouteResponse, error) {
+	out := new(DeleteRouteResponse)
+	err := c.cc.Invoke(ctx, "/virthost.v1.HostNetworkService/DeleteRoute", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostNetworkServiceClient) BridgeUplink(ctx context.Context, in *BridgeUplinkRequest, opts ...grpc.CallOption) (*BridgeUplinkResponse, error) {
+	out := new(BridgeUplinkResponse)
+	err := c.cc.Invoke(ctx, "/virthost.v1.HostNetworkService/BridgeUplink", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostNetworkServiceClient) ConfirmBridge(ctx context.Context, in *ConfirmBridgeRequest, opts ...grpc.CallOption) (*Empty, error) {
+	out := new(Empty)
+	err := c.cc.Invoke(ctx, "/virthost.v1.HostNetworkService/ConfirmBridge", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostNetworkServiceClient) ListPendingBridges(ctx context.Context, in *ListPendingBridgesRequest, opts ...grpc.CallOption) (*ListPendingBridgesResponse, error) {
+	out := new(ListPendingBridgesResponse)
+	err := c.cc.Invoke(ctx, "/virthost.v1.HostNetworkService/ListPendingBridges", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostNetworkServiceClient) RestoreUplink(ctx context.Context, in *RestoreUplinkRequest, opts ...grpc.CallOption) (*Link, error) {
+	out := new(Link)
+	err := c.cc.Invoke(ctx, "/virthost.v1.HostNetworkService/RestoreUplink", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // HostNetworkServiceServer is the server API for HostNetworkService service.
 // All implementations must embed UnimplementedHostNetworkServiceServer
 // for forward compatibility
@@ -173,6 +307,41 @@ type HostNetworkServiceServer interface {
 	// macvtap (ip link del). Physical devices and loopback are refused;
 	// bridges and TAPs have their own calls.
 	DeleteLink(context.Context, *DeleteLinkRequest) (*Empty, error)
+	// Change a link: up or down, MTU, master (ip link set DEV up|down mtu N
+	// master BR|nomaster). A bond takes only ports that are down: the agent
+	// downs the port for the change and brings it up again.
+	SetLink(context.Context, *SetLinkRequest) (*Link, error)
+	// Addresses of the host's interfaces (ip addr).
+	ListAddresses(context.Context, *ListAddressesRequest) (*ListAddressesResponse, error)
+	// Add an address to an interface (ip addr add ADDR/PREFIX dev DEV).
+	AddAddress(context.Context, *AddressRequest) (*Address, error)
+	// Remove an address from an interface (ip addr del ADDR/PREFIX dev DEV).
+	DeleteAddress(context.Context, *AddressRequest) (*Empty, error)
+	// Routes of the host, every table but local (ip route show table all).
+	ListRoutes(context.Context, *ListRoutesRequest) (*ListRoutesResponse, error)
+	// Add a route to the main table (ip route add DEST via GW dev DEV metric N proto static).
+	AddRoute(context.Context, *AddRouteRequest) (*Route, error)
+	// Delete main-table routes to a destination (ip route del DEST); the
+	// optional fields narrow it to one route.
+	DeleteRoute(context.Context, *DeleteRouteRequest) (*DeleteRouteResponse, error)
+	// Put a new bridge over an uplink, transactionally: the uplink's addresses
+	// and routes move to the bridge; then the check addresses must answer an
+	// ICMP echo through the bridge; with confirm_within_seconds the change
+	// stays only if ConfirmBridge arrives in time. Any failed step, failed
+	// check or missing confirmation puts everything back exactly as it was
+	// and the call (or the pending change) fails. The pending change and its
+	// deadline are kept in the state database: an agent that stops during
+	// the window finishes it (rolls back) when it starts again.
+	BridgeUplink(context.Context, *BridgeUplinkRequest) (*BridgeUplinkResponse, error)
+	// Keep a pending BridgeUplink change. NOT_FOUND when there is none (never
+	// asked, already rolled back, or already confirmed).
+	ConfirmBridge(context.Context, *ConfirmBridgeRequest) (*Empty, error)
+	// BridgeUplink changes waiting for ConfirmBridge.
+	ListPendingBridges(context.Context, *ListPendingBridgesRequest) (*ListPendingBridgesResponse, error)
+	// The reverse of BridgeUplink: move the bridge's addresses and routes
+	// back to its uplink, release it and delete the bridge (virthost bridge
+	// del BR --restore-uplink). A failed step puts the bridge back.
+	RestoreUplink(context.Context, *RestoreUplinkRequest) (*Link, error)
 	mustEmbedUnimplementedHostNetworkServiceServer()
 }
 
@@ -209,6 +378,39 @@ func (UnimplementedHostNetworkServiceServer) CreateBond(context.Context, *Create
 }
 func (UnimplementedHostNetworkServiceServer) DeleteLink(context.Context, *DeleteLinkRequest) (*Empty, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method DeleteLink not implemented")
+}
+func (UnimplementedHostNetworkServiceServer) SetLink(context.Context, *SetLinkRequest) (*Link, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SetLink not implemented")
+}
+func (UnimplementedHostNetworkServiceServer) ListAddresses(context.Context, *ListAddressesRequest) (*ListAddressesResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListAddresses not implemented")
+}
+func (UnimplementedHostNetworkServiceServer) AddAddress(context.Context, *AddressRequest) (*Address, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method AddAddress not implemented")
+}
+func (UnimplementedHostNetworkServiceServer) DeleteAddress(context.Context, *AddressRequest) (*Empty, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method DeleteAddress not implemented")
+}
+func (UnimplementedHostNetworkServiceServer) ListRoutes(context.Context, *ListRoutesRequest) (*ListRoutesResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListRoutes not implemented")
+}
+func (UnimplementedHostNetworkServiceServer) AddRoute(context.Context, *AddRouteRequest) (*Route, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method AddRoute not implemented")
+}
+func (UnimplementedHostNetworkServiceServer) DeleteRoute(context.Context, *DeleteRouteRequest) (*DeleteRouteResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method DeleteRoute not implemented")
+}
+func (UnimplementedHostNetworkServiceServer) BridgeUplink(context.Context, *BridgeUplinkRequest) (*BridgeUplinkResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method BridgeUplink not implemented")
+}
+func (UnimplementedHostNetworkServiceServer) ConfirmBridge(context.Context, *ConfirmBridgeRequest) (*Empty, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ConfirmBridge not implemented")
+}
+func (UnimplementedHostNetworkServiceServer) ListPendingBridges(context.Context, *ListPendingBridgesRequest) (*ListPendingBridgesResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListPendingBridges not implemented")
+}
+func (UnimplementedHostNetworkServiceServer) RestoreUplink(context.Context, *RestoreUplinkRequest) (*Link, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RestoreUplink not implemented")
 }
 func (UnimplementedHostNetworkServiceServer) mustEmbedUnimplementedHostNetworkServiceServer() {}
 
@@ -403,6 +605,204 @@ func _HostNetworkService_DeleteLink_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _HostNetworkService_SetLink_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetLinkRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostNetworkServiceServer).SetLink(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/virthost.v1.HostNetworkService/SetLink",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostNetworkServiceServer).SetLink(ctx, req.(*SetLinkRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _HostNetworkService_ListAddresses_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListAddressesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostNetworkServiceServer).ListAddresses(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/virthost.v1.HostNetworkService/ListAddresses",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostNetworkServiceServer).ListAddresses(ctx, req.(*ListAddressesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _HostNetworkService_AddAddress_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AddressRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostNetworkServiceServer).AddAddress(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/virthost.v1.HostNetworkService/AddAddress",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostNetworkServiceServer).AddAddress(ctx, req.(*AddressRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _HostNetworkService_DeleteAddress_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AddressRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostNetworkServiceServer).DeleteAddress(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/virthost.v1.HostNetworkService/DeleteAddress",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostNetworkServiceServer).DeleteAddress(ctx, req.(*AddressRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _HostNetworkService_ListRoutes_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListRoutesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostNetworkServiceServer).ListRoutes(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/virthost.v1.HostNetworkService/ListRoutes",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostNetworkServiceServer).ListRoutes(ctx, req.(*ListRoutesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _HostNetworkService_AddRoute_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AddRouteRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostNetworkServiceServer).AddRoute(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/virthost.v1.HostNetworkService/AddRoute",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostNetworkServiceServer).AddRoute(ctx, req.(*AddRouteRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _HostNetworkService_DeleteRoute_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteRouteRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostNetworkServiceServer).DeleteRoute(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/virthost.v1.HostNetworkService/DeleteRoute",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostNetworkServiceServer).DeleteRoute(ctx, req.(*DeleteRouteRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _HostNetworkService_BridgeUplink_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(BridgeUplinkRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostNetworkServiceServer).BridgeUplink(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/virthost.v1.HostNetworkService/BridgeUplink",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostNetworkServiceServer).BridgeUplink(ctx, req.(*BridgeUplinkRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _HostNetworkService_ConfirmBridge_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ConfirmBridgeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostNetworkServiceServer).ConfirmBridge(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/virthost.v1.HostNetworkService/ConfirmBridge",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostNetworkServiceServer).ConfirmBridge(ctx, req.(*ConfirmBridgeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _HostNetworkService_ListPendingBridges_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListPendingBridgesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostNetworkServiceServer).ListPendingBridges(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/virthost.v1.HostNetworkService/ListPendingBridges",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostNetworkServiceServer).ListPendingBridges(ctx, req.(*ListPendingBridgesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _HostNetworkService_RestoreUplink_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RestoreUplinkRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostNetworkServiceServer).RestoreUplink(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/virthost.v1.HostNetworkService/RestoreUplink",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostNetworkServiceServer).RestoreUplink(ctx, req.(*RestoreUplinkRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var _HostNetworkService_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "virthost.v1.HostNetworkService",
 	HandlerType: (*HostNetworkServiceServer)(nil),
@@ -446,6 +846,50 @@ var _HostNetworkService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteLink",
 			Handler:    _HostNetworkService_DeleteLink_Handler,
+		},
+		{
+			MethodName: "SetLink",
+			Handler:    _HostNetworkService_SetLink_Handler,
+		},
+		{
+			MethodName: "ListAddresses",
+			Handler:    _HostNetworkService_ListAddresses_Handler,
+		},
+		{
+			MethodName: "AddAddress",
+			Handler:    _HostNetworkService_AddAddress_Handler,
+		},
+		{
+			MethodName: "DeleteAddress",
+			Handler:    _HostNetworkService_DeleteAddress_Handler,
+		},
+		{
+			MethodName: "ListRoutes",
+			Handler:    _HostNetworkService_ListRoutes_Handler,
+		},
+		{
+			MethodName: "AddRoute",
+			Handler:    _HostNetworkService_AddRoute_Handler,
+		},
+		{
+			MethodName: "DeleteRoute",
+			Handler:    _HostNetworkService_DeleteRoute_Handler,
+		},
+		{
+			MethodName: "BridgeUplink",
+			Handler:    _HostNetworkService_BridgeUplink_Handler,
+		},
+		{
+			MethodName: "ConfirmBridge",
+			Handler:    _HostNetworkService_ConfirmBridge_Handler,
+		},
+		{
+			MethodName: "ListPendingBridges",
+			Handler:    _HostNetworkService_ListPendingBridges_Handler,
+		},
+		{
+			MethodName: "RestoreUplink",
+			Handler:    _HostNetworkService_RestoreUplink_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -39,6 +39,7 @@ class InterfaceSourceType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     INTERFACE_SOURCE_TYPE_DIRECT: _ClassVar[InterfaceSourceType]
     INTERFACE_SOURCE_TYPE_HOSTDEV: _ClassVar[InterfaceSourceType]
     INTERFACE_SOURCE_TYPE_OTHER: _ClassVar[InterfaceSourceType]
+    INTERFACE_SOURCE_TYPE_TAP: _ClassVar[InterfaceSourceType]
 DOMAIN_STATE_UNSPECIFIED: DomainState
 DOMAIN_STATE_RUNNING: DomainState
 DOMAIN_STATE_BLOCKED: DomainState
@@ -60,6 +61,7 @@ INTERFACE_SOURCE_TYPE_BRIDGE: InterfaceSourceType
 INTERFACE_SOURCE_TYPE_DIRECT: InterfaceSourceType
 INTERFACE_SOURCE_TYPE_HOSTDEV: InterfaceSourceType
 INTERFACE_SOURCE_TYPE_OTHER: InterfaceSourceType
+INTERFACE_SOURCE_TYPE_TAP: InterfaceSourceType
 
 class DomainRef(_message.Message):
     __slots__ = ("name", "uuid")

@@ -25,33 +25,69 @@ _sym_db = _symbol_database.Default()
 from virthost.v1 import common_pb2 as virthost_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19virthost/v1/hostnet.proto\x12\x0bvirthost.v1\x1a\x18virthost/v1/common.proto\"\xae\x01\n\x04Link\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05index\x18\x02 \x01(\r\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x0b\n\x03mac\x18\x04 \x01(\t\x12\x0e\n\x06master\x18\x05 \x01(\t\x12\r\n\x05state\x18\x06 \x01(\t\x12\x0b\n\x03mtu\x18\x07 \x01(\r\x12\x10\n\x08\x61\x64min_up\x18\x08 \x01(\x08\x12!\n\x03tap\x18\t \x01(\x0b\x32\x14.virthost.v1.TapInfo\x12\r\n\x05ports\x18\n \x03(\t\"~\n\x07TapInfo\x12\x12\n\npersistent\x18\x01 \x01(\x08\x12\x13\n\x0bmulti_queue\x18\x02 \x01(\x08\x12\x16\n\towner_uid\x18\x03 \x01(\rH\x00\x88\x01\x01\x12\x16\n\towner_gid\x18\x04 \x01(\rH\x01\x88\x01\x01\x42\x0c\n\n_owner_uidB\x0c\n\n_owner_gid\" \n\x10ListLinksRequest\x12\x0c\n\x04kind\x18\x01 \x01(\t\"5\n\x11ListLinksResponse\x12 \n\x05links\x18\x01 \x03(\x0b\x32\x11.virthost.v1.Link\"=\n\x13\x43reateBridgeRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0b\n\x03mtu\x18\x02 \x01(\r\x12\x0b\n\x03stp\x18\x03 \x01(\x08\"!\n\x11\x44\x65leteLinkRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x9e\x01\n\x10\x43reateTapRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x16\n\towner_uid\x18\x02 \x01(\rH\x00\x88\x01\x01\x12\x16\n\towner_gid\x18\x03 \x01(\rH\x01\x88\x01\x01\x12\x13\n\x0bmulti_queue\x18\x04 \x01(\x08\x12\x0e\n\x06\x62ridge\x18\x05 \x01(\t\x12\x0b\n\x03mtu\x18\x06 \x01(\rB\x0c\n\n_owner_uidB\x0c\n\n_owner_gid\"6\n\x11\x42ridgePortRequest\x12\x0e\n\x06\x62ridge\x18\x01 \x01(\t\x12\x11\n\tinterface\x18\x02 \x01(\t\"N\n\x11\x43reateVlanRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06parent\x18\x02 \x01(\t\x12\x0f\n\x07vlan_id\x18\x03 \x01(\r\x12\n\n\x02up\x18\x04 \x01(\x08\"J\n\x11\x43reateBondRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04mode\x18\x02 \x01(\t\x12\r\n\x05ports\x18\x03 \x03(\t\x12\n\n\x02up\x18\x04 \x01(\x08\x32\xb6\x05\n\x12HostNetworkService\x12J\n\tListLinks\x12\x1d.virthost.v1.ListLinksRequest\x1a\x1e.virthost.v1.ListLinksResponse\x12\x43\n\x0c\x43reateBridge\x12 .virthost.v1.CreateBridgeRequest\x1a\x11.virthost.v1.Link\x12\x42\n\x0c\x44\x65leteBridge\x12\x1e.virthost.v1.DeleteLinkRequest\x1a\x12.virthost.v1.Empty\x12=\n\tCreateTap\x12\x1d.virthost.v1.CreateTapRequest\x1a\x11.virthost.v1.Link\x12?\n\tDeleteTap\x12\x1e.virthost.v1.DeleteLinkRequest\x1a\x12.virthost.v1.Empty\x12@\n\x0b\x41\x64\x64ToBridge\x12\x1e.virthost.v1.BridgePortRequest\x1a\x11.virthost.v1.Link\x12\x45\n\x10RemoveFromBridge\x12\x1e.virthost.v1.BridgePortRequest\x1a\x11.virthost.v1.Link\x12?\n\nCreateVlan\x12\x1e.virthost.v1.CreateVlanRequest\x1a\x11.virthost.v1.Link\x12?\n\nCreateBond\x12\x1e.virthost.v1.CreateBondRequest\x1a\x11.virthost.v1.Link\x12@\n\nDeleteLink\x12\x1e.virthost.v1.DeleteLinkRequest\x1a\x12.virthost.v1.Emptyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19virthost/v1/hostnet.proto\x12\x0bvirthost.v1\x1a\x18virthost/v1/common.proto\"f\n\x0eSetLinkRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x02up\x18\x02 \x01(\x08H\x00\x88\x01\x01\x12\x0b\n\x03mtu\x18\x03 \x01(\r\x12\x0e\n\x06master\x18\x04 \x01(\t\x12\x11\n\tno_master\x18\x05 \x01(\x08\x42\x05\n\x03_up\"\xf3\x01\n\x07\x41\x64\x64ress\x12\x11\n\tinterface\x18\x01 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x02 \x01(\t\x12\x0e\n\x06\x66\x61mily\x18\x03 \x01(\r\x12\r\n\x05scope\x18\x04 \x01(\t\x12\r\n\x05\x66lags\x18\x05 \x03(\t\x12\x1b\n\x0evalid_lifetime\x18\x06 \x01(\rH\x00\x88\x01\x01\x12\x1f\n\x12preferred_lifetime\x18\x07 \x01(\rH\x01\x88\x01\x01\x12\x0c\n\x04peer\x18\x08 \x01(\t\x12\x11\n\tbroadcast\x18\t \x01(\t\x12\r\n\x05label\x18\n \x01(\tB\x11\n\x0f_valid_lifetimeB\x15\n\x13_preferred_lifetime\")\n\x14ListAddressesRequest\x12\x11\n\tinterface\x18\x01 \x01(\t\"@\n\x15ListAddressesResponse\x12\'\n\taddresses\x18\x01 \x03(\x0b\x32\x14.virthost.v1.Address\"4\n\x0e\x41\x64\x64ressRequest\x12\x11\n\tinterface\x18\x01 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x02 \x01(\t\"\xaa\x01\n\x05Route\x12\x13\n\x0b\x64\x65stination\x18\x01 \x01(\t\x12\x0f\n\x07gateway\x18\x02 \x01(\t\x12\x11\n\tinterface\x18\x03 \x01(\t\x12\x0e\n\x06metric\x18\x04 \x01(\r\x12\r\n\x05table\x18\x05 \x01(\r\x12\x10\n\x08protocol\x18\x06 \x01(\t\x12\r\n\x05scope\x18\x07 \x01(\t\x12\x18\n\x10preferred_source\x18\x08 \x01(\t\x12\x0e\n\x06\x66\x61mily\x18\t \x01(\r\"#\n\x11ListRoutesRequest\x12\x0e\n\x06\x66\x61mily\x18\x01 \x01(\r\"8\n\x12ListRoutesResponse\x12\"\n\x06routes\x18\x01 \x03(\x0b\x32\x12.virthost.v1.Route\"Z\n\x0f\x41\x64\x64RouteRequest\x12\x13\n\x0b\x64\x65stination\x18\x01 \x01(\t\x12\x0f\n\x07gateway\x18\x02 \x01(\t\x12\x11\n\tinterface\x18\x03 \x01(\t\x12\x0e\n\x06metric\x18\x04 \x01(\r\"}\n\x12\x44\x65leteRouteRequest\x12\x13\n\x0b\x64\x65stination\x18\x01 \x01(\t\x12\x0f\n\x07gateway\x18\x02 \x01(\t\x12\x11\n\tinterface\x18\x03 \x01(\t\x12\x13\n\x06metric\x18\x04 \x01(\rH\x00\x88\x01\x01\x12\x0e\n\x06\x66\x61mily\x18\x05 \x01(\rB\t\n\x07_metric\":\n\x13\x44\x65leteRouteResponse\x12#\n\x07\x64\x65leted\x18\x01 \x03(\x0b\x32\x12.virthost.v1.Route\"\x84\x01\n\x13\x42ridgeUplinkRequest\x12\x0e\n\x06\x62ridge\x18\x01 \x01(\t\x12\x0e\n\x06uplink\x18\x02 \x01(\t\x12\x0e\n\x06\x63hecks\x18\x03 \x03(\t\x12\x1d\n\x15\x63heck_timeout_seconds\x18\x04 \x01(\r\x12\x1e\n\x16\x63onfirm_within_seconds\x18\x05 \x01(\r\"\xd3\x01\n\x14\x42ridgeUplinkResponse\x12!\n\x06\x62ridge\x18\x01 \x01(\x0b\x32\x11.virthost.v1.Link\x12\'\n\taddresses\x18\x02 \x03(\x0b\x32\x14.virthost.v1.Address\x12\"\n\x06routes\x18\x03 \x03(\x0b\x32\x12.virthost.v1.Route\x12\x0f\n\x07\x63hecked\x18\x04 \x03(\t\x12\x0f\n\x07pending\x18\x05 \x01(\x08\x12\x15\n\rdeadline_unix\x18\x06 \x01(\x01\x12\x12\n\nelapsed_ms\x18\x07 \x01(\r\"&\n\x14\x43onfirmBridgeRequest\x12\x0e\n\x06\x62ridge\x18\x01 \x01(\t\"\x1b\n\x19ListPendingBridgesRequest\"F\n\rPendingBridge\x12\x0e\n\x06\x62ridge\x18\x01 \x01(\t\x12\x0e\n\x06uplink\x18\x02 \x01(\t\x12\x15\n\rdeadline_unix\x18\x03 \x01(\x01\"I\n\x1aListPendingBridgesResponse\x12+\n\x07pending\x18\x01 \x03(\x0b\x32\x1a.virthost.v1.PendingBridge\"6\n\x14RestoreUplinkRequest\x12\x0e\n\x06\x62ridge\x18\x01 \x01(\t\x12\x0e\n\x06uplink\x18\x02 \x01(\t\"\xae\x01\n\x04Link\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05index\x18\x02 \x01(\r\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x0b\n\x03mac\x18\x04 \x01(\t\x12\x0e\n\x06master\x18\x05 \x01(\t\x12\r\n\x05state\x18\x06 \x01(\t\x12\x0b\n\x03mtu\x18\x07 \x01(\r\x12\x10\n\x08\x61\x64min_up\x18\x08 \x01(\x08\x12!\n\x03tap\x18\t \x01(\x0b\x32\x14.virthost.v1.TapInfo\x12\r\n\x05ports\x18\n \x03(\t\"~\n\x07TapInfo\x12\x12\n\npersistent\x18\x01 \x01(\x08\x12\x13\n\x0bmulti_queue\x18\x02 \x01(\x08\x12\x16\n\towner_uid\x18\x03 \x01(\rH\x00\x88\x01\x01\x12\x16\n\towner_gid\x18\x04 \x01(\rH\x01\x88\x01\x01\x42\x0c\n\n_owner_uidB\x0c\n\n_owner_gid\" \n\x10ListLinksRequest\x12\x0c\n\x04kind\x18\x01 \x01(\t\"5\n\x11ListLinksResponse\x12 \n\x05links\x18\x01 \x03(\x0b\x32\x11.virthost.v1.Link\"=\n\x13\x43reateBridgeRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0b\n\x03mtu\x18\x02 \x01(\r\x12\x0b\n\x03stp\x18\x03 \x01(\x08\"!\n\x11\x44\x65leteLinkRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x9e\x01\n\x10\x43reateTapRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x16\n\towner_uid\x18\x02 \x01(\rH\x00\x88\x01\x01\x12\x16\n\towner_gid\x18\x03 \x01(\rH\x01\x88\x01\x01\x12\x13\n\x0bmulti_queue\x18\x04 \x01(\x08\x12\x0e\n\x06\x62ridge\x18\x05 \x01(\t\x12\x0b\n\x03mtu\x18\x06 \x01(\rB\x0c\n\n_owner_uidB\x0c\n\n_owner_gid\"6\n\x11\x42ridgePortRequest\x12\x0e\n\x06\x62ridge\x18\x01 \x01(\t\x12\x11\n\tinterface\x18\x02 \x01(\t\"N\n\x11\x43reateVlanRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06parent\x18\x02 \x01(\t\x12\x0f\n\x07vlan_id\x18\x03 \x01(\r\x12\n\n\x02up\x18\x04 \x01(\x08\"J\n\x11\x43reateBondRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04mode\x18\x02 \x01(\t\x12\r\n\x05ports\x18\x03 \x03(\t\x12\n\n\x02up\x18\x04 \x01(\x08\x32\xf6\x0b\n\x12HostNetworkService\x12J\n\tListLinks\x12\x1d.virthost.v1.ListLinksRequest\x1a\x1e.virthost.v1.ListLinksResponse\x12\x43\n\x0c\x43reateBridge\x12 .virthost.v1.CreateBridgeRequest\x1a\x11.virthost.v1.Link\x12\x42\n\x0c\x44\x65leteBridge\x12\x1e.virthost.v1.DeleteLinkRequest\x1a\x12.virthost.v1.Empty\x12=\n\tCreateTap\x12\x1d.virthost.v1.CreateTapRequest\x1a\x11.virthost.v1.Link\x12?\n\tDeleteTap\x12\x1e.virthost.v1.DeleteLinkRequest\x1a\x12.virthost.v1.Empty\x12@\n\x0b\x41\x64\x64ToBridge\x12\x1e.virthost.v1.BridgePortRequest\x1a\x11.virthost.v1.Link\x12\x45\n\x10RemoveFromBridge\x12\x1e.virthost.v1.BridgePortRequest\x1a\x11.virthost.v1.Link\x12?\n\nCreateVlan\x12\x1e.virthost.v1.CreateVlanRequest\x1a\x11.virthost.v1.Link\x12?\n\nCreateBond\x12\x1e.virthost.v1.CreateBondRequest\x1a\x11.virthost.v1.Link\x12@\n\nDeleteLink\x12\x1e.virthost.v1.DeleteLinkRequest\x1a\x12.virthost.v1.Empty\x12\x39\n\x07SetLink\x12\x1b.virthost.v1.SetLinkRequest\x1a\x11.virthost.v1.Link\x12V\n\rListAddresses\x12!.virthost.v1.ListAddressesRequest\x1a\".virthost.v1.ListAddressesResponse\x12?\n\nAddAddress\x12\x1b.virthost.v1.AddressRequest\x1a\x14.virthost.v1.Address\x12@\n\rDeleteAddress\x12\x1b.virthost.v1.AddressRequest\x1a\x12.virthost.v1.Empty\x12M\n\nListRoutes\x12\x1e.virthost.v1.ListRoutesRequest\x1a\x1f.virthost.v1.ListRoutesResponse\x12<\n\x08\x41\x64\x64Route\x12\x1c.virthost.v1.AddRouteRequest\x1a\x12.virthost.v1.Route\x12P\n\x0b\x44\x65leteRoute\x12\x1f.virthost.v1.DeleteRouteRequest\x1a .virthost.v1.DeleteRouteResponse\x12S\n\x0c\x42ridgeUplink\x12 .virthost.v1.BridgeUplinkRequest\x1a!.virthost.v1.BridgeUplinkResponse\x12\x46\n\rConfirmBridge\x12!.virthost.v1.ConfirmBridgeRequest\x1a\x12.virthost.v1.Empty\x12\x65\n\x12ListPendingBridges\x12&.virthost.v1.ListPendingBridgesRequest\x1a\'.virthost.v1.ListPendingBridgesResponse\x12\x45\n\rRestoreUplink\x12!.virthost.v1.RestoreUplinkRequest\x1a\x11.virthost.v1.Linkb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'virthost.v1.hostnet_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_LINK']._serialized_start=69
-  _globals['_LINK']._serialized_end=243
-  _globals['_TAPINFO']._serialized_start=245
-  _globals['_TAPINFO']._serialized_end=371
-  _globals['_LISTLINKSREQUEST']._serialized_start=373
-  _globals['_LISTLINKSREQUEST']._serialized_end=405
-  _globals['_LISTLINKSRESPONSE']._serialized_start=407
-  _globals['_LISTLINKSRESPONSE']._serialized_end=460
-  _globals['_CREATEBRIDGEREQUEST']._serialized_start=462
-  _globals['_CREATEBRIDGEREQUEST']._serialized_end=523
-  _globals['_DELETELINKREQUEST']._serialized_start=525
-  _globals['_DELETELINKREQUEST']._serialized_end=558
-  _globals['_CREATETAPREQUEST']._serialized_start=561
-  _globals['_CREATETAPREQUEST']._serialized_end=719
-  _globals['_BRIDGEPORTREQUEST']._serialized_start=721
-  _globals['_BRIDGEPORTREQUEST']._serialized_end=775
-  _globals['_CREATEVLANREQUEST']._serialized_start=777
-  _globals['_CREATEVLANREQUEST']._serialized_end=855
-  _globals['_CREATEBONDREQUEST']._serialized_start=857
-  _globals['_CREATEBONDREQUEST']._serialized_end=931
-  _globals['_HOSTNETWORKSERVICE']._serialized_start=934
-  _globals['_HOSTNETWORKSERVICE']._serialized_end=1628
+  _globals['_SETLINKREQUEST']._serialized_start=68
+  _globals['_SETLINKREQUEST']._serialized_end=170
+  _globals['_ADDRESS']._serialized_start=173
+  _globals['_ADDRESS']._serialized_end=416
+  _globals['_LISTADDRESSESREQUEST']._serialized_start=418
+  _globals['_LISTADDRESSESREQUEST']._serialized_end=459
+  _globals['_LISTADDRESSESRESPONSE']._serialized_start=461
+  _globals['_LISTADDRESSESRESPONSE']._serialized_end=525
+  _globals['_ADDRESSREQUEST']._serialized_start=527
+  _globals['_ADDRESSREQUEST']._serialized_end=579
+  _globals['_ROUTE']._serialized_start=582
+  _globals['_ROUTE']._serialized_end=752
+  _globals['_LISTROUTESREQUEST']._serialized_start=754
+  _globals['_LISTROUTESREQUEST']._serialized_end=789
+  _globals['_LISTROUTESRESPONSE']._serialized_start=791
+  _globals['_LISTROUTESRESPONSE']._serialized_end=847
+  _globals['_ADDROUTEREQUEST']._serialized_start=849
+  _globals['_ADDROUTEREQUEST']._serialized_end=939
+  _globals['_DELETEROUTEREQUEST']._serialized_start=941
+  _globals['_DELETEROUTEREQUEST']._serialized_end=1066
+  _globals['_DELETEROUTERESPONSE']._serialized_start=1068
+  _globals['_DELETEROUTERESPONSE']._serialized_end=1126
+  _globals['_BRIDGEUPLINKREQUEST']._serialized_start=1129
+  _globals['_BRIDGEUPLINKREQUEST']._serialized_end=1261
+  _globals['_BRIDGEUPLINKRESPONSE']._serialized_start=1264
+  _globals['_BRIDGEUPLINKRESPONSE']._serialized_end=1475
+  _globals['_CONFIRMBRIDGEREQUEST']._serialized_start=1477
+  _globals['_CONFIRMBRIDGEREQUEST']._serialized_end=1515
+  _globals['_LISTPENDINGBRIDGESREQUEST']._serialized_start=1517
+  _globals['_LISTPENDINGBRIDGESREQUEST']._serialized_end=1544
+  _globals['_PENDINGBRIDGE']._serialized_start=1546
+  _globals['_PENDINGBRIDGE']._serialized_end=1616
+  _globals['_LISTPENDINGBRIDGESRESPONSE']._serialized_start=1618
+  _globals['_LISTPENDINGBRIDGESRESPONSE']._serialized_end=1691
+  _globals['_RESTOREUPLINKREQUEST']._serialized_start=1693
+  _globals['_RESTOREUPLINKREQUEST']._serialized_end=1747
+  _globals['_LINK']._serialized_start=1750
+  _globals['_LINK']._serialized_end=1924
+  _globals['_TAPINFO']._serialized_start=1926
+  _globals['_TAPINFO']._serialized_end=2052
+  _globals['_LISTLINKSREQUEST']._serialized_start=2054
+  _globals['_LISTLINKSREQUEST']._serialized_end=2086
+  _globals['_LISTLINKSRESPONSE']._serialized_start=2088
+  _globals['_LISTLINKSRESPONSE']._serialized_end=2141
+  _globals['_CREATEBRIDGEREQUEST']._serialized_start=2143
+  _globals['_CREATEBRIDGEREQUEST']._serialized_end=2204
+  _globals['_DELETELINKREQUEST']._serialized_start=2206
+  _globals['_DELETELINKREQUEST']._serialized_end=2239
+  _globals['_CREATETAPREQUEST']._serialized_start=2242
+  _globals['_CREATETAPREQUEST']._serialized_end=2400
+  _globals['_BRIDGEPORTREQUEST']._serialized_start=2402
+  _globals['_BRIDGEPORTREQUEST']._serialized_end=2456
+  _globals['_CREATEVLANREQUEST']._serialized_start=2458
+  _globals['_CREATEVLANREQUEST']._serialized_end=2536
+  _globals['_CREATEBONDREQUEST']._serialized_start=2538
+  _globals['_CREATEBONDREQUEST']._serialized_end=2612
+  _globals['_HOSTNETWORKSERVICE']._serialized_start=2615
+  _globals['_HOSTNETWORKSERVICE']._serialized_end=4141
 # @@protoc_insertion_point(module_scope)

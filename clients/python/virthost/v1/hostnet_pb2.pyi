@@ -6,6 +6,196 @@ from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Map
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class SetLinkRequest(_message.Message):
+    __slots__ = ("name", "up", "mtu", "master", "no_master")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    UP_FIELD_NUMBER: _ClassVar[int]
+    MTU_FIELD_NUMBER: _ClassVar[int]
+    MASTER_FIELD_NUMBER: _ClassVar[int]
+    NO_MASTER_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    up: bool
+    mtu: int
+    master: str
+    no_master: bool
+    def __init__(self, name: _Optional[str] = ..., up: bool = ..., mtu: _Optional[int] = ..., master: _Optional[str] = ..., no_master: bool = ...) -> None: ...
+
+class Address(_message.Message):
+    __slots__ = ("interface", "address", "family", "scope", "flags", "valid_lifetime", "preferred_lifetime", "peer", "broadcast", "label")
+    INTERFACE_FIELD_NUMBER: _ClassVar[int]
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    FAMILY_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    FLAGS_FIELD_NUMBER: _ClassVar[int]
+    VALID_LIFETIME_FIELD_NUMBER: _ClassVar[int]
+    PREFERRED_LIFETIME_FIELD_NUMBER: _ClassVar[int]
+    PEER_FIELD_NUMBER: _ClassVar[int]
+    BROADCAST_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    interface: str
+    address: str
+    family: int
+    scope: str
+    flags: _containers.RepeatedScalarFieldContainer[str]
+    valid_lifetime: int
+    preferred_lifetime: int
+    peer: str
+    broadcast: str
+    label: str
+    def __init__(self, interface: _Optional[str] = ..., address: _Optional[str] = ..., family: _Optional[int] = ..., scope: _Optional[str] = ..., flags: _Optional[_Iterable[str]] = ..., valid_lifetime: _Optional[int] = ..., preferred_lifetime: _Optional[int] = ..., peer: _Optional[str] = ..., broadcast: _Optional[str] = ..., label: _Optional[str] = ...) -> None: ...
+
+class ListAddressesRequest(_message.Message):
+    __slots__ = ("interface",)
+    INTERFACE_FIELD_NUMBER: _ClassVar[int]
+    interface: str
+    def __init__(self, interface: _Optional[str] = ...) -> None: ...
+
+class ListAddressesResponse(_message.Message):
+    __slots__ = ("addresses",)
+    ADDRESSES_FIELD_NUMBER: _ClassVar[int]
+    addresses: _containers.RepeatedCompositeFieldContainer[Address]
+    def __init__(self, addresses: _Optional[_Iterable[_Union[Address, _Mapping]]] = ...) -> None: ...
+
+class AddressRequest(_message.Message):
+    __slots__ = ("interface", "address")
+    INTERFACE_FIELD_NUMBER: _ClassVar[int]
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    interface: str
+    address: str
+    def __init__(self, interface: _Optional[str] = ..., address: _Optional[str] = ...) -> None: ...
+
+class Route(_message.Message):
+    __slots__ = ("destination", "gateway", "interface", "metric", "table", "protocol", "scope", "preferred_source", "family")
+    DESTINATION_FIELD_NUMBER: _ClassVar[int]
+    GATEWAY_FIELD_NUMBER: _ClassVar[int]
+    INTERFACE_FIELD_NUMBER: _ClassVar[int]
+    METRIC_FIELD_NUMBER: _ClassVar[int]
+    TABLE_FIELD_NUMBER: _ClassVar[int]
+    PROTOCOL_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    PREFERRED_SOURCE_FIELD_NUMBER: _ClassVar[int]
+    FAMILY_FIELD_NUMBER: _ClassVar[int]
+    destination: str
+    gateway: str
+    interface: str
+    metric: int
+    table: int
+    protocol: str
+    scope: str
+    preferred_source: str
+    family: int
+    def __init__(self, destination: _Optional[str] = ..., gateway: _Optional[str] = ..., interface: _Optional[str] = ..., metric: _Optional[int] = ..., table: _Optional[int] = ..., protocol: _Optional[str] = ..., scope: _Optional[str] = ..., preferred_source: _Optional[str] = ..., family: _Optional[int] = ...) -> None: ...
+
+class ListRoutesRequest(_message.Message):
+    __slots__ = ("family",)
+    FAMILY_FIELD_NUMBER: _ClassVar[int]
+    family: int
+    def __init__(self, family: _Optional[int] = ...) -> None: ...
+
+class ListRoutesResponse(_message.Message):
+    __slots__ = ("routes",)
+    ROUTES_FIELD_NUMBER: _ClassVar[int]
+    routes: _containers.RepeatedCompositeFieldContainer[Route]
+    def __init__(self, routes: _Optional[_Iterable[_Union[Route, _Mapping]]] = ...) -> None: ...
+
+class AddRouteRequest(_message.Message):
+    __slots__ = ("destination", "gateway", "interface", "metric")
+    DESTINATION_FIELD_NUMBER: _ClassVar[int]
+    GATEWAY_FIELD_NUMBER: _ClassVar[int]
+    INTERFACE_FIELD_NUMBER: _ClassVar[int]
+    METRIC_FIELD_NUMBER: _ClassVar[int]
+    destination: str
+    gateway: str
+    interface: str
+    metric: int
+    def __init__(self, destination: _Optional[str] = ..., gateway: _Optional[str] = ..., interface: _Optional[str] = ..., metric: _Optional[int] = ...) -> None: ...
+
+class DeleteRouteRequest(_message.Message):
+    __slots__ = ("destination", "gateway", "interface", "metric", "family")
+    DESTINATION_FIELD_NUMBER: _ClassVar[int]
+    GATEWAY_FIELD_NUMBER: _ClassVar[int]
+    INTERFACE_FIELD_NUMBER: _ClassVar[int]
+    METRIC_FIELD_NUMBER: _ClassVar[int]
+    FAMILY_FIELD_NUMBER: _ClassVar[int]
+    destination: str
+    gateway: str
+    interface: str
+    metric: int
+    family: int
+    def __init__(self, destination: _Optional[str] = ..., gateway: _Optional[str] = ..., interface: _Optional[str] = ..., metric: _Optional[int] = ..., family: _Optional[int] = ...) -> None: ...
+
+class DeleteRouteResponse(_message.Message):
+    __slots__ = ("deleted",)
+    DELETED_FIELD_NUMBER: _ClassVar[int]
+    deleted: _containers.RepeatedCompositeFieldContainer[Route]
+    def __init__(self, deleted: _Optional[_Iterable[_Union[Route, _Mapping]]] = ...) -> None: ...
+
+class BridgeUplinkRequest(_message.Message):
+    __slots__ = ("bridge", "uplink", "checks", "check_timeout_seconds", "confirm_within_seconds")
+    BRIDGE_FIELD_NUMBER: _ClassVar[int]
+    UPLINK_FIELD_NUMBER: _ClassVar[int]
+    CHECKS_FIELD_NUMBER: _ClassVar[int]
+    CHECK_TIMEOUT_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    CONFIRM_WITHIN_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    bridge: str
+    uplink: str
+    checks: _containers.RepeatedScalarFieldContainer[str]
+    check_timeout_seconds: int
+    confirm_within_seconds: int
+    def __init__(self, bridge: _Optional[str] = ..., uplink: _Optional[str] = ..., checks: _Optional[_Iterable[str]] = ..., check_timeout_seconds: _Optional[int] = ..., confirm_within_seconds: _Optional[int] = ...) -> None: ...
+
+class BridgeUplinkResponse(_message.Message):
+    __slots__ = ("bridge", "addresses", "routes", "checked", "pending", "deadline_unix", "elapsed_ms")
+    BRIDGE_FIELD_NUMBER: _ClassVar[int]
+    ADDRESSES_FIELD_NUMBER: _ClassVar[int]
+    ROUTES_FIELD_NUMBER: _ClassVar[int]
+    CHECKED_FIELD_NUMBER: _ClassVar[int]
+    PENDING_FIELD_NUMBER: _ClassVar[int]
+    DEADLINE_UNIX_FIELD_NUMBER: _ClassVar[int]
+    ELAPSED_MS_FIELD_NUMBER: _ClassVar[int]
+    bridge: Link
+    addresses: _containers.RepeatedCompositeFieldContainer[Address]
+    routes: _containers.RepeatedCompositeFieldContainer[Route]
+    checked: _containers.RepeatedScalarFieldContainer[str]
+    pending: bool
+    deadline_unix: float
+    elapsed_ms: int
+    def __init__(self, bridge: _Optional[_Union[Link, _Mapping]] = ..., addresses: _Optional[_Iterable[_Union[Address, _Mapping]]] = ..., routes: _Optional[_Iterable[_Union[Route, _Mapping]]] = ..., checked: _Optional[_Iterable[str]] = ..., pending: bool = ..., deadline_unix: _Optional[float] = ..., elapsed_ms: _Optional[int] = ...) -> None: ...
+
+class ConfirmBridgeRequest(_message.Message):
+    __slots__ = ("bridge",)
+    BRIDGE_FIELD_NUMBER: _ClassVar[int]
+    bridge: str
+    def __init__(self, bridge: _Optional[str] = ...) -> None: ...
+
+class ListPendingBridgesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class PendingBridge(_message.Message):
+    __slots__ = ("bridge", "uplink", "deadline_unix")
+    BRIDGE_FIELD_NUMBER: _ClassVar[int]
+    UPLINK_FIELD_NUMBER: _ClassVar[int]
+    DEADLINE_UNIX_FIELD_NUMBER: _ClassVar[int]
+    bridge: str
+    uplink: str
+    deadline_unix: float
+    def __init__(self, bridge: _Optional[str] = ..., uplink: _Optional[str] = ..., deadline_unix: _Optional[float] = ...) -> None: ...
+
+class ListPendingBridgesResponse(_message.Message):
+    __slots__ = ("pending",)
+    PENDING_FIELD_NUMBER: _ClassVar[int]
+    pending: _containers.RepeatedCompositeFieldContainer[PendingBridge]
+    def __init__(self, pending: _Optional[_Iterable[_Union[PendingBridge, _Mapping]]] = ...) -> None: ...
+
+class RestoreUplinkRequest(_message.Message):
+    __slots__ = ("bridge", "uplink")
+    BRIDGE_FIELD_NUMBER: _ClassVar[int]
+    UPLINK_FIELD_NUMBER: _ClassVar[int]
+    bridge: str
+    uplink: str
+    def __init__(self, bridge: _Optional[str] = ..., uplink: _Optional[str] = ...) -> None: ...
+
 class Link(_message.Message):
     __slots__ = ("name", "index", "kind", "mac", "master", "state", "mtu", "admin_up", "tap", "ports")
     NAME_FIELD_NUMBER: _ClassVar[int]

@@ -86,6 +86,61 @@ class HostNetworkServiceStub(object):
                 request_serializer=virthost_dot_v1_dot_hostnet__pb2.DeleteLinkRequest.SerializeToString,
                 response_deserializer=virthost_dot_v1_dot_common__pb2.Empty.FromString,
                 _registered_method=True)
+        self.SetLink = channel.unary_unary(
+                '/virthost.v1.HostNetworkService/SetLink',
+                request_serializer=virthost_dot_v1_dot_hostnet__pb2.SetLinkRequest.SerializeToString,
+                response_deserializer=virthost_dot_v1_dot_hostnet__pb2.Link.FromString,
+                _registered_method=True)
+        self.ListAddresses = channel.unary_unary(
+                '/virthost.v1.HostNetworkService/ListAddresses',
+                request_serializer=virthost_dot_v1_dot_hostnet__pb2.ListAddressesRequest.SerializeToString,
+                response_deserializer=virthost_dot_v1_dot_hostnet__pb2.ListAddressesResponse.FromString,
+                _registered_method=True)
+        self.AddAddress = channel.unary_unary(
+                '/virthost.v1.HostNetworkService/AddAddress',
+                request_serializer=virthost_dot_v1_dot_hostnet__pb2.AddressRequest.SerializeToString,
+                response_deserializer=virthost_dot_v1_dot_hostnet__pb2.Address.FromString,
+                _registered_method=True)
+        self.DeleteAddress = channel.unary_unary(
+                '/virthost.v1.HostNetworkService/DeleteAddress',
+                request_serializer=virthost_dot_v1_dot_hostnet__pb2.AddressRequest.SerializeToString,
+                response_deserializer=virthost_dot_v1_dot_common__pb2.Empty.FromString,
+                _registered_method=True)
+        self.ListRoutes = channel.unary_unary(
+                '/virthost.v1.HostNetworkService/ListRoutes',
+                request_serializer=virthost_dot_v1_dot_hostnet__pb2.ListRoutesRequest.SerializeToString,
+                response_deserializer=virthost_dot_v1_dot_hostnet__pb2.ListRoutesResponse.FromString,
+                _registered_method=True)
+        self.AddRoute = channel.unary_unary(
+                '/virthost.v1.HostNetworkService/AddRoute',
+                request_serializer=virthost_dot_v1_dot_hostnet__pb2.AddRouteRequest.SerializeToString,
+                response_deserializer=virthost_dot_v1_dot_hostnet__pb2.Route.FromString,
+                _registered_method=True)
+        self.DeleteRoute = channel.unary_unary(
+                '/virthost.v1.HostNetworkService/DeleteRoute',
+                request_serializer=virthost_dot_v1_dot_hostnet__pb2.DeleteRouteRequest.SerializeToString,
+                response_deserializer=virthost_dot_v1_dot_hostnet__pb2.DeleteRouteResponse.FromString,
+                _registered_method=True)
+        self.BridgeUplink = channel.unary_unary(
+                '/virthost.v1.HostNetworkService/BridgeUplink',
+                request_serializer=virthost_dot_v1_dot_hostnet__pb2.BridgeUplinkRequest.SerializeToString,
+                response_deserializer=virthost_dot_v1_dot_hostnet__pb2.BridgeUplinkResponse.FromString,
+                _registered_method=True)
+        self.ConfirmBridge = channel.unary_unary(
+                '/virthost.v1.HostNetworkService/ConfirmBridge',
+                request_serializer=virthost_dot_v1_dot_hostnet__pb2.ConfirmBridgeRequest.SerializeToString,
+                response_deserializer=virthost_dot_v1_dot_common__pb2.Empty.FromString,
+                _registered_method=True)
+        self.ListPendingBridges = channel.unary_unary(
+                '/virthost.v1.HostNetworkService/ListPendingBridges',
+                request_serializer=virthost_dot_v1_dot_hostnet__pb2.ListPendingBridgesRequest.SerializeToString,
+                response_deserializer=virthost_dot_v1_dot_hostnet__pb2.ListPendingBridgesResponse.FromString,
+                _registered_method=True)
+        self.RestoreUplink = channel.unary_unary(
+                '/virthost.v1.HostNetworkService/RestoreUplink',
+                request_serializer=virthost_dot_v1_dot_hostnet__pb2.RestoreUplinkRequest.SerializeToString,
+                response_deserializer=virthost_dot_v1_dot_hostnet__pb2.Link.FromString,
+                _registered_method=True)
 
 
 class HostNetworkServiceServicer(object):
@@ -168,6 +223,96 @@ class HostNetworkServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetLink(self, request, context):
+        """Change a link: up or down, MTU, master (ip link set DEV up|down mtu N
+        master BR|nomaster). A bond takes only ports that are down: the agent
+        downs the port for the change and brings it up again.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAddresses(self, request, context):
+        """Addresses of the host's interfaces (ip addr).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddAddress(self, request, context):
+        """Add an address to an interface (ip addr add ADDR/PREFIX dev DEV).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteAddress(self, request, context):
+        """Remove an address from an interface (ip addr del ADDR/PREFIX dev DEV).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRoutes(self, request, context):
+        """Routes of the host, every table but local (ip route show table all).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddRoute(self, request, context):
+        """Add a route to the main table (ip route add DEST via GW dev DEV metric N proto static).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteRoute(self, request, context):
+        """Delete main-table routes to a destination (ip route del DEST); the
+        optional fields narrow it to one route.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BridgeUplink(self, request, context):
+        """Put a new bridge over an uplink, transactionally: the uplink's addresses
+        and routes move to the bridge; then the check addresses must answer an
+        ICMP echo through the bridge; with confirm_within_seconds the change
+        stays only if ConfirmBridge arrives in time. Any failed step, failed
+        check or missing confirmation puts everything back exactly as it was
+        and the call (or the pending change) fails. The pending change and its
+        deadline are kept in the state database: an agent that stops during
+        the window finishes it (rolls back) when it starts again.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ConfirmBridge(self, request, context):
+        """Keep a pending BridgeUplink change. NOT_FOUND when there is none (never
+        asked, already rolled back, or already confirmed).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPendingBridges(self, request, context):
+        """BridgeUplink changes waiting for ConfirmBridge.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RestoreUplink(self, request, context):
+        """The reverse of BridgeUplink: move the bridge's addresses and routes
+        back to its uplink, release it and delete the bridge (virthost bridge
+        del BR --restore-uplink). A failed step puts the bridge back.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_HostNetworkServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -220,6 +365,61 @@ def add_HostNetworkServiceServicer_to_server(servicer, server):
                     servicer.DeleteLink,
                     request_deserializer=virthost_dot_v1_dot_hostnet__pb2.DeleteLinkRequest.FromString,
                     response_serializer=virthost_dot_v1_dot_common__pb2.Empty.SerializeToString,
+            ),
+            'SetLink': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetLink,
+                    request_deserializer=virthost_dot_v1_dot_hostnet__pb2.SetLinkRequest.FromString,
+                    response_serializer=virthost_dot_v1_dot_hostnet__pb2.Link.SerializeToString,
+            ),
+            'ListAddresses': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAddresses,
+                    request_deserializer=virthost_dot_v1_dot_hostnet__pb2.ListAddressesRequest.FromString,
+                    response_serializer=virthost_dot_v1_dot_hostnet__pb2.ListAddressesResponse.SerializeToString,
+            ),
+            'AddAddress': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddAddress,
+                    request_deserializer=virthost_dot_v1_dot_hostnet__pb2.AddressRequest.FromString,
+                    response_serializer=virthost_dot_v1_dot_hostnet__pb2.Address.SerializeToString,
+            ),
+            'DeleteAddress': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteAddress,
+                    request_deserializer=virthost_dot_v1_dot_hostnet__pb2.AddressRequest.FromString,
+                    response_serializer=virthost_dot_v1_dot_common__pb2.Empty.SerializeToString,
+            ),
+            'ListRoutes': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRoutes,
+                    request_deserializer=virthost_dot_v1_dot_hostnet__pb2.ListRoutesRequest.FromString,
+                    response_serializer=virthost_dot_v1_dot_hostnet__pb2.ListRoutesResponse.SerializeToString,
+            ),
+            'AddRoute': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddRoute,
+                    request_deserializer=virthost_dot_v1_dot_hostnet__pb2.AddRouteRequest.FromString,
+                    response_serializer=virthost_dot_v1_dot_hostnet__pb2.Route.SerializeToString,
+            ),
+            'DeleteRoute': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteRoute,
+                    request_deserializer=virthost_dot_v1_dot_hostnet__pb2.DeleteRouteRequest.FromString,
+                    response_serializer=virthost_dot_v1_dot_hostnet__pb2.DeleteRouteResponse.SerializeToString,
+            ),
+            'BridgeUplink': grpc.unary_unary_rpc_method_handler(
+                    servicer.BridgeUplink,
+                    request_deserializer=virthost_dot_v1_dot_hostnet__pb2.BridgeUplinkRequest.FromString,
+                    response_serializer=virthost_dot_v1_dot_hostnet__pb2.BridgeUplinkResponse.SerializeToString,
+            ),
+            'ConfirmBridge': grpc.unary_unary_rpc_method_handler(
+                    servicer.ConfirmBridge,
+                    request_deserializer=virthost_dot_v1_dot_hostnet__pb2.ConfirmBridgeRequest.FromString,
+                    response_serializer=virthost_dot_v1_dot_common__pb2.Empty.SerializeToString,
+            ),
+            'ListPendingBridges': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPendingBridges,
+                    request_deserializer=virthost_dot_v1_dot_hostnet__pb2.ListPendingBridgesRequest.FromString,
+                    response_serializer=virthost_dot_v1_dot_hostnet__pb2.ListPendingBridgesResponse.SerializeToString,
+            ),
+            'RestoreUplink': grpc.unary_unary_rpc_method_handler(
+                    servicer.RestoreUplink,
+                    request_deserializer=virthost_dot_v1_dot_hostnet__pb2.RestoreUplinkRequest.FromString,
+                    response_serializer=virthost_dot_v1_dot_hostnet__pb2.Link.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -493,6 +693,303 @@ class HostNetworkService(object):
             '/virthost.v1.HostNetworkService/DeleteLink',
             virthost_dot_v1_dot_hostnet__pb2.DeleteLinkRequest.SerializeToString,
             virthost_dot_v1_dot_common__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetLink(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/virthost.v1.HostNetworkService/SetLink',
+            virthost_dot_v1_dot_hostnet__pb2.SetLinkRequest.SerializeToString,
+            virthost_dot_v1_dot_hostnet__pb2.Link.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAddresses(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/virthost.v1.HostNetworkService/ListAddresses',
+            virthost_dot_v1_dot_hostnet__pb2.ListAddressesRequest.SerializeToString,
+            virthost_dot_v1_dot_hostnet__pb2.ListAddressesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddAddress(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/virthost.v1.HostNetworkService/AddAddress',
+            virthost_dot_v1_dot_hostnet__pb2.AddressRequest.SerializeToString,
+            virthost_dot_v1_dot_hostnet__pb2.Address.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteAddress(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/virthost.v1.HostNetworkService/DeleteAddress',
+            virthost_dot_v1_dot_hostnet__pb2.AddressRequest.SerializeToString,
+            virthost_dot_v1_dot_common__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRoutes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/virthost.v1.HostNetworkService/ListRoutes',
+            virthost_dot_v1_dot_hostnet__pb2.ListRoutesRequest.SerializeToString,
+            virthost_dot_v1_dot_hostnet__pb2.ListRoutesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddRoute(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/virthost.v1.HostNetworkService/AddRoute',
+            virthost_dot_v1_dot_hostnet__pb2.AddRouteRequest.SerializeToString,
+            virthost_dot_v1_dot_hostnet__pb2.Route.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteRoute(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/virthost.v1.HostNetworkService/DeleteRoute',
+            virthost_dot_v1_dot_hostnet__pb2.DeleteRouteRequest.SerializeToString,
+            virthost_dot_v1_dot_hostnet__pb2.DeleteRouteResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BridgeUplink(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/virthost.v1.HostNetworkService/BridgeUplink',
+            virthost_dot_v1_dot_hostnet__pb2.BridgeUplinkRequest.SerializeToString,
+            virthost_dot_v1_dot_hostnet__pb2.BridgeUplinkResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ConfirmBridge(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/virthost.v1.HostNetworkService/ConfirmBridge',
+            virthost_dot_v1_dot_hostnet__pb2.ConfirmBridgeRequest.SerializeToString,
+            virthost_dot_v1_dot_common__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPendingBridges(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/virthost.v1.HostNetworkService/ListPendingBridges',
+            virthost_dot_v1_dot_hostnet__pb2.ListPendingBridgesRequest.SerializeToString,
+            virthost_dot_v1_dot_hostnet__pb2.ListPendingBridgesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RestoreUplink(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/virthost.v1.HostNetworkService/RestoreUplink',
+            virthost_dot_v1_dot_hostnet__pb2.RestoreUplinkRequest.SerializeToString,
+            virthost_dot_v1_dot_hostnet__pb2.Link.FromString,
             options,
             channel_credentials,
             insecure,
