@@ -120,10 +120,13 @@ extension Domain {
 
     /// Removes a checkpoint's metadata and bitmaps; libvirt merges its
     /// changes into its parent's bitmap (`virDomainCheckpointDelete`).
-    public func deleteCheckpoint(name: String) throws {
+    /// With `metadataOnly`, only libvirt's record goes (for a checkpoint
+    /// whose bitmaps are gone, e.g. after the disk was copied elsewhere).
+    public func deleteCheckpoint(name: String, metadataOnly: Bool = false) throws {
         let checkpoint = try check(virDomainCheckpointLookupByName(handle, name, 0), "virDomainCheckpointLookupByName")
         defer { virDomainCheckpointFree(checkpoint) }
-        _ = try check(virDomainCheckpointDelete(checkpoint, 0), "virDomainCheckpointDelete")
+        let flags = metadataOnly ? VIR_DOMAIN_CHECKPOINT_DELETE_METADATA_ONLY.rawValue : 0
+        _ = try check(virDomainCheckpointDelete(checkpoint, flags), "virDomainCheckpointDelete")
     }
 
     /// Freezes the guest's file systems through its agent (`virDomainFSFreeze`);

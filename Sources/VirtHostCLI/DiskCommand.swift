@@ -4,7 +4,7 @@ import VirtHostClient
 /// `virthost disk ...`: disks of a machine, like virsh domblklist / attach-disk / detach-disk.
 struct DiskCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "disk", abstract: "Disks of machines.", subcommands: [List.self, Attach.self, Detach.self])
+        commandName: "disk", abstract: "Disks of machines.", subcommands: [List.self, Attach.self, Detach.self, Move.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List a machine's disks (like virsh domblklist).")
@@ -84,5 +84,46 @@ struct DiskCommand: AsyncParsableCommand {
     static func source(_ d: Virthost_V1_Disk) -> String {
         if !d.sourcePool.isEmpty { return "\(d.sourcePool)/\(d.sourceVolume)" }
         return d.sourcePath.isEmpty ? "-" : d.sourcePath
+    }
+
+    struct Move: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Move a machine's disk into a new volume of another pool, running or not (like virsh blockcopy --pivot).",
+            discussion: """
+                  virthost disk move web-1 vda --pool fast
+                  virthost disk move web-1 vdb --pool archive --volume web-1-data.raw --format raw --delete-source
+                A running machine's disk is mirrored into the new volume and switched over once the copy
+                has caught up; the persistent definition names the new volume afterwards. A shut-off
+                machine's disk (a pool volume) is copied. virthost op cancel ID stops a running copy and
+                leaves the machine on its disk.
+                """)
+        @OptionGroup var options: ClientOptions
+        @Argument(help: "The machine's name.") var domain: String
+        @Argument(help: "The disk's guest target, e.g. vda.") var target: String
+        @Option(help: "The pool the disk moves to.") var pool: String
+        @Option(help: "The new volume's name (default: MACHINE-TARGET.FORMAT).") var volume: String?
+        @Option(help: "qcow2 (default in file pools) or raw.") var format: String?
+        @Flag(help: "Delete the source volume after a successful switch.") var deleteSource = false
+        @Flag(help: "Return the operation id at once; follow it with virthost op wait.") var async = false
+
+        func run() async throws {
+            let move = { (client: VirtHostClient) in
+                try await client.moveDisk(
+                    domain: domain, target: target, pool: pool, volume: volume ?? "", format: format ?? "", deleteSource: deleteSource)
+            }
+            if async { return try await options.startAsync("Moving \(domain) \(target) to pool \(pool)", move) }
+            let meter = ProgressMeter(verb: "Moving")
+            let requestID = options.effectiveRequestID ?? (meter.callback != nil ? VirtHostCallOptions.newRequestID() : nil)
+            let disk = try await options.withClient(requestID: requestID) { client in
+                let follower = meter.callback.flatMap { draw in
+                    requestID.map { id in Task { await OperationFormat.follow(client, requestID: id, draw: draw) } }
+                }
+                defer { follower?.cancel() }
+                return try await move(client)
+            }
+            meter.finish()
+            if options.json { return try Output.json(disk) }
+            Output.line("Disk \(disk.target) of \(domain) now on \(DiskCommand.source(disk))")
+        }
     }
 }

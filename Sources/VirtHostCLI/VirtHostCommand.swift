@@ -17,7 +17,7 @@ public struct VirtHostCommand: AsyncParsableCommand {
             HostCommand.self, DomainCommand.self, NetCommand.self, PoolCommand.self, VolCommand.self,
             IfaceCommand.self, DiskCommand.self, BridgeCommand.self, TapCommand.self, LinkCommand.self, AddrCommand.self, RouteCommand.self,
             NodedevCommand.self, HostdevCommand.self, EventsCommand.self,
-            AgentCommand.self, SnapshotCommand.self, OpCommand.self,
+            AgentCommand.self, SnapshotCommand.self, BackupCommand.self, OpCommand.self,
         ])
 
     @OptionGroup var options: ClientOptions

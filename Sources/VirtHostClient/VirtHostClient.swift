@@ -43,6 +43,7 @@ public final class VirtHostClient: Sendable {
     public let events: Virthost_V1_EventService.Client<VirtHostTransport>
     public let operations: Virthost_V1_OperationService.Client<VirtHostTransport>
     public let nodeDevices: Virthost_V1_NodeDeviceService.Client<VirtHostTransport>
+    public let diskJobs: Virthost_V1_DiskJobService.Client<VirtHostTransport>
     /// The standard `grpc.health.v1.Health` service (served over both wires).
     public let grpcHealth: Grpc_Health_V1_Health.Client<VirtHostTransport>
 
@@ -67,6 +68,7 @@ public final class VirtHostClient: Sendable {
         events = .init(wrapping: grpc)
         operations = .init(wrapping: grpc)
         nodeDevices = .init(wrapping: grpc)
+        diskJobs = .init(wrapping: grpc)
         grpcHealth = .init(wrapping: grpc)
     }
 

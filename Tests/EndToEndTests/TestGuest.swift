@@ -122,7 +122,7 @@ final class TestGuest: @unchecked Sendable {
     func teardown() {
         if let domain = try? connection.lookupDomain(name: name) {
             if (try? domain.isActive()) == true { try? domain.destroy() }
-            try? domain.undefine([.snapshotsMetadata, .nvram])
+            try? domain.undefine([.snapshotsMetadata, .checkpointsMetadata, .nvram])
         }
         if let network = try? connection.lookupNetwork(name: networkName) {
             if (try? network.isActive()) == true { try? network.stop() }

@@ -193,6 +193,17 @@ enum BackupStore {
         return backup
     }
 
+    /// Deletes a backup's checkpoint, if libvirt still has it; when its
+    /// bitmap is gone (the disk was moved), only libvirt's record of it.
+    static func deleteCheckpoint(_ name: String, of domain: Domain) throws {
+        guard try domain.checkpointXMLs().map(DiskJobXML.checkpoint).contains(where: { $0.name == name }) else { return }
+        do {
+            try domain.deleteCheckpoint(name: name)
+        } catch is LibvirtError {
+            try domain.deleteCheckpoint(name: name, metadataOnly: true)
+        }
+    }
+
     /// Deletes a backup's volumes (in its pool); says what could not be deleted.
     static func deleteVolumes(_ record: BackupLedger.Record, on connection: Connection, confinement: StorageConfinement) throws {
         let pool = try connection.lookupStoragePool(name: record.pool)

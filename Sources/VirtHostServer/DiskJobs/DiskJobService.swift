@@ -85,8 +85,8 @@ struct DiskJobService: Virthost_V1_DiskJobService.SimpleServiceProtocol {
             let finished = move
             let (disk, note) = try await hypervisor.run { connection -> (Virthost_V1_Disk, String) in
                 try finished.updateDefinition(connection)
-                let note = finished.deleteSourceVolume(connection, confinement: confinement)
-                return (try finished.disk(connection), note)
+                let notes = [finished.dropCheckpoints(connection), finished.deleteSourceVolume(connection, confinement: confinement)]
+                return (try finished.disk(connection), notes.filter { !$0.isEmpty }.joined(separator: "; "))
             }
             handle.finish(nil, cleanup: note)
             return disk
@@ -277,13 +277,12 @@ struct DiskJobService: Virthost_V1_DiskJobService.SimpleServiceProtocol {
                 for child in try ledger.list(domainUUID: record.domainUUID) where child.parent == record.id && child.state == .complete {
                     try ledger.becameFull(child.id, disks: try BackupStore.makeFull(child, on: connection, confinement: confinement))
                 }
-                try BackupStore.deleteVolumes(record, on: connection, confinement: confinement)
                 // libvirt merges the checkpoint's bitmap into its parent's, so
                 // the remaining checkpoints still cover every change since them.
-                if let domain = try? connection.lookupDomain(uuid: record.domainUUID),
-                   (try domain.checkpointXMLs().map(DiskJobXML.checkpoint)).contains(where: { $0.name == record.id }) {
-                    try domain.deleteCheckpoint(name: record.id)
+                if let domain = try? connection.lookupDomain(uuid: record.domainUUID) {
+                    try BackupStore.deleteCheckpoint(record.id, of: domain)
                 }
+                try BackupStore.deleteVolumes(record, on: connection, confinement: confinement)
                 try ledger.delete(record.id)
                 return Virthost_V1_Empty()
             }

@@ -182,6 +182,17 @@ struct DiskMove: Codable, Sendable, Equatable {
         _ = try connection.defineDomain(xml: xml)
     }
 
+    /// After a switch: the checkpoints with a bitmap on the moved disk lose
+    /// it (a copy carries no bitmaps), so libvirt's records of them go and
+    /// the machine's next backup is a full one. Says what was dropped.
+    func dropCheckpoints(_ connection: Connection) -> String {
+        guard let domain = try? connection.lookupDomain(uuid: domainUUID),
+              let checkpoints = try? domain.checkpointXMLs().map(DiskJobXML.checkpoint) else { return "" }
+        let stale = checkpoints.filter { $0.disks.contains(target) }.map(\.name)
+        for name in stale { try? domain.deleteCheckpoint(name: name, metadataOnly: true) }
+        return stale.isEmpty ? "" : "dropped checkpoints \(stale.joined(separator: ", ")) (their bitmaps stay with the old disk; the next backup is full)"
+    }
+
     /// Deletes the source volume after a successful move, when asked; says what happened.
     func deleteSourceVolume(_ connection: Connection, confinement: StorageConfinement) -> String {
         guard deleteSource, !sourceVolume.isEmpty else { return "" }
