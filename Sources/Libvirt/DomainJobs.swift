@@ -20,8 +20,17 @@ extension Domain {
 
     /// Starts mirroring `disk` (its target, e.g. "vda") into the disk
     /// described by `destinationXML` (`virDomainBlockCopy`); returns at once.
-    public func blockCopy(disk: String, destinationXML: String, _ flags: BlockCopyFlags) throws {
-        _ = try check(virDomainBlockCopy(handle, disk, destinationXML, nil, 0, flags.rawValue), "virDomainBlockCopy")
+    /// - Parameter bandwidth: a limit in bytes per second, 0 for none.
+    public func blockCopy(disk: String, destinationXML: String, bandwidth: UInt64 = 0, _ flags: BlockCopyFlags) throws {
+        var params: virTypedParameterPtr?
+        var count: Int32 = 0
+        var capacity: Int32 = 0
+        defer { virTypedParamsFree(params, count) }
+        if bandwidth > 0 {
+            _ = try check(
+                virTypedParamsAddULLong(&params, &count, &capacity, VIR_DOMAIN_BLOCK_COPY_BANDWIDTH, bandwidth), "virTypedParamsAddULLong")
+        }
+        _ = try check(virDomainBlockCopy(handle, disk, destinationXML, params, count, flags.rawValue), "virDomainBlockCopy")
     }
 
     /// A block job's progress (`virDomainBlockJobInfo`).

@@ -98,6 +98,10 @@ public nonisolated struct Virthost_V1_MoveDiskRequest: Sendable {
   /// source is a pool volume).
   public var deleteSource: Bool = false
 
+  /// A limit on a running machine's copy, in MiB per second; 0 for none
+  /// (virsh blockcopy --bandwidth).
+  public var bandwidthMib: UInt32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -363,7 +367,7 @@ nonisolated extension Virthost_V1_BackupState: SwiftProtobuf._ProtoNameProviding
 
 nonisolated extension Virthost_V1_MoveDiskRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".MoveDiskRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}domain\0\u{1}target\0\u{1}pool\0\u{1}volume\0\u{1}format\0\u{3}delete_source\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}domain\0\u{1}target\0\u{1}pool\0\u{1}volume\0\u{1}format\0\u{3}delete_source\0\u{3}bandwidth_mib\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -377,6 +381,7 @@ nonisolated extension Virthost_V1_MoveDiskRequest: SwiftProtobuf.Message, SwiftP
       case 4: try { try decoder.decodeSingularStringField(value: &self.volume) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.format) }()
       case 6: try { try decoder.decodeSingularBoolField(value: &self.deleteSource) }()
+      case 7: try { try decoder.decodeSingularUInt32Field(value: &self.bandwidthMib) }()
       default: break
       }
     }
@@ -405,6 +410,9 @@ nonisolated extension Virthost_V1_MoveDiskRequest: SwiftProtobuf.Message, SwiftP
     if self.deleteSource != false {
       try visitor.visitSingularBoolField(value: self.deleteSource, fieldNumber: 6)
     }
+    if self.bandwidthMib != 0 {
+      try visitor.visitSingularUInt32Field(value: self.bandwidthMib, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -415,6 +423,7 @@ nonisolated extension Virthost_V1_MoveDiskRequest: SwiftProtobuf.Message, SwiftP
     if lhs.volume != rhs.volume {return false}
     if lhs.format != rhs.format {return false}
     if lhs.deleteSource != rhs.deleteSource {return false}
+    if lhs.bandwidthMib != rhs.bandwidthMib {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -104,12 +104,14 @@ struct DiskCommand: AsyncParsableCommand {
         @Option(help: "The new volume's name (default: MACHINE-TARGET.FORMAT).") var volume: String?
         @Option(help: "qcow2 (default in file pools) or raw.") var format: String?
         @Flag(help: "Delete the source volume after a successful switch.") var deleteSource = false
+        @Option(help: "Limit a running machine's copy to this many MiB/s.") var bandwidth: UInt32?
         @Flag(help: "Return the operation id at once; follow it with virthost op wait.") var async = false
 
         func run() async throws {
             let move = { (client: VirtHostClient) in
                 try await client.moveDisk(
-                    domain: domain, target: target, pool: pool, volume: volume ?? "", format: format ?? "", deleteSource: deleteSource)
+                    domain: domain, target: target, pool: pool, volume: volume ?? "", format: format ?? "", deleteSource: deleteSource,
+                    bandwidthMiB: bandwidth ?? 0)
             }
             if async { return try await options.startAsync("Moving \(domain) \(target) to pool \(pool)", move) }
             let meter = ProgressMeter(verb: "Moving")

@@ -13,8 +13,10 @@ extension VirtHostClient {
     ///   - volume: the new volume's name; empty for "<machine>-<target>.<format>".
     ///   - format: "qcow2" or "raw"; empty for qcow2 in file pools, raw otherwise.
     ///   - deleteSource: delete the source volume after a successful switch.
+    ///   - bandwidthMiB: a limit on a running machine's copy in MiB/s, 0 for none.
     public func moveDisk(
-        domain: String, target: String, pool: String, volume: String = "", format: String = "", deleteSource: Bool = false
+        domain: String, target: String, pool: String, volume: String = "", format: String = "", deleteSource: Bool = false,
+        bandwidthMiB: UInt32 = 0
     ) async throws -> Virthost_V1_Disk {
         let request = Virthost_V1_MoveDiskRequest.with {
             $0.domain = .named(domain)
@@ -23,6 +25,7 @@ extension VirtHostClient {
             $0.volume = volume
             $0.format = format
             $0.deleteSource = deleteSource
+            $0.bandwidthMib = bandwidthMiB
         }
         return try await call { try await diskJobs.moveDisk(request) }
     }

@@ -38,9 +38,11 @@ struct DiskJobTests {
         try TestBed.requireAvailable()
         let agent = try AgentProcess(name: "diskjobs")
         defer { if agent.process.isRunning { agent.process.terminate() } }
+        var restarted: AgentProcess?
+        defer { if let restarted, restarted.process.isRunning { restarted.process.terminate() } }
         try await diskJobTestsGuest.lend(agent.client, last: true) { guest in
             try await StorageBed.withPools { janitor in
-                let client = agent.client
+                var client = agent.client
                 var pools: [String] = []
                 for name in ["bkp", "fast"] {
                     var spec = Virthost_V1_PoolSpec()
@@ -96,9 +98,42 @@ struct DiskJobTests {
                 #expect(try await client.listDisks(domain: guest.name) == before)
                 #expect(try await client.listVolumes(pool: fastPool).map(\.name).sorted() == ["older.qcow2", "restored.raw"])
 
-                // A live move: the guest keeps its data, and later writes land on the new volume.
-                let moved = try await client.moveDisk(domain: guest.name, target: "vda", pool: fastPool, volume: "moved.qcow2")
+                // A live move slowed to 1 MiB/s and cancelled: the machine stays on its
+                // disk, the copy stops and the new volume goes.
+                let direct = try guest.connection.lookupDomain(name: guest.name)
+                let cancelNotes = ResponseNotes()
+                _ = try await VirtHostCallOptions.with(async: true, received: cancelNotes) {
+                    try await client.moveDisk(domain: guest.name, target: "vda", pool: fastPool, volume: "cancelled.qcow2", bandwidthMiB: 1)
+                }
+                let cancelID = try #require(cancelNotes.operationID)
+                try await Task.sleep(for: .milliseconds(500))
+                _ = try await client.cancelOperation(cancelID)
+                let cancelled = try await client.waitOperation(cancelID, timeout: .seconds(30))
+                #expect(cancelled.state == .cancelled, "\(cancelled)")
+                #expect(cancelled.cleanup.contains("deleted the new volume"), "\(cancelled.cleanup)")
+                #expect(try await client.listDisks(domain: guest.name) == before)
+                #expect(try direct.blockJobInfo(disk: "vda") == nil)
+                #expect(try await !client.listVolumes(pool: fastPool).map(\.name).contains("cancelled.qcow2"))
+
+                // A live move, slowed, cut by kill -9 of the agent: the restarted agent finds the
+                // block job, switches the machine and updates the definition. The guest keeps its
+                // data, and its later writes land on the new volume.
+                let moveNotes = ResponseNotes()
+                _ = try await VirtHostCallOptions.with(async: true, received: moveNotes) {
+                    try await client.moveDisk(domain: guest.name, target: "vda", pool: fastPool, volume: "moved.qcow2", bandwidthMiB: 1)
+                }
+                let moveID = try #require(moveNotes.operationID)
+                try await Task.sleep(for: .seconds(1))
+                #expect(try direct.blockJobInfo(disk: "vda") != nil)
+                #expect(kill(agent.process.processIdentifier, SIGKILL) == 0)
+                agent.process.waitUntilExit()
+                let second = try AgentProcess(name: "diskjobs-2")
+                restarted = second
+                client = second.client
+                let finished = try await client.waitOperation(moveID, timeout: .seconds(60))
+                #expect(finished.state == .succeeded, "\(finished)")
                 let newPath = try await client.volume(pool: fastPool, name: "moved.qcow2").path
+                let moved = try #require(try await client.listDisks(domain: guest.name).first { $0.target == "vda" })
                 #expect(moved.sourcePath == newPath)
                 #expect(try await Self.guestHash(guest) == nowHash)
                 try await Self.write(guest, offset: 12, megabytes: 1)
@@ -106,10 +141,8 @@ struct DiskJobTests {
                 #expect(try Self.hostHash(newPath, format: "qcow2") == afterMove)
                 let persistent = try await client.listDisks(domain: guest.name, inactive: true)
                 #expect(persistent.first { $0.target == "vda" }?.sourcePath == newPath)
-                let moves = try await client.listOperations(kind: "disk.move")
-                #expect(moves.first?.state == .succeeded)
                 // The copy carries no bitmaps: the checkpoints are dropped and the next backup must be full.
-                #expect(moves.first?.cleanup.contains("dropped checkpoints") == true, "\(String(describing: moves.first))")
+                #expect(finished.cleanup.contains("dropped checkpoints"), "\(finished.cleanup)")
                 #expect(try await client.listBackups(domain: guest.name).checkpoints.isEmpty)
                 let afterMoveIncremental = await AgentBed.error {
                     _ = try await client.startBackup(domain: guest.name, pool: backupPool, incremental: true)

@@ -30,6 +30,8 @@ struct DiskMove: Codable, Sendable, Equatable {
     var deleteSource: Bool
     /// Whether the machine ran when the move started (a block copy).
     var live: Bool
+    /// The copy's limit in MiB/s, 0 for none.
+    var bandwidthMiB: UInt32 = 0
 
     var params: String { String(decoding: (try? JSONEncoder().encode(self)) ?? Data(), as: UTF8.self) }
 
@@ -85,7 +87,8 @@ struct DiskMove: Codable, Sendable, Equatable {
         var move = DiskMove(
             domainUUID: try domain.uuid(), domainName: domain.name, target: disk.target, sourcePath: source.path,
             sourcePool: source.poolName, sourceVolume: source.volume?.name ?? "", pool: pool.name, volume: name,
-            path: "", isBlock: !filePool, format: format, capacity: capacity, deleteSource: request.deleteSource, live: live)
+            path: "", isBlock: !filePool, format: format, capacity: capacity, deleteSource: request.deleteSource, live: live,
+            bandwidthMiB: request.bandwidthMib)
         if live {
             let created = try pool.createVolume(xml: DiskJobXML.newVolume(name: name, capacity: capacity, format: format))
             do {
@@ -126,7 +129,8 @@ struct DiskMove: Codable, Sendable, Equatable {
         var flags: Domain.BlockCopyFlags = [.reuseExternal]
         if try domain.isPersistent() { flags.insert(.transientJob) }
         try domain.blockCopy(
-            disk: target, destinationXML: DiskJobXML.copyDestination(path: path, isBlock: isBlock, format: format), flags)
+            disk: target, destinationXML: DiskJobXML.copyDestination(path: path, isBlock: isBlock, format: format),
+            bandwidth: UInt64(bandwidthMiB) << 20, flags)
     }
 
     /// Switches the machine to the copy; false while the copy is not ready yet.

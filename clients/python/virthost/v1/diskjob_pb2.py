@@ -28,33 +28,33 @@ from virthost.v1 import domain_pb2 as virthost_dot_v1_dot_domain__pb2
 from virthost.v1 import storage_pb2 as virthost_dot_v1_dot_storage__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19virthost/v1/diskjob.proto\x12\x0bvirthost.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18virthost/v1/common.proto\x1a\x18virthost/v1/domain.proto\x1a\x19virthost/v1/storage.proto\"\x8e\x01\n\x0fMoveDiskRequest\x12&\n\x06\x64omain\x18\x01 \x01(\x0b\x32\x16.virthost.v1.DomainRef\x12\x0e\n\x06target\x18\x02 \x01(\t\x12\x0c\n\x04pool\x18\x03 \x01(\t\x12\x0e\n\x06volume\x18\x04 \x01(\t\x12\x0e\n\x06\x66ormat\x18\x05 \x01(\t\x12\x15\n\rdelete_source\x18\x06 \x01(\x08\"\x8e\x01\n\x12StartBackupRequest\x12&\n\x06\x64omain\x18\x01 \x01(\x0b\x32\x16.virthost.v1.DomainRef\x12\x0c\n\x04pool\x18\x02 \x01(\t\x12\r\n\x05\x64isks\x18\x03 \x03(\t\x12\x13\n\x0bincremental\x18\x04 \x01(\x08\x12\r\n\x05since\x18\x05 \x01(\t\x12\x0f\n\x07quiesce\x18\x06 \x01(\x08\"\xd1\x02\n\x06\x42\x61\x63kup\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06\x64omain\x18\x02 \x01(\t\x12\x0e\n\x06parent\x18\x03 \x01(\t\x12\x13\n\x0bincremental\x18\x04 \x01(\x08\x12\'\n\x05state\x18\x05 \x01(\x0e\x32\x18.virthost.v1.BackupState\x12\x0c\n\x04pool\x18\x06 \x01(\t\x12&\n\x05\x64isks\x18\x07 \x03(\x0b\x32\x17.virthost.v1.BackupDisk\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0c\x63ompleted_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04size\x18\n \x01(\x04\x12\x0f\n\x07message\x18\x0b \x01(\t\x12\x10\n\x08quiesced\x18\x0c \x01(\x08\x12\x14\n\x0coperation_id\x18\r \x01(\t\"R\n\nBackupDisk\x12\x0e\n\x06target\x18\x01 \x01(\t\x12\x0e\n\x06volume\x18\x02 \x01(\t\x12\x10\n\x08\x63\x61pacity\x18\x03 \x01(\x04\x12\x12\n\nallocation\x18\x04 \x01(\x04\"<\n\x12ListBackupsRequest\x12&\n\x06\x64omain\x18\x01 \x01(\x0b\x32\x16.virthost.v1.DomainRef\"i\n\nCheckpoint\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06parent\x18\x02 \x01(\t\x12.\n\ncreated_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x64isks\x18\x04 \x03(\t\"i\n\x13ListBackupsResponse\x12$\n\x07\x62\x61\x63kups\x18\x01 \x03(\x0b\x32\x13.virthost.v1.Backup\x12,\n\x0b\x63heckpoints\x18\x02 \x03(\x0b\x32\x17.virthost.v1.Checkpoint\"I\n\x13\x44\x65leteBackupRequest\x12&\n\x06\x64omain\x18\x01 \x01(\x0b\x32\x16.virthost.v1.DomainRef\x12\n\n\x02id\x18\x02 \x01(\t\"\x8a\x01\n\x14RestoreBackupRequest\x12&\n\x06\x64omain\x18\x01 \x01(\x0b\x32\x16.virthost.v1.DomainRef\x12\x0c\n\x04\x64isk\x18\x02 \x01(\t\x12\x0c\n\x04pool\x18\x03 \x01(\t\x12\x0e\n\x06volume\x18\x04 \x01(\t\x12\x0e\n\x06\x62\x61\x63kup\x18\x05 \x01(\t\x12\x0e\n\x06\x66ormat\x18\x06 \x01(\t*y\n\x0b\x42\x61\x63kupState\x12\x1c\n\x18\x42\x41\x43KUP_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14\x42\x41\x43KUP_STATE_RUNNING\x10\x01\x12\x19\n\x15\x42\x41\x43KUP_STATE_COMPLETE\x10\x02\x12\x17\n\x13\x42\x41\x43KUP_STATE_FAILED\x10\x03\x32\xf3\x02\n\x0e\x44iskJobService\x12;\n\x08MoveDisk\x12\x1c.virthost.v1.MoveDiskRequest\x1a\x11.virthost.v1.Disk\x12\x43\n\x0bStartBackup\x12\x1f.virthost.v1.StartBackupRequest\x1a\x13.virthost.v1.Backup\x12P\n\x0bListBackups\x12\x1f.virthost.v1.ListBackupsRequest\x1a .virthost.v1.ListBackupsResponse\x12\x44\n\x0c\x44\x65leteBackup\x12 .virthost.v1.DeleteBackupRequest\x1a\x12.virthost.v1.Empty\x12G\n\rRestoreBackup\x12!.virthost.v1.RestoreBackupRequest\x1a\x13.virthost.v1.Volumeb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19virthost/v1/diskjob.proto\x12\x0bvirthost.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18virthost/v1/common.proto\x1a\x18virthost/v1/domain.proto\x1a\x19virthost/v1/storage.proto\"\xa5\x01\n\x0fMoveDiskRequest\x12&\n\x06\x64omain\x18\x01 \x01(\x0b\x32\x16.virthost.v1.DomainRef\x12\x0e\n\x06target\x18\x02 \x01(\t\x12\x0c\n\x04pool\x18\x03 \x01(\t\x12\x0e\n\x06volume\x18\x04 \x01(\t\x12\x0e\n\x06\x66ormat\x18\x05 \x01(\t\x12\x15\n\rdelete_source\x18\x06 \x01(\x08\x12\x15\n\rbandwidth_mib\x18\x07 \x01(\r\"\x8e\x01\n\x12StartBackupRequest\x12&\n\x06\x64omain\x18\x01 \x01(\x0b\x32\x16.virthost.v1.DomainRef\x12\x0c\n\x04pool\x18\x02 \x01(\t\x12\r\n\x05\x64isks\x18\x03 \x03(\t\x12\x13\n\x0bincremental\x18\x04 \x01(\x08\x12\r\n\x05since\x18\x05 \x01(\t\x12\x0f\n\x07quiesce\x18\x06 \x01(\x08\"\xd1\x02\n\x06\x42\x61\x63kup\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06\x64omain\x18\x02 \x01(\t\x12\x0e\n\x06parent\x18\x03 \x01(\t\x12\x13\n\x0bincremental\x18\x04 \x01(\x08\x12\'\n\x05state\x18\x05 \x01(\x0e\x32\x18.virthost.v1.BackupState\x12\x0c\n\x04pool\x18\x06 \x01(\t\x12&\n\x05\x64isks\x18\x07 \x03(\x0b\x32\x17.virthost.v1.BackupDisk\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0c\x63ompleted_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04size\x18\n \x01(\x04\x12\x0f\n\x07message\x18\x0b \x01(\t\x12\x10\n\x08quiesced\x18\x0c \x01(\x08\x12\x14\n\x0coperation_id\x18\r \x01(\t\"R\n\nBackupDisk\x12\x0e\n\x06target\x18\x01 \x01(\t\x12\x0e\n\x06volume\x18\x02 \x01(\t\x12\x10\n\x08\x63\x61pacity\x18\x03 \x01(\x04\x12\x12\n\nallocation\x18\x04 \x01(\x04\"<\n\x12ListBackupsRequest\x12&\n\x06\x64omain\x18\x01 \x01(\x0b\x32\x16.virthost.v1.DomainRef\"i\n\nCheckpoint\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06parent\x18\x02 \x01(\t\x12.\n\ncreated_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x64isks\x18\x04 \x03(\t\"i\n\x13ListBackupsResponse\x12$\n\x07\x62\x61\x63kups\x18\x01 \x03(\x0b\x32\x13.virthost.v1.Backup\x12,\n\x0b\x63heckpoints\x18\x02 \x03(\x0b\x32\x17.virthost.v1.Checkpoint\"I\n\x13\x44\x65leteBackupRequest\x12&\n\x06\x64omain\x18\x01 \x01(\x0b\x32\x16.virthost.v1.DomainRef\x12\n\n\x02id\x18\x02 \x01(\t\"\x8a\x01\n\x14RestoreBackupRequest\x12&\n\x06\x64omain\x18\x01 \x01(\x0b\x32\x16.virthost.v1.DomainRef\x12\x0c\n\x04\x64isk\x18\x02 \x01(\t\x12\x0c\n\x04pool\x18\x03 \x01(\t\x12\x0e\n\x06volume\x18\x04 \x01(\t\x12\x0e\n\x06\x62\x61\x63kup\x18\x05 \x01(\t\x12\x0e\n\x06\x66ormat\x18\x06 \x01(\t*y\n\x0b\x42\x61\x63kupState\x12\x1c\n\x18\x42\x41\x43KUP_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14\x42\x41\x43KUP_STATE_RUNNING\x10\x01\x12\x19\n\x15\x42\x41\x43KUP_STATE_COMPLETE\x10\x02\x12\x17\n\x13\x42\x41\x43KUP_STATE_FAILED\x10\x03\x32\xf3\x02\n\x0e\x44iskJobService\x12;\n\x08MoveDisk\x12\x1c.virthost.v1.MoveDiskRequest\x1a\x11.virthost.v1.Disk\x12\x43\n\x0bStartBackup\x12\x1f.virthost.v1.StartBackupRequest\x1a\x13.virthost.v1.Backup\x12P\n\x0bListBackups\x12\x1f.virthost.v1.ListBackupsRequest\x1a .virthost.v1.ListBackupsResponse\x12\x44\n\x0c\x44\x65leteBackup\x12 .virthost.v1.DeleteBackupRequest\x1a\x12.virthost.v1.Empty\x12G\n\rRestoreBackup\x12!.virthost.v1.RestoreBackupRequest\x1a\x13.virthost.v1.Volumeb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'virthost.v1.diskjob_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_BACKUPSTATE']._serialized_start=1360
-  _globals['_BACKUPSTATE']._serialized_end=1481
+  _globals['_BACKUPSTATE']._serialized_start=1383
+  _globals['_BACKUPSTATE']._serialized_end=1504
   _globals['_MOVEDISKREQUEST']._serialized_start=155
-  _globals['_MOVEDISKREQUEST']._serialized_end=297
-  _globals['_STARTBACKUPREQUEST']._serialized_start=300
-  _globals['_STARTBACKUPREQUEST']._serialized_end=442
-  _globals['_BACKUP']._serialized_start=445
-  _globals['_BACKUP']._serialized_end=782
-  _globals['_BACKUPDISK']._serialized_start=784
-  _globals['_BACKUPDISK']._serialized_end=866
-  _globals['_LISTBACKUPSREQUEST']._serialized_start=868
-  _globals['_LISTBACKUPSREQUEST']._serialized_end=928
-  _globals['_CHECKPOINT']._serialized_start=930
-  _globals['_CHECKPOINT']._serialized_end=1035
-  _globals['_LISTBACKUPSRESPONSE']._serialized_start=1037
-  _globals['_LISTBACKUPSRESPONSE']._serialized_end=1142
-  _globals['_DELETEBACKUPREQUEST']._serialized_start=1144
-  _globals['_DELETEBACKUPREQUEST']._serialized_end=1217
-  _globals['_RESTOREBACKUPREQUEST']._serialized_start=1220
-  _globals['_RESTOREBACKUPREQUEST']._serialized_end=1358
-  _globals['_DISKJOBSERVICE']._serialized_start=1484
-  _globals['_DISKJOBSERVICE']._serialized_end=1855
+  _globals['_MOVEDISKREQUEST']._serialized_end=320
+  _globals['_STARTBACKUPREQUEST']._serialized_start=323
+  _globals['_STARTBACKUPREQUEST']._serialized_end=465
+  _globals['_BACKUP']._serialized_start=468
+  _globals['_BACKUP']._serialized_end=805
+  _globals['_BACKUPDISK']._serialized_start=807
+  _globals['_BACKUPDISK']._serialized_end=889
+  _globals['_LISTBACKUPSREQUEST']._serialized_start=891
+  _globals['_LISTBACKUPSREQUEST']._serialized_end=951
+  _globals['_CHECKPOINT']._serialized_start=953
+  _globals['_CHECKPOINT']._serialized_end=1058
+  _globals['_LISTBACKUPSRESPONSE']._serialized_start=1060
+  _globals['_LISTBACKUPSRESPONSE']._serialized_end=1165
+  _globals['_DELETEBACKUPREQUEST']._serialized_start=1167
+  _globals['_DELETEBACKUPREQUEST']._serialized_end=1240
+  _globals['_RESTOREBACKUPREQUEST']._serialized_start=1243
+  _globals['_RESTOREBACKUPREQUEST']._serialized_end=1381
+  _globals['_DISKJOBSERVICE']._serialized_start=1507
+  _globals['_DISKJOBSERVICE']._serialized_end=1878
 # @@protoc_insertion_point(module_scope)

@@ -22,20 +22,22 @@ BACKUP_STATE_COMPLETE: BackupState
 BACKUP_STATE_FAILED: BackupState
 
 class MoveDiskRequest(_message.Message):
-    __slots__ = ("domain", "target", "pool", "volume", "format", "delete_source")
+    __slots__ = ("domain", "target", "pool", "volume", "format", "delete_source", "bandwidth_mib")
     DOMAIN_FIELD_NUMBER: _ClassVar[int]
     TARGET_FIELD_NUMBER: _ClassVar[int]
     POOL_FIELD_NUMBER: _ClassVar[int]
     VOLUME_FIELD_NUMBER: _ClassVar[int]
     FORMAT_FIELD_NUMBER: _ClassVar[int]
     DELETE_SOURCE_FIELD_NUMBER: _ClassVar[int]
+    BANDWIDTH_MIB_FIELD_NUMBER: _ClassVar[int]
     domain: _domain_pb2.DomainRef
     target: str
     pool: str
     volume: str
     format: str
     delete_source: bool
-    def __init__(self, domain: _Optional[_Union[_domain_pb2.DomainRef, _Mapping]] = ..., target: _Optional[str] = ..., pool: _Optional[str] = ..., volume: _Optional[str] = ..., format: _Optional[str] = ..., delete_source: bool = ...) -> None: ...
+    bandwidth_mib: int
+    def __init__(self, domain: _Optional[_Union[_domain_pb2.DomainRef, _Mapping]] = ..., target: _Optional[str] = ..., pool: _Optional[str] = ..., volume: _Optional[str] = ..., format: _Optional[str] = ..., delete_source: bool = ..., bandwidth_mib: _Optional[int] = ...) -> None: ...
 
 class StartBackupRequest(_message.Message):
     __slots__ = ("domain", "pool", "disks", "incremental", "since", "quiesce")
