@@ -26,7 +26,7 @@ _ATTRIBUTES = {
     "HostService": "hosts", "DomainService": "domains", "NetworkService": "networks",
     "HostNetworkService": "host_networks", "StorageService": "storage", "GuestAgentService": "guest_agent",
     "SnapshotService": "snapshots", "EventService": "events", "OperationService": "operations",
-    "NodeDeviceService": "node_devices",
+    "NodeDeviceService": "node_devices", "DiskJobService": "disk_jobs",
 }
 
 
