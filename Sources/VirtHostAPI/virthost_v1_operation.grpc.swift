@@ -186,9 +186,10 @@ extension Virthost_V1_OperationService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Stops the operation where libvirt can (upload and download streams);
-        /// > FAILED_PRECONDITION where it cannot (a clone, wipe, pool build or
-        /// > delete in progress) or when it has ended.
+        /// > Stops the operation where libvirt can (upload and download streams, a
+        /// > running machine's disk move, a backup); FAILED_PRECONDITION where it
+        /// > cannot (a clone, wipe, pool build or delete, a shut-off machine's disk
+        /// > copy, a backup's delete or restore in progress) or when it has ended.
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Virthost_V1_OperationRef` messages.
@@ -289,9 +290,10 @@ extension Virthost_V1_OperationService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Stops the operation where libvirt can (upload and download streams);
-        /// > FAILED_PRECONDITION where it cannot (a clone, wipe, pool build or
-        /// > delete in progress) or when it has ended.
+        /// > Stops the operation where libvirt can (upload and download streams, a
+        /// > running machine's disk move, a backup); FAILED_PRECONDITION where it
+        /// > cannot (a clone, wipe, pool build or delete, a shut-off machine's disk
+        /// > copy, a backup's delete or restore in progress) or when it has ended.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Virthost_V1_OperationRef` message.
@@ -390,9 +392,10 @@ extension Virthost_V1_OperationService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Stops the operation where libvirt can (upload and download streams);
-        /// > FAILED_PRECONDITION where it cannot (a clone, wipe, pool build or
-        /// > delete in progress) or when it has ended.
+        /// > Stops the operation where libvirt can (upload and download streams, a
+        /// > running machine's disk move, a backup); FAILED_PRECONDITION where it
+        /// > cannot (a clone, wipe, pool build or delete, a shut-off machine's disk
+        /// > copy, a backup's delete or restore in progress) or when it has ended.
         ///
         /// - Parameters:
         ///   - request: A `Virthost_V1_OperationRef` message.
@@ -665,9 +668,10 @@ extension Virthost_V1_OperationService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Stops the operation where libvirt can (upload and download streams);
-        /// > FAILED_PRECONDITION where it cannot (a clone, wipe, pool build or
-        /// > delete in progress) or when it has ended.
+        /// > Stops the operation where libvirt can (upload and download streams, a
+        /// > running machine's disk move, a backup); FAILED_PRECONDITION where it
+        /// > cannot (a clone, wipe, pool build or delete, a shut-off machine's disk
+        /// > copy, a backup's delete or restore in progress) or when it has ended.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Virthost_V1_OperationRef` message.
@@ -829,9 +833,10 @@ extension Virthost_V1_OperationService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Stops the operation where libvirt can (upload and download streams);
-        /// > FAILED_PRECONDITION where it cannot (a clone, wipe, pool build or
-        /// > delete in progress) or when it has ended.
+        /// > Stops the operation where libvirt can (upload and download streams, a
+        /// > running machine's disk move, a backup); FAILED_PRECONDITION where it
+        /// > cannot (a clone, wipe, pool build or delete, a shut-off machine's disk
+        /// > copy, a backup's delete or restore in progress) or when it has ended.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Virthost_V1_OperationRef` message.
@@ -959,9 +964,10 @@ extension Virthost_V1_OperationService.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Stops the operation where libvirt can (upload and download streams);
-    /// > FAILED_PRECONDITION where it cannot (a clone, wipe, pool build or
-    /// > delete in progress) or when it has ended.
+    /// > Stops the operation where libvirt can (upload and download streams, a
+    /// > running machine's disk move, a backup); FAILED_PRECONDITION where it
+    /// > cannot (a clone, wipe, pool build or delete, a shut-off machine's disk
+    /// > copy, a backup's delete or restore in progress) or when it has ended.
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Virthost_V1_OperationRef` message.
@@ -1095,9 +1101,10 @@ extension Virthost_V1_OperationService.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Stops the operation where libvirt can (upload and download streams);
-    /// > FAILED_PRECONDITION where it cannot (a clone, wipe, pool build or
-    /// > delete in progress) or when it has ended.
+    /// > Stops the operation where libvirt can (upload and download streams, a
+    /// > running machine's disk move, a backup); FAILED_PRECONDITION where it
+    /// > cannot (a clone, wipe, pool build or delete, a shut-off machine's disk
+    /// > copy, a backup's delete or restore in progress) or when it has ended.
     ///
     /// - Parameters:
     ///   - message: request message to send.

@@ -101,13 +101,15 @@ public nonisolated struct Virthost_V1_Operation: @unchecked Sendable {
   }
 
   /// "volume.upload", "volume.download", "volume.clone", "volume.wipe",
-  /// "pool.build", "pool.delete".
+  /// "pool.build", "pool.delete", "disk.move", "backup", "backup.delete",
+  /// "backup.restore".
   public var kind: String {
     get {_storage._kind}
     set {_uniqueStorage()._kind = newValue}
   }
 
-  /// What it works on: "pool/volume" or "pool".
+  /// What it works on: "pool/volume", "pool", "machine/target" (a move) or
+  /// "machine/backup-id".
   public var object: String {
     get {_storage._object}
     set {_uniqueStorage()._object = newValue}

@@ -140,9 +140,11 @@ type Operation struct {
 	// A UUID the agent gives.
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// "volume.upload", "volume.download", "volume.clone", "volume.wipe",
-	// "pool.build", "pool.delete".
+	// "pool.build", "pool.delete", "disk.move", "backup", "backup.delete",
+	// "backup.restore".
 	Kind string `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
-	// What it works on: "pool/volume" or "pool".
+	// What it works on: "pool/volume", "pool", "machine/target" (a move) or
+	// "machine/backup-id".
 	Object string `protobuf:"bytes,3,opt,name=object,proto3" json:"object,omitempty"`
 	// Who asked (SO_PEERCRED of the caller).
 	Uid   uint32         `protobuf:"varint,4,opt,name=uid,proto3" json:"uid,omitempty"`

@@ -25,9 +25,10 @@ type OperationServiceClient interface {
 	// Waits until the operation ends or the call's deadline passes (then it
 	// answers the operation as it is, still running).
 	WaitOperation(ctx context.Context, in *OperationRef, opts ...grpc.CallOption) (*Operation, error)
-	// Stops the operation where libvirt can (upload and download streams);
-	// FAILED_PRECONDITION where it cannot (a clone, wipe, pool build or
-	// delete in progress) or when it has ended.
+	// Stops the operation where libvirt can (upload and download streams, a
+	// running machine's disk move, a backup); FAILED_PRECONDITION where it
+	// cannot (a clone, wipe, pool build or delete, a shut-off machine's disk
+	// copy, a backup's delete or restore in progress) or when it has ended.
 	CancelOperation(ctx context.Context, in *OperationRef, opts ...grpc.CallOption) (*Operation, error)
 }
 
@@ -87,9 +88,10 @@ type OperationServiceServer interface {
 	// Waits until the operation ends or the call's deadline passes (then it
 	// answers the operation as it is, still running).
 	WaitOperation(context.Context, *OperationRef) (*Operation, error)
-	// Stops the operation where libvirt can (upload and download streams);
-	// FAILED_PRECONDITION where it cannot (a clone, wipe, pool build or
-	// delete in progress) or when it has ended.
+	// Stops the operation where libvirt can (upload and download streams, a
+	// running machine's disk move, a backup); FAILED_PRECONDITION where it
+	// cannot (a clone, wipe, pool build or delete, a shut-off machine's disk
+	// copy, a backup's delete or restore in progress) or when it has ended.
 	CancelOperation(context.Context, *OperationRef) (*Operation, error)
 	mustEmbedUnimplementedOperationServiceServer()
 }

@@ -113,9 +113,10 @@ class OperationServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def CancelOperation(self, request, context):
-        """Stops the operation where libvirt can (upload and download streams);
-        FAILED_PRECONDITION where it cannot (a clone, wipe, pool build or
-        delete in progress) or when it has ended.
+        """Stops the operation where libvirt can (upload and download streams, a
+        running machine's disk move, a backup); FAILED_PRECONDITION where it
+        cannot (a clone, wipe, pool build or delete, a shut-off machine's disk
+        copy, a backup's delete or restore in progress) or when it has ended.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
