@@ -95,11 +95,14 @@ test-python: $(PYTHON_ENV)/.ready
 # qemu:///system when libvirtd answers, with a TCG guest (vhb-PID, booted and
 # removed by scripts/bench-guest.sh; BENCH_GUEST=0 skips it) for the agent-ping
 # rows. Path e (Python grpcio) when the venv of make test exists.
-# Extra flags: make bench BENCH_ARGS="--calls 20000".
+# Extra flags: make bench BENCH_ARGS="--calls 20000". Then disk moves and
+# backups against virsh blockcopy / backup-begin on a guest's disk
+# (scripts/bench-diskjobs.sh; BENCH_DISKJOB_ARGS="ROUNDS SIZE_MIB").
 BENCH_GUEST ?= 1
 BENCH_PYTHON = $(if $(wildcard $(PYTHON_ENV)/bin/python),--python "$(CURDIR)/$(PYTHON_ENV)/bin/python")
 bench: deps
 	$(SWIFT) build -c release --product virthostd
+	$(SWIFT) build -c release --product virthost
 	$(SWIFT) build -c release --product virthost-bench
 	"$(RELEASE_BIN)/virthost-bench" --connect test:///default $(BENCH_PYTHON) $(BENCH_ARGS)
 	@if ! virsh -q -c qemu:///system version >/dev/null 2>&1; then \
@@ -107,6 +110,8 @@ bench: deps
 	elif [ "$(BENCH_GUEST)" = 1 ]; then \
 		echo; scripts/bench-guest.sh "$(RELEASE_BIN)/virthost-bench" --connect qemu:///system $(BENCH_PYTHON) $(BENCH_ARGS); \
 	else echo; "$(RELEASE_BIN)/virthost-bench" --connect qemu:///system $(BENCH_PYTHON) $(BENCH_ARGS); fi
+	@if [ "$(BENCH_GUEST)" = 1 ] && virsh -q -c qemu:///system version >/dev/null 2>&1; then \
+		echo; scripts/bench-diskjobs.sh "$(RELEASE_BIN)" $(BENCH_DISKJOB_ARGS); fi
 
 # The scale benchmark (BENCHMARKS.md): 1,000 shut-off machines, 1,000 volumes
 # and 100 networks on qemu:///system (prefix vhs-PID-, removed at the end even
