@@ -38,16 +38,7 @@ struct BackupCommand: AsyncParsableCommand {
                     domain: domain, pool: pool, disks: disks, incremental: incremental, since: since ?? "", quiesce: quiesce)
             }
             if async { return try await options.startAsync("Backing up \(domain)", start) }
-            let meter = ProgressMeter(verb: "Backing up")
-            let requestID = options.effectiveRequestID ?? (meter.callback != nil ? VirtHostCallOptions.newRequestID() : nil)
-            let backup = try await options.withClient(requestID: requestID) { client in
-                let follower = meter.callback.flatMap { draw in
-                    requestID.map { id in Task { await OperationFormat.follow(client, requestID: id, draw: draw) } }
-                }
-                defer { follower?.cancel() }
-                return try await start(client)
-            }
-            meter.finish()
+            let backup = try await options.withProgress("Backing up", start)
             if options.json { return try Output.json(backup) }
             let kind = backup.incremental ? "incremental (since \(backup.parent))" : "full"
             Output.line("Backup \(backup.id) of \(domain): \(kind), \(Format.bytes(backup.size)) in pool \(backup.pool)")

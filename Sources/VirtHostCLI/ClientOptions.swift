@@ -43,6 +43,23 @@ public struct ClientOptions: ParsableArguments {
         }
     }
 
+    /// Makes a call that runs as an operation and, on a terminal, draws its
+    /// progress (the operation is found by the call's request id) until it
+    /// answers.
+    func withProgress<T>(_ verb: String, _ body: (VirtHostClient) async throws -> T) async throws -> T {
+        let meter = ProgressMeter(verb: verb)
+        let requestID = effectiveRequestID ?? (meter.callback != nil ? VirtHostCallOptions.newRequestID() : nil)
+        let result = try await withClient(requestID: requestID) { client in
+            let follower = meter.callback.flatMap { draw in
+                requestID.map { id in Task { await OperationFormat.follow(client, requestID: id, draw: draw) } }
+            }
+            defer { follower?.cancel() }
+            return try await body(client)
+        }
+        meter.finish()
+        return result
+    }
+
     /// Makes a call that runs as an operation with `virthost-async: 1` and
     /// prints the operation's id: from the answer's metadata, or (ttrpc
     /// answers carry none) from the operation list, by the call's request id.

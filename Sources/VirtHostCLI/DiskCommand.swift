@@ -114,16 +114,7 @@ struct DiskCommand: AsyncParsableCommand {
                     bandwidthMiB: bandwidth ?? 0)
             }
             if async { return try await options.startAsync("Moving \(domain) \(target) to pool \(pool)", move) }
-            let meter = ProgressMeter(verb: "Moving")
-            let requestID = options.effectiveRequestID ?? (meter.callback != nil ? VirtHostCallOptions.newRequestID() : nil)
-            let disk = try await options.withClient(requestID: requestID) { client in
-                let follower = meter.callback.flatMap { draw in
-                    requestID.map { id in Task { await OperationFormat.follow(client, requestID: id, draw: draw) } }
-                }
-                defer { follower?.cancel() }
-                return try await move(client)
-            }
-            meter.finish()
+            let disk = try await options.withProgress("Moving", move)
             if options.json { return try Output.json(disk) }
             Output.line("Disk \(disk.target) of \(domain) now on \(DiskCommand.source(disk))")
         }

@@ -181,17 +181,9 @@ struct VolCommand: AsyncParsableCommand {
                     try await $0.cloneVolume(pool: pool, source: source, newName: newName)
                 }
             }
-            let meter = ProgressMeter(verb: "Cloning")
-            // On a terminal, follow the clone's operation (found by its request id).
-            let requestID = options.effectiveRequestID ?? (meter.callback != nil ? VirtHostCallOptions.newRequestID() : nil)
-            let v = try await options.withClient(requestID: requestID) { client in
-                let follower = meter.callback.flatMap { draw in
-                    requestID.map { id in Task { await OperationFormat.follow(client, requestID: id, draw: draw) } }
-                }
-                defer { follower?.cancel() }
-                return try await client.cloneVolume(pool: pool, source: source, newName: newName)
+            let v = try await options.withProgress("Cloning") { client in
+                try await client.cloneVolume(pool: pool, source: source, newName: newName)
             }
-            meter.finish()
             if options.json { return try Output.json(v) }
             Output.line("Volume \(v.name) cloned from \(source)")
         }
