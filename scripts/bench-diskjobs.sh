@@ -80,8 +80,10 @@ declare -a vm am vb ab
 for round in $(seq "$rounds"); do
     # virsh blockcopy into a volume made first, as the agent does.
     to=$(other "$(current_pool)")
-    v vol-create-as "$name-$to" "virsh-$round.qcow2" "${size}M" --format qcow2 >/dev/null
-    path=$(v vol-path "virsh-$round.qcow2" --pool "$name-$to")
+    # qcow2 v3 as the agent makes it (libvirt's vol-create-as makes v2).
+    path=$dir/$to/virsh-$round.qcow2
+    qemu-img create -q -f qcow2 -o compat=1.1 "$path" "${size}M"
+    v pool-refresh "$name-$to" >/dev/null
     t0=$(now)
     v blockcopy "$name" vda --xml <(echo "<disk type='file'><source file='$path'/><driver type='qcow2'/></disk>") \
         --reuse-external --transient-job --wait --pivot >/dev/null
@@ -91,8 +93,9 @@ for round in $(seq "$rounds"); do
     vh disk move "$name" vda --pool "$name-$to" --volume "agent-$round.qcow2" >/dev/null
     am+=("$(echo "$(now) - $t0" | bc)")
 
-    v vol-create-as "$name-k" "virsh-bk-$round.qcow2" "${size}M" --format qcow2 >/dev/null
-    path=$(v vol-path "virsh-bk-$round.qcow2" --pool "$name-k")
+    path=$dir/k/virsh-bk-$round.qcow2
+    qemu-img create -q -f qcow2 -o compat=1.1 "$path" "${size}M"
+    v pool-refresh "$name-k" >/dev/null
     echo "<domainbackup mode='push'><disks><disk name='vda' backup='yes' type='file'><target file='$path'/><driver type='qcow2'/></disk></disks></domainbackup>" > "$dir/backup.xml"
     t0=$(now)
     v backup-begin "$name" "$dir/backup.xml" --reuse-external >/dev/null

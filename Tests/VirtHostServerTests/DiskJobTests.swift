@@ -43,6 +43,8 @@ struct DiskJobXMLTests {
         #expect(volume.string("/volume/capacity") == "1073741824")
         #expect(volume.string("/volume/backingStore/path") == "/p/a.qcow2")
         #expect(volume.string("/volume/backingStore/format/@type") == "qcow2")
+        #expect(volume.string("/volume/target/compat") == "1.1", "qcow2 v3: v2 images store no bitmaps")
+        #expect(try XMLReader(DiskJobXML.newVolume(name: "r.raw", capacity: 1, format: "raw")).string("/volume/target/compat") == nil)
     }
 
     @Test func aMovedDiskPointsAtTheNewFileWithoutItsOldChain() throws {
@@ -100,6 +102,7 @@ struct DiskJobXMLTests {
         let plain = file("plain", Self.qcow2(backing: nil))
         #expect(DiskImageHeader.qcow2Links(at: plain)?.backing == nil)
         #expect(DiskImageHeader.qcow2Links(at: plain)?.externalData == false)
+        #expect(DiskImageHeader.qcow2Version(at: plain) == 3)
         let over = file("over", Self.qcow2(backing: "/var/lib/backups/full.qcow2"))
         #expect(DiskImageHeader.qcow2Links(at: over)?.backing == "/var/lib/backups/full.qcow2")
         #expect(DiskImageHeader.qcow2Reference(at: over) != nil)

@@ -44,4 +44,14 @@ enum DiskImageHeader {
         guard read == Int(size) else { return ("(an unreadable name)", externalData) }
         return (String(decoding: name, as: UTF8.self), externalData)
     }
+
+    /// A qcow2 image's version (2 or 3), nil when the file is not a readable qcow2 image.
+    static func qcow2Version(at path: String) -> UInt32? {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var header = [UInt8](repeating: 0, count: 8)
+        guard pread(fd, &header, 8, 0) == 8, header[0..<4] == [0x51, 0x46, 0x49, 0xfb] else { return nil }
+        return header[4..<8].reduce(0) { $0 << 8 | UInt32($1) }
+    }
 }

@@ -54,7 +54,12 @@ struct BackupPlan: Sendable {
             }
         }
         guard !selected.isEmpty else { throw Refusal(.failedPrecondition, "machine '\(domain.name)' has no disk to back up") }
-        for disk in selected { _ = try DiskJobs.source(of: disk, on: connection, confinement: confinement) }
+        var version2: Set<String> = []
+        for disk in selected {
+            let source = try DiskJobs.source(of: disk, on: connection, confinement: confinement)
+            // A qcow2 v2 (compat 0.10) image stores no bitmaps: backed up, but without a checkpoint bitmap.
+            if disk.format == "qcow2", DiskImageHeader.qcow2Version(at: source.path) == 2 { version2.insert(disk.target) }
+        }
         if let job = try? domain.jobStats(), job.isRunning {
             throw Refusal(.failedPrecondition, "machine '\(domain.name)' already runs a job (a backup or migration); wait for it to end")
         }
@@ -64,6 +69,12 @@ struct BackupPlan: Sendable {
         let checkpoints = try domain.checkpointXMLs().map(DiskJobXML.checkpoint)
         var parent: BackupLedger.Record?
         if request.incremental || !request.since.isEmpty {
+            if let old = selected.first(where: { version2.contains($0.target) }) {
+                throw Refusal(
+                    .failedPrecondition,
+                    "disk \(old.target) of '\(domain.name)' is a qcow2 version 2 (compat 0.10) image, which cannot store the dirty bitmap an incremental backup needs; "
+                        + "take a full backup, or move the disk (virthost disk move writes qcow2 version 3)")
+            }
             if let raw = selected.first(where: { $0.format != "qcow2" }) {
                 throw Refusal(
                     .failedPrecondition,
@@ -128,7 +139,8 @@ struct BackupPlan: Sendable {
             message: "", quiesced: request.quiesce, operationID: "", owner: StateDatabase.owner)
         return BackupPlan(
             record: record, allTargets: machineDisks.map(\.target),
-            bitmaps: selected.filter { $0.format == "qcow2" }.map(\.target), since: parent?.id, quiesce: request.quiesce)
+            bitmaps: selected.filter { $0.format == "qcow2" && !version2.contains($0.target) }.map(\.target),
+            since: parent?.id, quiesce: request.quiesce)
     }
 
     /// A backup id (and checkpoint name): its UTC time and 4 random hex digits.

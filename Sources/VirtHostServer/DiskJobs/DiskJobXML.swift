@@ -52,14 +52,18 @@ enum DiskJobXML {
         return disk.xmlString
     }
 
-    /// A new volume: qcow2 or raw, of a capacity, optionally over a backing
+    /// A new volume: qcow2 (version 3) or raw, of a capacity, optionally over a backing
     /// volume (an incremental backup over its parent).
     static func newVolume(name: String, capacity: UInt64, format: String, backing: String? = nil) -> String {
         let volume = XMLElement(name: "volume")
         volume.appendChild("name", text: name)
         volume.appendChild("capacity", ["unit": "bytes"], text: String(capacity))
         volume.appendChild("allocation", ["unit": "bytes"], text: "0")
-        volume.appendChild("target").appendChild("format", ["type": format])
+        let target = volume.appendChild("target")
+        target.appendChild("format", ["type": format])
+        // qcow2 v3: libvirt 9 makes v2 (compat 0.10) by default, which
+        // cannot store the dirty bitmaps of checkpoints.
+        if format == "qcow2" { target.appendChild("compat", text: "1.1") }
         if let backing {
             let store = volume.appendChild("backingStore")
             store.appendChild("path", text: backing)
