@@ -99,7 +99,7 @@ for round in $(seq "$rounds"); do
     echo "<domainbackup mode='push'><disks><disk name='vda' backup='yes' type='file'><target file='$path'/><driver type='qcow2'/></disk></disks></domainbackup>" > "$dir/backup.xml"
     t0=$(now)
     v backup-begin "$name" "$dir/backup.xml" --reuse-external >/dev/null
-    while v domjobinfo "$name" | grep -q "Unbounded\|Bounded"; do sleep 0.05; done
+    until v domjobinfo "$name" | grep -q "^Job type: *None"; do sleep 0.05; done
     vb+=("$(echo "$(now) - $t0" | bc)")
     t0=$(now)
     vh backup start "$name" --pool "$name-k" >/dev/null
