@@ -69,8 +69,9 @@ import grpc, json, sys, time
 sys.path.insert(0, STUBS)
 from virthost.v1 import (storage_pb2 as st, storage_pb2_grpc as stg, domain_pb2 as dm, domain_pb2_grpc as dmg,
                          network_pb2 as nw, network_pb2_grpc as nwg, guestagent_pb2 as ga, guestagent_pb2_grpc as gag,
-                         common_pb2 as cm)
+                         common_pb2 as cm, diskjob_pb2 as djp, diskjob_pb2_grpc as djg)
 channel = grpc.insecure_channel("unix:" + SOCKET)
+jobs = djg.DiskJobServiceStub(channel)
 storage, domains = stg.StorageServiceStub(channel), dmg.DomainServiceStub(channel)
 networks, agent = nwg.NetworkServiceStub(channel), gag.GuestAgentServiceStub(channel)
 results = {}
@@ -132,6 +133,8 @@ attempt("machine with a host path disk", lambda: domains.DefineDomain(dm.DefineD
 attempt("NIC on an unlisted bridge", lambda: domains.AttachInterface(dm.AttachInterfaceRequest(
     domain=dm.DomainRef(name=VM), type=dm.INTERFACE_SOURCE_TYPE_BRIDGE, source="virbr0",
     scope=cm.DeviceScope(config=True)), timeout=30))
+attempt("move a disk outside the storage roots", lambda: jobs.MoveDisk(djp.MoveDiskRequest(
+    domain=dm.DomainRef(name=VM), target="vdc", pool=ADMPOOL, volume="secret-copy.img"), timeout=30))
 
 # --- allowed -------------------------------------------------------------
 pool = P + "ok"
@@ -185,6 +188,15 @@ if created is not None:
     attempt("live disk by pool volume", lambda: domains.AttachDisk(dm.AttachDiskRequest(
         domain=dm.DomainRef(name=machine), target="vdb", volume=dm.VolumeSource(pool=pool, volume="data.img"),
         scope=cm.DeviceScope(live=True)), timeout=30))
+    backup = attempt("backup by the operator", lambda: jobs.StartBackup(djp.StartBackupRequest(
+        domain=dm.DomainRef(name=machine), pool=pool, disks=["vdb"]), timeout=120))
+    attempt("restore by the operator", lambda: jobs.RestoreBackup(djp.RestoreBackupRequest(
+        domain=dm.DomainRef(name=machine), disk="vdb", pool=pool, volume="restored.img", format="raw"), timeout=120))
+    if backup is not None:
+        attempt("delete backup by the operator", lambda: jobs.DeleteBackup(djp.DeleteBackupRequest(
+            domain=dm.DomainRef(name=machine), id=backup.id), timeout=120))
+    attempt("move by the operator", lambda: jobs.MoveDisk(djp.MoveDiskRequest(
+        domain=dm.DomainRef(name=machine), target="vdb", pool=pool, volume="moved.qcow2"), timeout=120))
     attempt("suspend", lambda: domains.SuspendDomain(dm.DomainRef(name=machine), timeout=30))
     attempt("resume", lambda: domains.ResumeDomain(dm.DomainRef(name=machine), timeout=30))
     attempt("destroy", lambda: domains.DestroyDomain(dm.DomainRef(name=machine), timeout=30))
@@ -215,6 +227,7 @@ ESCAPES = {
     "machine from raw XML": "typed spec",
     "machine with a host path disk": "storage_roots",
     "NIC on an unlisted bridge": "operator_bridges",
+    "move a disk outside the storage roots": "storage_roots",
 }
 
 
@@ -239,6 +252,7 @@ def confined_run(stubs):
             folder.mkdir()
             folder.chmod(0o755)
         (outside / "secret").write_text("not for operators\n")
+        (outside / "disk.img").write_bytes(bytes(4096))  # the admin's machine's disk, outside the roots
         (admin_pool / "shadow").symlink_to("/etc/shadow")
         os.link(outside / "secret", admin_pool / "hard")
         (root / "etclink").symlink_to("/etc")
@@ -326,7 +340,8 @@ def virsh_define(base, name):
     xml = base / "vm.xml"
     xml.write_text(f"""<domain type='qemu'><name>{name}</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
         <os><type arch='x86_64' machine='pc'>hvm</type></os><features><acpi/><apic/></features>
-        <devices></devices></domain>""")
+        <devices><disk type='file' device='disk'><driver name='qemu' type='raw'/>
+          <source file='{base}/outside/disk.img'/><target dev='vdc' bus='virtio'/></disk></devices></domain>""")
     virsh("define", str(xml))
 
 
@@ -374,7 +389,9 @@ def test_allowed_paths_work(confined_run, case):
 def test_operator_machine_from_a_typed_spec_boots(confined_run):
     results = confined_run["results"]
     for case in ("upload vmlinuz", "upload initramfs.img", "machine from a typed spec",
-                 "typed machine answers its guest agent", "live disk by pool volume", "suspend", "resume", "destroy", "undefine"):
+                 "typed machine answers its guest agent", "live disk by pool volume", "backup by the operator",
+                 "restore by the operator", "delete backup by the operator", "move by the operator",
+                 "suspend", "resume", "destroy", "undefine"):
         code, message = results[case]
         assert code == "OK", f"{case}: {code} {message}"
 
