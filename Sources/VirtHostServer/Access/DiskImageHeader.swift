@@ -20,10 +20,10 @@ enum DiskImageHeader {
         return nil
     }
 
-    /// The backing file a qcow2 image's header names (nil for none) and
-    /// whether it uses an external data file; nil when the file is not a
+    /// A qcow2 image's version, the backing file its header names (nil for
+    /// none) and whether it uses an external data file; nil when the file is not a
     /// readable qcow2 image (QEMU then opens nothing more).
-    static func qcow2Links(at path: String) -> (backing: String?, externalData: Bool)? {
+    static func qcow2Links(at path: String) -> (version: UInt32, backing: String?, externalData: Bool)? {
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -33,25 +33,19 @@ enum DiskImageHeader {
         func be(_ offset: Int, _ width: Int) -> UInt64 {
             header[offset..<(offset + width)].reduce(0) { $0 << 8 | UInt64($1) }
         }
-        let externalData = be(4, 4) >= 3 && count >= 80 && be(72, 8) & (1 << 2) != 0
+        let version = UInt32(truncatingIfNeeded: be(4, 4))
+        let externalData = version >= 3 && count >= 80 && be(72, 8) & (1 << 2) != 0
         let offset = be(8, 8)
         let size = be(16, 4)
-        guard offset != 0 && size != 0 else { return (nil, externalData) }
+        guard offset != 0 && size != 0 else { return (version, nil, externalData) }
         // QEMU takes names up to 1023 bytes; a longer or unreadable one still names something.
-        guard size <= 1023 else { return ("(a name of \(size) bytes)", externalData) }
+        guard size <= 1023 else { return (version, "(a name of \(size) bytes)", externalData) }
         var name = [UInt8](repeating: 0, count: Int(size))
         let read = name.withUnsafeMutableBytes { pread(fd, $0.baseAddress, Int(size), off_t(offset)) }
-        guard read == Int(size) else { return ("(an unreadable name)", externalData) }
-        return (String(decoding: name, as: UTF8.self), externalData)
+        guard read == Int(size) else { return (version, "(an unreadable name)", externalData) }
+        return (version, String(decoding: name, as: UTF8.self), externalData)
     }
 
     /// A qcow2 image's version (2 or 3), nil when the file is not a readable qcow2 image.
-    static func qcow2Version(at path: String) -> UInt32? {
-        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var header = [UInt8](repeating: 0, count: 8)
-        guard pread(fd, &header, 8, 0) == 8, header[0..<4] == [0x51, 0x46, 0x49, 0xfb] else { return nil }
-        return header[4..<8].reduce(0) { $0 << 8 | UInt32($1) }
-    }
+    static func qcow2Version(at path: String) -> UInt32? { qcow2Links(at: path)?.version }
 }
