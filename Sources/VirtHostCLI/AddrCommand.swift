@@ -8,7 +8,7 @@ struct AddrCommand: AsyncParsableCommand {
         subcommands: [List.self, Add.self, Del.self])
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List addresses, of one interface or all (like ip addr show [DEV]).")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List addresses, of one interface or all (like ip addr show [DEV]).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "Only this interface's addresses.") var interface: String = ""
 
@@ -26,7 +26,7 @@ struct AddrCommand: AsyncParsableCommand {
     }
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add an address to an interface (like ip addr add ADDR/PREFIX dev DEV).")
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Add an address to an interface (like ip addr add ADDR/PREFIX dev DEV).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The interface.") var interface: String
         @Argument(help: "ADDR/PREFIX, e.g. 192.0.2.10/24 or 2001:db8::1/64.") var address: String
@@ -39,7 +39,7 @@ struct AddrCommand: AsyncParsableCommand {
     }
 
     struct Del: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove an address from an interface (like ip addr del ADDR/PREFIX dev DEV).")
+        static let configuration = CommandConfiguration(commandName: "del", abstract: "Remove an address from an interface (like ip addr del ADDR/PREFIX dev DEV).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The interface.") var interface: String
         @Argument(help: "ADDR/PREFIX.") var address: String
@@ -59,7 +59,7 @@ struct RouteCommand: AsyncParsableCommand {
         subcommands: [List.self, Add.self, Del.self])
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List routes of every table but local (like ip route show table all).")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List routes of every table but local (like ip route show table all).")
         @OptionGroup var options: ClientOptions
         @Flag(name: .customShort("4"), help: "IPv4 only.") var v4 = false
         @Flag(name: .customShort("6"), help: "IPv6 only.") var v6 = false
@@ -78,7 +78,7 @@ struct RouteCommand: AsyncParsableCommand {
     }
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a route (like ip route add DEST via GW dev DEV metric N).")
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a route (like ip route add DEST via GW dev DEV metric N).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "default or ADDR/PREFIX.") var destination: String
         @Option(help: "The gateway.") var via: String = ""
@@ -97,7 +97,7 @@ struct RouteCommand: AsyncParsableCommand {
     }
 
     struct Del: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete a main-table route (like ip route del DEST).")
+        static let configuration = CommandConfiguration(commandName: "del", abstract: "Delete a main-table route (like ip route del DEST).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "default or ADDR/PREFIX.") var destination: String
         @Option(help: "Only the route through this gateway.") var via: String = ""

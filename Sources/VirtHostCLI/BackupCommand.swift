@@ -11,7 +11,7 @@ struct BackupCommand: AsyncParsableCommand {
 
     struct Start: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Back a running machine's disks up into new qcow2 volumes of a pool.",
+            commandName: "start", abstract: "Back a running machine's disks up into new qcow2 volumes of a pool.",
             discussion: """
                   virthost backup start web-1 --pool backups
                   virthost backup start web-1 --pool backups --incremental --quiesce
@@ -46,7 +46,7 @@ struct BackupCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List a machine's backups and checkpoints, oldest first.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List a machine's backups and checkpoints, oldest first.")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The machine's name.") var domain: String
 
@@ -68,7 +68,7 @@ struct BackupCommand: AsyncParsableCommand {
 
     struct Delete: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Delete a backup: its volumes and checkpoint (backups built on it become full ones).")
+            commandName: "delete", abstract: "Delete a backup: its volumes and checkpoint (backups built on it become full ones).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The machine's name.") var domain: String
         @Argument(help: "The backup's id.") var id: String
@@ -82,7 +82,7 @@ struct BackupCommand: AsyncParsableCommand {
 
     struct Restore: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write a new standalone volume from a backup of one disk (the full backup plus the incremental ones up to it).")
+            commandName: "restore", abstract: "Write a new standalone volume from a backup of one disk (the full backup plus the incremental ones up to it).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The machine's name.") var domain: String
         @Option(help: "The disk's guest target in the backup, e.g. vda.") var disk: String

@@ -9,7 +9,7 @@ struct BridgeCommand: AsyncParsableCommand {
         subcommands: [List.self, Add.self, Confirm.self, Pending.self, Del.self, AddIf.self, DelIf.self])
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List bridges and their ports (like brctl show).")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List bridges and their ports (like brctl show).")
         @OptionGroup var options: ClientOptions
 
         func run() async throws {
@@ -25,7 +25,7 @@ struct BridgeCommand: AsyncParsableCommand {
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create a bridge, up (like brctl addbr); with --uplink, put it over an uplink with a rollback.",
+            commandName: "add", abstract: "Create a bridge, up (like brctl addbr); with --uplink, put it over an uplink with a rollback.",
             discussion: """
                 With --uplink DEV the uplink's addresses and routes move to the new bridge and DEV is enslaved to it.
                 Each --check address must then answer an ICMP echo through the bridge within --check-timeout seconds,
@@ -72,7 +72,7 @@ struct BridgeCommand: AsyncParsableCommand {
     }
 
     struct Confirm: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Keep a bridge over an uplink that waits for a confirmation.")
+        static let configuration = CommandConfiguration(commandName: "confirm", abstract: "Keep a bridge over an uplink that waits for a confirmation.")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The bridge.") var name: String
 
@@ -84,7 +84,7 @@ struct BridgeCommand: AsyncParsableCommand {
     }
 
     struct Pending: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Bridges over uplinks waiting for a confirmation.")
+        static let configuration = CommandConfiguration(commandName: "pending", abstract: "Bridges over uplinks waiting for a confirmation.")
         @OptionGroup var options: ClientOptions
 
         func run() async throws {
@@ -100,7 +100,7 @@ struct BridgeCommand: AsyncParsableCommand {
 
     struct Del: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Delete a bridge (like brctl delbr); --restore-uplink moves its addresses and routes back to its uplink first.")
+            commandName: "del", abstract: "Delete a bridge (like brctl delbr); --restore-uplink moves its addresses and routes back to its uplink first.")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The bridge's name.") var name: String
         @Flag(help: "Move the bridge's addresses and routes back to its uplink, release it, then delete the bridge.")

@@ -7,7 +7,7 @@ struct DiskCommand: AsyncParsableCommand {
         commandName: "disk", abstract: "Disks of machines.", subcommands: [List.self, Attach.self, Detach.self, Move.self])
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List a machine's disks (like virsh domblklist).")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List a machine's disks (like virsh domblklist).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The machine's name.") var domain: String
         @Flag(help: "Read the persistent definition.") var inactive = false
@@ -25,7 +25,7 @@ struct DiskCommand: AsyncParsableCommand {
 
     struct Attach: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Attach a file, block device or pool volume as a disk (like virsh attach-disk).",
+            commandName: "attach", abstract: "Attach a file, block device or pool volume as a disk (like virsh attach-disk).",
             discussion: """
                   virthost disk attach web-1 --pool images --volume data.qcow2 --target vdb --live --config
                   virthost disk attach web-1 --path /srv/iso/tools.img --target vdc --readonly
@@ -65,7 +65,7 @@ struct DiskCommand: AsyncParsableCommand {
     }
 
     struct Detach: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Detach a disk by its target (like virsh detach-disk).")
+        static let configuration = CommandConfiguration(commandName: "detach", abstract: "Detach a disk by its target (like virsh detach-disk).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The machine's name.") var domain: String
         @Option(help: "The disk's guest target, e.g. vdb.") var target: String
@@ -88,7 +88,7 @@ struct DiskCommand: AsyncParsableCommand {
 
     struct Move: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Move a machine's disk into a new volume of another pool, running or not (like virsh blockcopy --pivot).",
+            commandName: "move", abstract: "Move a machine's disk into a new volume of another pool, running or not (like virsh blockcopy --pivot).",
             discussion: """
                   virthost disk move web-1 vda --pool fast
                   virthost disk move web-1 vdb --pool archive --volume web-1-data.raw --format raw --delete-source

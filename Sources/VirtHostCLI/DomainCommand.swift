@@ -12,7 +12,7 @@ struct DomainCommand: AsyncParsableCommand {
         ])
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List machines (all, unless filtered).")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List machines (all, unless filtered).")
         @OptionGroup var options: ClientOptions
         @Flag(help: "Only running machines.") var active = false
         @Flag(help: "Only stopped machines.") var inactive = false
@@ -58,7 +58,7 @@ struct DomainCommand: AsyncParsableCommand {
     }
 
     struct Info: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one machine (like virsh dominfo).")
+        static let configuration = CommandConfiguration(commandName: "info", abstract: "Show one machine (like virsh dominfo).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The machine's name.") var name: String
 
@@ -83,7 +83,7 @@ struct DomainCommand: AsyncParsableCommand {
     }
 
     struct Define: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Define a machine from an XML file (like virsh define).")
+        static let configuration = CommandConfiguration(commandName: "define", abstract: "Define a machine from an XML file (like virsh define).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "A <domain> XML file, or - for standard input.") var file: String
 
@@ -96,7 +96,7 @@ struct DomainCommand: AsyncParsableCommand {
     }
 
     struct Start: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Start a defined machine.")
+        static let configuration = CommandConfiguration(commandName: "start", abstract: "Start a defined machine.")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The machine's name.") var name: String
 
@@ -108,7 +108,7 @@ struct DomainCommand: AsyncParsableCommand {
     }
 
     struct Shutdown: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Ask a machine's guest to shut down.")
+        static let configuration = CommandConfiguration(commandName: "shutdown", abstract: "Ask a machine's guest to shut down.")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The machine's name.") var name: String
         @Option(help: "How to ask: acpi or agent (default: the hypervisor's choice).") var mode: String = ""
@@ -121,7 +121,7 @@ struct DomainCommand: AsyncParsableCommand {
     }
 
     struct Destroy: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Power a machine off at once.")
+        static let configuration = CommandConfiguration(commandName: "destroy", abstract: "Power a machine off at once.")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The machine's name.") var name: String
 
@@ -133,7 +133,7 @@ struct DomainCommand: AsyncParsableCommand {
     }
 
     struct Reboot: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Ask a machine's guest to reboot.")
+        static let configuration = CommandConfiguration(commandName: "reboot", abstract: "Ask a machine's guest to reboot.")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The machine's name.") var name: String
         @Option(help: "How to ask: acpi or agent (default: the hypervisor's choice).") var mode: String = ""
@@ -146,7 +146,7 @@ struct DomainCommand: AsyncParsableCommand {
     }
 
     struct Reset: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Reset a machine at once, like its reset button.")
+        static let configuration = CommandConfiguration(commandName: "reset", abstract: "Reset a machine at once, like its reset button.")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The machine's name.") var name: String
 
@@ -158,7 +158,7 @@ struct DomainCommand: AsyncParsableCommand {
     }
 
     struct Suspend: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Pause a running machine.")
+        static let configuration = CommandConfiguration(commandName: "suspend", abstract: "Pause a running machine.")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The machine's name.") var name: String
 
@@ -170,7 +170,7 @@ struct DomainCommand: AsyncParsableCommand {
     }
 
     struct Resume: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Let a paused machine run again.")
+        static let configuration = CommandConfiguration(commandName: "resume", abstract: "Let a paused machine run again.")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The machine's name.") var name: String
 
@@ -182,7 +182,7 @@ struct DomainCommand: AsyncParsableCommand {
     }
 
     struct Autostart: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Start a machine with the host (like virsh autostart).")
+        static let configuration = CommandConfiguration(commandName: "autostart", abstract: "Start a machine with the host (like virsh autostart).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The machine's name.") var name: String
         @Flag(help: "Stop starting it with the host.") var disable = false
@@ -195,7 +195,7 @@ struct DomainCommand: AsyncParsableCommand {
     }
 
     struct Undefine: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a machine's persistent definition.")
+        static let configuration = CommandConfiguration(commandName: "undefine", abstract: "Remove a machine's persistent definition.")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The machine's name.") var name: String
         @Flag(name: .customLong("snapshots-metadata"), help: "Also remove snapshot metadata.") var snapshotsMetadata = false

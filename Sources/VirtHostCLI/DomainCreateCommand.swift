@@ -7,7 +7,7 @@ extension DomainCommand {
     /// by the caller (the operator's way to make machines).
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create a machine from its parts (no XML; operators may use it).",
+            commandName: "create", abstract: "Create a machine from its parts (no XML; operators may use it).",
             discussion: """
                 Disks are pool volumes: --disk POOL/VOLUME[,target=vda][,bus=virtio|scsi|sata][,readonly]\
                 [,cache=MODE][,serial=S][,format=F]. The first --disk boots, unless --kernel is given; \

@@ -6,7 +6,7 @@ extension DomainCommand {
     /// `virthost domain stats [NAME...]`: like virsh domstats, from one agent call.
     struct Stats: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Statistics of machines (like virsh domstats): CPU, memory, disks, NICs.",
+            commandName: "stats", abstract: "Statistics of machines (like virsh domstats): CPU, memory, disks, NICs.",
             discussion: "Without names: every machine. The agent reads them with one libvirt call.")
         @OptionGroup var options: ClientOptions
         @Argument(help: "Machine names (none: all).") var names: [String] = []

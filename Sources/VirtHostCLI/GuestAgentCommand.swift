@@ -33,7 +33,7 @@ struct AgentCommand: AsyncParsableCommand {
 
     struct Command: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Send a JSON command to the guest agent and print its reply (like virsh qemu-agent-command --pretty).",
+            commandName: "command", abstract: "Send a JSON command to the guest agent and print its reply (like virsh qemu-agent-command --pretty).",
             discussion: """
                 Example: virthost agent command web-1 '{"execute":"guest-info"}'
                 The reply is printed indented, keys in the agent's order; with --json it is printed unchanged.
@@ -60,7 +60,7 @@ struct AgentCommand: AsyncParsableCommand {
     }
 
     struct Ping: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Check that the guest agent answers (guest-ping).")
+        static let configuration = CommandConfiguration(commandName: "ping", abstract: "Check that the guest agent answers (guest-ping).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The machine's name.") var domain: String
         @OptionGroup var wait: TimeoutOption
@@ -74,7 +74,7 @@ struct AgentCommand: AsyncParsableCommand {
     }
 
     struct Info: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The guest agent's version and commands (guest-info).")
+        static let configuration = CommandConfiguration(commandName: "info", abstract: "The guest agent's version and commands (guest-info).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The machine's name.") var domain: String
         @OptionGroup var wait: TimeoutOption
@@ -130,7 +130,7 @@ struct AgentCommand: AsyncParsableCommand {
 
     struct Interfaces: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "The guest's network interfaces and addresses (like virsh domifaddr --source agent).")
+            commandName: "interfaces", abstract: "The guest's network interfaces and addresses (like virsh domifaddr --source agent).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The machine's name.") var domain: String
         @OptionGroup var wait: TimeoutOption
@@ -163,7 +163,7 @@ struct AgentCommand: AsyncParsableCommand {
     }
 
     struct Users: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Users logged in to the guest (guest-get-users).")
+        static let configuration = CommandConfiguration(commandName: "users", abstract: "Users logged in to the guest (guest-get-users).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The machine's name.") var domain: String
         @OptionGroup var wait: TimeoutOption
@@ -180,7 +180,7 @@ struct AgentCommand: AsyncParsableCommand {
     }
 
     struct Time: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The guest's clock (like virsh domtime).")
+        static let configuration = CommandConfiguration(commandName: "time", abstract: "The guest's clock (like virsh domtime).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The machine's name.") var domain: String
         @OptionGroup var wait: TimeoutOption
@@ -194,7 +194,7 @@ struct AgentCommand: AsyncParsableCommand {
 
     struct Exec: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Run a program in the guest, print its output and exit with its exit code.",
+            commandName: "exec", abstract: "Run a program in the guest, print its output and exit with its exit code.",
             discussion: """
                 Example: virthost agent exec web-1 -- /bin/sh -c 'uname -a; exit 3'
                 Output goes to stdout and stderr as the agent returns it; qemu-ga 7.2 returns it only \
@@ -260,7 +260,7 @@ struct AgentCommand: AsyncParsableCommand {
     }
 
     struct Freeze: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Freeze the guest's file systems (like virsh domfsfreeze).")
+        static let configuration = CommandConfiguration(commandName: "freeze", abstract: "Freeze the guest's file systems (like virsh domfsfreeze).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The machine's name.") var domain: String
         @Option(name: .customLong("mountpoint"), help: "Freeze only this mount point (repeatable).") var mountpoints: [String] = []
@@ -276,7 +276,7 @@ struct AgentCommand: AsyncParsableCommand {
     }
 
     struct Thaw: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Thaw the guest's file systems (like virsh domfsthaw).")
+        static let configuration = CommandConfiguration(commandName: "thaw", abstract: "Thaw the guest's file systems (like virsh domfsthaw).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The machine's name.") var domain: String
         @OptionGroup var wait: TimeoutOption

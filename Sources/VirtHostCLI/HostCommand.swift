@@ -9,7 +9,7 @@ struct HostCommand: AsyncParsableCommand {
 
     /// `virthost host info`: versions and node facts.
     struct Info: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Versions, CPU and memory of the host.")
+        static let configuration = CommandConfiguration(commandName: "info", abstract: "Versions, CPU and memory of the host.")
         @OptionGroup var options: ClientOptions
 
         func run() async throws {
@@ -39,7 +39,7 @@ struct HostCommand: AsyncParsableCommand {
     /// `virthost host health`: GetHealth as a table, or `--json`; exits 1 when not serving.
     struct Health: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Whether the agent serves: libvirt reachable and answering, threads, calls in flight.",
+            commandName: "health", abstract: "Whether the agent serves: libvirt reachable and answering, threads, calls in flight.",
             discussion: "Exits 0 when the agent is serving, 1 when it runs but libvirt is unreachable or does not answer.")
         @OptionGroup var options: ClientOptions
 

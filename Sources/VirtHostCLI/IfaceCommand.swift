@@ -7,7 +7,7 @@ struct IfaceCommand: AsyncParsableCommand {
         commandName: "iface", abstract: "Network interfaces of machines.", subcommands: [List.self, Attach.self, Detach.self])
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List a machine's NICs (like virsh domiflist).")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List a machine's NICs (like virsh domiflist).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The machine's name.") var domain: String
         @Flag(help: "Read the persistent definition.") var inactive = false
@@ -38,7 +38,7 @@ struct IfaceCommand: AsyncParsableCommand {
 
     struct Attach: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Attach a NIC (like virsh attach-interface).",
+            commandName: "attach", abstract: "Attach a NIC (like virsh attach-interface).",
             discussion: """
                 Exactly one source: --network N, --bridge B, --direct DEV [--mode M], --hostdev-network N or --tap TAP.
                 --tap puts the NIC on an existing TAP (virthost tap add); detaching it leaves the TAP in place.
@@ -89,7 +89,7 @@ struct IfaceCommand: AsyncParsableCommand {
 
     struct Detach: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Detach a NIC by MAC (like virsh detach-interface).",
+            commandName: "detach", abstract: "Detach a NIC by MAC (like virsh detach-interface).",
             discussion: """
                 A live detach waits for the guest to release the NIC (up to --wait seconds) and says
                 whether it completed or is still pending; libvirt finishes a pending removal when the guest does.

@@ -8,7 +8,7 @@ struct LinkCommand: AsyncParsableCommand {
         subcommands: [List.self, Set.self, AddVlan.self, AddBond.self, Del.self])
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List links with their kind, state, master and MAC (like ip link).")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List links with their kind, state, master and MAC (like ip link).")
         @OptionGroup var options: ClientOptions
         @Option(help: "Only links of this kind: bridge, tap, veth, vlan, bond, device...") var kind: String = ""
 
@@ -27,7 +27,7 @@ struct LinkCommand: AsyncParsableCommand {
 
     struct Set: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Change a link: up or down, MTU, master (like ip link set DEV up|down mtu N master BR|nomaster).")
+            commandName: "set", abstract: "Change a link: up or down, MTU, master (like ip link set DEV up|down mtu N master BR|nomaster).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The link's name.") var name: String
         @Flag(help: "Bring it up.") var up = false
@@ -88,7 +88,7 @@ struct LinkCommand: AsyncParsableCommand {
     }
 
     struct Del: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete a VLAN, bond, veth or macvtap link (like ip link del).")
+        static let configuration = CommandConfiguration(commandName: "del", abstract: "Delete a VLAN, bond, veth or macvtap link (like ip link del).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The link's name.") var name: String
 

@@ -12,7 +12,7 @@ struct NetCommand: AsyncParsableCommand {
         ])
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List networks (all, unless filtered).")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List networks (all, unless filtered).")
         @OptionGroup var options: ClientOptions
         @Flag(help: "Only active networks.") var active = false
         @Flag(help: "Only inactive networks.") var inactive = false
@@ -49,7 +49,7 @@ struct NetCommand: AsyncParsableCommand {
     }
 
     struct Info: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one network (like virsh net-info).")
+        static let configuration = CommandConfiguration(commandName: "info", abstract: "Show one network (like virsh net-info).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The network's name.") var name: String
 
@@ -75,7 +75,7 @@ struct NetCommand: AsyncParsableCommand {
 
     struct Define: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Define a network from a typed description or an XML file (like virsh net-define).",
+            commandName: "define", abstract: "Define a network from a typed description or an XML file (like virsh net-define).",
             discussion: """
                 Examples:
                   virthost net define lab --type isolated --bridge-name virbr10 --ip 192.0.2.1/24 --dhcp-range 192.0.2.100,192.0.2.199
@@ -284,7 +284,7 @@ struct NetCommand: AsyncParsableCommand {
     }
 
     struct Start: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Start a defined network (like virsh net-start).")
+        static let configuration = CommandConfiguration(commandName: "start", abstract: "Start a defined network (like virsh net-start).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The network's name.") var name: String
 
@@ -296,7 +296,7 @@ struct NetCommand: AsyncParsableCommand {
     }
 
     struct Stop: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Stop a network (like virsh net-destroy).")
+        static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop a network (like virsh net-destroy).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The network's name.") var name: String
 
@@ -308,7 +308,7 @@ struct NetCommand: AsyncParsableCommand {
     }
 
     struct Undefine: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a network's definition (like virsh net-undefine).")
+        static let configuration = CommandConfiguration(commandName: "undefine", abstract: "Remove a network's definition (like virsh net-undefine).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The network's name.") var name: String
 
@@ -320,7 +320,7 @@ struct NetCommand: AsyncParsableCommand {
     }
 
     struct Autostart: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Start a network with the host, or not (like virsh net-autostart).")
+        static let configuration = CommandConfiguration(commandName: "autostart", abstract: "Start a network with the host, or not (like virsh net-autostart).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The network's name.") var name: String
         @Argument(help: "on or off.") var state: String
@@ -337,7 +337,7 @@ struct NetCommand: AsyncParsableCommand {
     }
 
     struct Leases: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "DHCP leases of a network (like virsh net-dhcp-leases).")
+        static let configuration = CommandConfiguration(commandName: "leases", abstract: "DHCP leases of a network (like virsh net-dhcp-leases).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The network's name.") var name: String
         @Option(help: "Only the lease of this MAC.") var mac: String = ""
@@ -380,7 +380,7 @@ struct NetCommand: AsyncParsableCommand {
         }
 
         struct Add: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Add a static DHCP host.")
+            static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a static DHCP host.")
             @OptionGroup var options: ClientOptions
             @OptionGroup var host: HostOptions
 
@@ -392,7 +392,7 @@ struct NetCommand: AsyncParsableCommand {
         }
 
         struct Del: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Remove a static DHCP host.")
+            static let configuration = CommandConfiguration(commandName: "del", abstract: "Remove a static DHCP host.")
             @OptionGroup var options: ClientOptions
             @OptionGroup var host: HostOptions
 

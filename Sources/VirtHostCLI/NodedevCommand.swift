@@ -8,7 +8,7 @@ struct NodedevCommand: AsyncParsableCommand {
         subcommands: [List.self, Info.self, Sriov.self, CreateVhba.self, Destroy.self])
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List node devices (like virsh nodedev-list).")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List node devices (like virsh nodedev-list).")
         @OptionGroup var options: ClientOptions
         @Option(help: "Only devices with this capability: pci, net, scsi_host, usb_device, storage, fc_host, vports...")
         var cap: String = ""
@@ -27,7 +27,7 @@ struct NodedevCommand: AsyncParsableCommand {
     }
 
     struct Info: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a node device (like virsh nodedev-dumpxml, read).")
+        static let configuration = CommandConfiguration(commandName: "info", abstract: "Show a node device (like virsh nodedev-dumpxml, read).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "libvirt's name (pci_0000_00_03_0) or a PCI address (0000:00:03.0).") var name: String
         @Flag(help: "Print libvirt's XML.") var xml = false
@@ -54,7 +54,7 @@ struct NodedevCommand: AsyncParsableCommand {
     }
 
     struct Sriov: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Set a physical function's SR-IOV VF count (sriov_numvfs).")
+        static let configuration = CommandConfiguration(commandName: "sriov", abstract: "Set a physical function's SR-IOV VF count (sriov_numvfs).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The PF: a PCI address, node device name or interface name.") var device: String
         @Option(help: "Number of VFs (0 removes them).") var vfs: UInt32
@@ -82,7 +82,7 @@ struct NodedevCommand: AsyncParsableCommand {
     }
 
     struct Destroy: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Destroy a vHBA made with create-vhba (like virsh nodedev-destroy).")
+        static let configuration = CommandConfiguration(commandName: "destroy", abstract: "Destroy a vHBA made with create-vhba (like virsh nodedev-destroy).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The vHBA's node device name.") var name: String
 
@@ -102,7 +102,7 @@ struct HostdevCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List assignable host PCI devices, or with DOMAIN the machine's PCI host devices.")
+            commandName: "list", abstract: "List assignable host PCI devices, or with DOMAIN the machine's PCI host devices.")
         @OptionGroup var options: ClientOptions
         @Argument(help: "A machine: list its PCI host devices instead.") var domain: String?
         @Flag(help: "With DOMAIN: read the persistent definition.") var inactive = false
@@ -128,7 +128,7 @@ struct HostdevCommand: AsyncParsableCommand {
     }
 
     struct Attach: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Hand a host PCI device to a machine (<hostdev type='pci'>).")
+        static let configuration = CommandConfiguration(commandName: "attach", abstract: "Hand a host PCI device to a machine (<hostdev type='pci'>).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The machine's name.") var domain: String
         @Option(help: "The PCI address, DDDD:BB:SS.F.") var pci: String
@@ -145,7 +145,7 @@ struct HostdevCommand: AsyncParsableCommand {
     }
 
     struct Detach: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Take a host PCI device away from a machine.")
+        static let configuration = CommandConfiguration(commandName: "detach", abstract: "Take a host PCI device away from a machine.")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The machine's name.") var domain: String
         @Option(help: "The PCI address, DDDD:BB:SS.F.") var pci: String

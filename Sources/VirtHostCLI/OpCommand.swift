@@ -10,7 +10,7 @@ struct OpCommand: AsyncParsableCommand {
         subcommands: [List.self, Show.self, Wait.self, Cancel.self])
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Running operations (with --all, finished ones too), newest first.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "Running operations (with --all, finished ones too), newest first.")
         @OptionGroup var options: ClientOptions
         @Flag(help: "Finished operations too.") var all = false
         @Option(help: "Only this kind, e.g. volume.upload.") var kind: String?
@@ -31,7 +31,7 @@ struct OpCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "One operation.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "One operation.")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The operation's id.") var id: String
 
@@ -43,7 +43,7 @@ struct OpCommand: AsyncParsableCommand {
     }
 
     struct Wait: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Wait until an operation ends; exits non-zero unless it succeeded.")
+        static let configuration = CommandConfiguration(commandName: "wait", abstract: "Wait until an operation ends; exits non-zero unless it succeeded.")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The operation's id.") var id: String
         @Option(help: "Give up after this many seconds (default: wait as long as it takes).") var timeout: Double?
@@ -65,7 +65,7 @@ struct OpCommand: AsyncParsableCommand {
     }
 
     struct Cancel: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Cancel an operation where libvirt can stop it (uploads, downloads).")
+        static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Cancel an operation where libvirt can stop it (uploads, downloads).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The operation's id.") var id: String
 

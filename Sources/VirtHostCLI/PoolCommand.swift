@@ -12,7 +12,7 @@ struct PoolCommand: AsyncParsableCommand {
         ])
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List pools (all, unless filtered).")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List pools (all, unless filtered).")
         @OptionGroup var options: ClientOptions
         @Flag(help: "Only active pools.") var active = false
         @Flag(help: "Only inactive pools.") var inactive = false
@@ -48,7 +48,7 @@ struct PoolCommand: AsyncParsableCommand {
     }
 
     struct Info: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one pool (like virsh pool-info).")
+        static let configuration = CommandConfiguration(commandName: "info", abstract: "Show one pool (like virsh pool-info).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The pool's name.") var name: String
 
@@ -73,7 +73,7 @@ struct PoolCommand: AsyncParsableCommand {
 
     struct Define: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Define a pool from options or an XML file (like virsh pool-define-as / pool-define).",
+            commandName: "define", abstract: "Define a pool from options or an XML file (like virsh pool-define-as / pool-define).",
             discussion: """
                 Examples:
                   virthost pool define images --type dir --target /srv/images --build --start
@@ -255,7 +255,7 @@ struct PoolCommand: AsyncParsableCommand {
     }
 
     struct Build: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Build a pool's storage (like virsh pool-build).")
+        static let configuration = CommandConfiguration(commandName: "build", abstract: "Build a pool's storage (like virsh pool-build).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The pool's name.") var name: String
         @Flag(help: "Overwrite what is there (mkfs, a new partition table).") var overwrite = false
@@ -269,7 +269,7 @@ struct PoolCommand: AsyncParsableCommand {
     }
 
     struct Start: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Start a pool (like virsh pool-start).")
+        static let configuration = CommandConfiguration(commandName: "start", abstract: "Start a pool (like virsh pool-start).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The pool's name.") var name: String
 
@@ -279,7 +279,7 @@ struct PoolCommand: AsyncParsableCommand {
     }
 
     struct Stop: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Stop a pool (like virsh pool-destroy; no data is removed).")
+        static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop a pool (like virsh pool-destroy; no data is removed).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The pool's name.") var name: String
 
@@ -289,7 +289,7 @@ struct PoolCommand: AsyncParsableCommand {
     }
 
     struct Refresh: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Rescan a pool's volumes (like virsh pool-refresh).")
+        static let configuration = CommandConfiguration(commandName: "refresh", abstract: "Rescan a pool's volumes (like virsh pool-refresh).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The pool's name.") var name: String
 
@@ -300,7 +300,7 @@ struct PoolCommand: AsyncParsableCommand {
 
     struct Delete: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Delete a stopped pool's storage (like virsh pool-delete: the folder, the partition table...).")
+            commandName: "delete", abstract: "Delete a stopped pool's storage (like virsh pool-delete: the folder, the partition table...).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The pool's name.") var name: String
         @Flag(help: "Return the operation id at once; follow it with virthost op wait.") var async = false
@@ -314,7 +314,7 @@ struct PoolCommand: AsyncParsableCommand {
     }
 
     struct Undefine: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a pool's definition (like virsh pool-undefine).")
+        static let configuration = CommandConfiguration(commandName: "undefine", abstract: "Remove a pool's definition (like virsh pool-undefine).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The pool's name.") var name: String
 
@@ -326,7 +326,7 @@ struct PoolCommand: AsyncParsableCommand {
     }
 
     struct Autostart: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Start a pool with the host, or not (like virsh pool-autostart).")
+        static let configuration = CommandConfiguration(commandName: "autostart", abstract: "Start a pool with the host, or not (like virsh pool-autostart).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The pool's name.") var name: String
         @Flag(help: "Do not start it with the host.") var disable = false
@@ -339,7 +339,7 @@ struct PoolCommand: AsyncParsableCommand {
 
     struct Capabilities: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Which pool types this host supports (like virsh pool-capabilities).")
+            commandName: "capabilities", abstract: "Which pool types this host supports (like virsh pool-capabilities).")
         @OptionGroup var options: ClientOptions
         @Flag(help: "Print libvirt's XML.") var xml = false
 

@@ -12,7 +12,7 @@ struct SnapshotCommand: AsyncParsableCommand {
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Take a snapshot (like virsh snapshot-create-as).",
+            commandName: "create", abstract: "Take a snapshot (like virsh snapshot-create-as).",
             discussion: """
                 Internal snapshots need every disk in qcow2. --disk-only makes an external snapshot: a \
                 qcow2 overlay next to each disk's file. --quiesce freezes the guest's file systems \
@@ -38,7 +38,7 @@ struct SnapshotCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List a machine's snapshots (like virsh snapshot-list --parent).")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List a machine's snapshots (like virsh snapshot-list --parent).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The machine's name.") var domain: String
         @OptionGroup var page: PageOptions
@@ -80,7 +80,7 @@ struct SnapshotCommand: AsyncParsableCommand {
     }
 
     struct Revert: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revert a machine to a snapshot (like virsh snapshot-revert).")
+        static let configuration = CommandConfiguration(commandName: "revert", abstract: "Revert a machine to a snapshot (like virsh snapshot-revert).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The machine's name.") var domain: String
         @Argument(help: "The snapshot's name.") var name: String
@@ -94,7 +94,7 @@ struct SnapshotCommand: AsyncParsableCommand {
 
     struct Delete: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Delete a snapshot (like virsh snapshot-delete); an external one is merged back.")
+            commandName: "delete", abstract: "Delete a snapshot (like virsh snapshot-delete); an external one is merged back.")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The machine's name.") var domain: String
         @Argument(help: "The snapshot's name.") var name: String

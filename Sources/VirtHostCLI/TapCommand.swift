@@ -7,7 +7,7 @@ struct TapCommand: AsyncParsableCommand {
         commandName: "tap", abstract: "Persistent TAP devices (like ip tuntap).", subcommands: [List.self, Add.self, Del.self])
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List TAP devices (like ip tuntap show).")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List TAP devices (like ip tuntap show).")
         @OptionGroup var options: ClientOptions
 
         func run() async throws {
@@ -25,7 +25,7 @@ struct TapCommand: AsyncParsableCommand {
     }
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create a persistent TAP device, up (like ip tuntap add NAME mode tap).")
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Create a persistent TAP device, up (like ip tuntap add NAME mode tap).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The device's name (at most 15 characters).") var name: String
         @Option(help: "Connect it to this bridge.") var bridge: String = ""
@@ -44,7 +44,7 @@ struct TapCommand: AsyncParsableCommand {
     }
 
     struct Del: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete a persistent TAP device (like ip tuntap del).")
+        static let configuration = CommandConfiguration(commandName: "del", abstract: "Delete a persistent TAP device (like ip tuntap del).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The device's name.") var name: String
 

@@ -13,7 +13,7 @@ struct VolCommand: AsyncParsableCommand {
         ])
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List a pool's volumes.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List a pool's volumes.")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The pool's name.") var pool: String
         @Flag(help: "Read each volume's format too (one more libvirt call per volume in the agent).")
@@ -53,7 +53,7 @@ struct VolCommand: AsyncParsableCommand {
     }
 
     struct Info: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one volume (like virsh vol-info).")
+        static let configuration = CommandConfiguration(commandName: "info", abstract: "Show one volume (like virsh vol-info).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The pool's name.") var pool: String
         @Argument(help: "The volume's name.") var name: String
@@ -77,7 +77,7 @@ struct VolCommand: AsyncParsableCommand {
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create a volume, thin or preallocated (like virsh vol-create-as).",
+            commandName: "create", abstract: "Create a volume, thin or preallocated (like virsh vol-create-as).",
             discussion: """
                 SIZE takes virsh's suffixes: K, M, G, T, P, E (also KiB, MiB, ...) are powers of 1024;
                 KB, MB, GB, TB are powers of 1000; a plain number is bytes.
@@ -120,7 +120,7 @@ struct VolCommand: AsyncParsableCommand {
     }
 
     struct Delete: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete a volume (like virsh vol-delete).")
+        static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete a volume (like virsh vol-delete).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The pool's name.") var pool: String
         @Argument(help: "The volume's name.") var name: String
@@ -134,7 +134,7 @@ struct VolCommand: AsyncParsableCommand {
 
     struct Wipe: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Overwrite a volume's data with zeros (like virsh vol-wipe; a qcow2 stays a valid empty image).")
+            commandName: "wipe", abstract: "Overwrite a volume's data with zeros (like virsh vol-wipe; a qcow2 stays a valid empty image).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The pool's name.") var pool: String
         @Argument(help: "The volume's name.") var name: String
@@ -149,7 +149,7 @@ struct VolCommand: AsyncParsableCommand {
     }
 
     struct Resize: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Change a volume's capacity (like virsh vol-resize).")
+        static let configuration = CommandConfiguration(commandName: "resize", abstract: "Change a volume's capacity (like virsh vol-resize).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The pool's name.") var pool: String
         @Argument(help: "The volume's name.") var name: String
@@ -168,7 +168,7 @@ struct VolCommand: AsyncParsableCommand {
     }
 
     struct Clone: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Copy a volume into a new one in the same pool (like virsh vol-clone).")
+        static let configuration = CommandConfiguration(commandName: "clone", abstract: "Copy a volume into a new one in the same pool (like virsh vol-clone).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The pool's name.") var pool: String
         @Argument(help: "The volume to copy.") var source: String
@@ -191,7 +191,7 @@ struct VolCommand: AsyncParsableCommand {
 
     struct Upload: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write a file into a volume (like virsh vol-upload), checked by sha256.",
+            commandName: "upload", abstract: "Write a file into a volume (like virsh vol-upload), checked by sha256.",
             discussion: """
                 With --create the volume is made for the upload (the file's size) and removed again if the
                 upload does not complete. Without it, the volume must exist; bytes written before a failure
@@ -232,7 +232,7 @@ struct VolCommand: AsyncParsableCommand {
 
     struct Download: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Read a volume into a file (like virsh vol-download), checked by sha256.",
+            commandName: "download", abstract: "Read a volume into a file (like virsh vol-download), checked by sha256.",
             discussion: "The file appears only when every byte arrived and the sha256 matched; nothing is left on failure.")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The pool's name.") var pool: String
