@@ -13,6 +13,9 @@ public struct DomainListFlags: OptionSet, Sendable {
     public static let active = DomainListFlags(rawValue: VIR_CONNECT_LIST_DOMAINS_ACTIVE.rawValue)
     public static let inactive = DomainListFlags(rawValue: VIR_CONNECT_LIST_DOMAINS_INACTIVE.rawValue)
     public static let persistent = DomainListFlags(rawValue: VIR_CONNECT_LIST_DOMAINS_PERSISTENT.rawValue)
+    /// Transient machines: usually few, so this list is cheaper than the
+    /// persistent one and tells the same (persistent = not transient).
+    public static let transient = DomainListFlags(rawValue: VIR_CONNECT_LIST_DOMAINS_TRANSIENT.rawValue)
     public static let autostart = DomainListFlags(rawValue: VIR_CONNECT_LIST_DOMAINS_AUTOSTART.rawValue)
 }
 
@@ -23,6 +26,8 @@ public struct NetworkListFlags: OptionSet, Sendable {
     public static let active = NetworkListFlags(rawValue: VIR_CONNECT_LIST_NETWORKS_ACTIVE.rawValue)
     public static let inactive = NetworkListFlags(rawValue: VIR_CONNECT_LIST_NETWORKS_INACTIVE.rawValue)
     public static let persistent = NetworkListFlags(rawValue: VIR_CONNECT_LIST_NETWORKS_PERSISTENT.rawValue)
+    /// Transient networks (persistent = not transient; usually a short list).
+    public static let transient = NetworkListFlags(rawValue: VIR_CONNECT_LIST_NETWORKS_TRANSIENT.rawValue)
     public static let autostart = NetworkListFlags(rawValue: VIR_CONNECT_LIST_NETWORKS_AUTOSTART.rawValue)
 }
 

@@ -5,14 +5,32 @@ public final class Domain: Sendable {
     /// libvirt objects may be used from any thread; freed once, in deinit.
     nonisolated(unsafe) let handle: OpaquePointer
 
-    init(handle: OpaquePointer) { self.handle = handle }
-    deinit { virDomainFree(handle) }
+    /// The machine's name, read once: every libvirt getter formats the UUID
+    /// for its debug line, which lists of 1,000 machines felt. A handle's
+    /// name changes only by `virDomainRename`, which this binding does not
+    /// offer.
+    public let name: String
+    /// What frees the handle instead of this object, when it is borrowed
+    /// from a list libvirt frees as a whole (see ``Connection/allDomainStats(_:flags:)``).
+    private let owner: (any Sendable & AnyObject)?
 
-    /// The machine's name.
-    public var name: String { virDomainGetName(handle).map { String(cString: $0) } ?? "" }
+    init(handle: OpaquePointer) {
+        self.handle = handle
+        name = virDomainGetName(handle).map { String(cString: $0) } ?? ""
+        owner = nil
+    }
+
+    /// A handle that stays valid while `owner` lives, which frees it.
+    init(borrowing handle: OpaquePointer, from owner: any Sendable & AnyObject) {
+        self.handle = handle
+        name = virDomainGetName(handle).map { String(cString: $0) } ?? ""
+        self.owner = owner
+    }
+
+    deinit { if owner == nil { virDomainFree(handle) } }
 
     public func uuid() throws -> String {
-        try uuidString("virDomainGetUUIDString") { virDomainGetUUIDString(handle, $0) }
+        try uuidString("virDomainGetUUID") { virDomainGetUUID(handle, $0) }
     }
 
     /// The running machine's id, or nil when it is not running.

@@ -131,7 +131,7 @@ private let releaseSink: virFreeCallback = { opaque in
 private func names(_ domain: OpaquePointer?) -> (String, String) {
     guard let domain else { return ("", "") }
     let name = virDomainGetName(domain).map { String(cString: $0) } ?? ""
-    let uuid = (try? uuidString("virDomainGetUUIDString") { virDomainGetUUIDString(domain, $0) }) ?? ""
+    let uuid = (try? uuidString("virDomainGetUUID") { virDomainGetUUID(domain, $0) }) ?? ""
     return (name, uuid)
 }
 
@@ -170,7 +170,7 @@ private let networkCallback: @convention(c) (OpaquePointer?, OpaquePointer?, Int
     _, network, event, detail, opaque in
     guard let network else { return }
     let name = virNetworkGetName(network).map { String(cString: $0) } ?? ""
-    let uuid = (try? uuidString("virNetworkGetUUIDString") { virNetworkGetUUIDString(network, $0) }) ?? ""
+    let uuid = (try? uuidString("virNetworkGetUUID") { virNetworkGetUUID(network, $0) }) ?? ""
     EventSink.deliver(opaque, .networkLifecycle(name: name, uuid: uuid, event: event, detail: detail))
 }
 
@@ -178,6 +178,6 @@ private let poolCallback: @convention(c) (OpaquePointer?, OpaquePointer?, Int32,
     _, pool, event, detail, opaque in
     guard let pool else { return }
     let name = virStoragePoolGetName(pool).map { String(cString: $0) } ?? ""
-    let uuid = (try? uuidString("virStoragePoolGetUUIDString") { virStoragePoolGetUUIDString(pool, $0) }) ?? ""
+    let uuid = (try? uuidString("virStoragePoolGetUUID") { virStoragePoolGetUUID(pool, $0) }) ?? ""
     EventSink.deliver(opaque, .poolLifecycle(name: name, uuid: uuid, event: event, detail: detail))
 }

@@ -12,7 +12,7 @@ public final class Network: Sendable {
     public var name: String { virNetworkGetName(handle).map { String(cString: $0) } ?? "" }
 
     public func uuid() throws -> String {
-        try uuidString("virNetworkGetUUIDString") { virNetworkGetUUIDString(handle, $0) }
+        try uuidString("virNetworkGetUUID") { virNetworkGetUUID(handle, $0) }
     }
 
     public func isActive() throws -> Bool { try check(virNetworkIsActive(handle), "virNetworkIsActive") == 1 }

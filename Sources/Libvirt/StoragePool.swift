@@ -11,7 +11,7 @@ public final class StoragePool: Sendable {
     public var name: String { virStoragePoolGetName(handle).map { String(cString: $0) } ?? "" }
 
     public func uuid() throws -> String {
-        try uuidString("virStoragePoolGetUUIDString") { virStoragePoolGetUUIDString(handle, $0) }
+        try uuidString("virStoragePoolGetUUID") { virStoragePoolGetUUID(handle, $0) }
     }
 
     /// A pool's state (`virStoragePoolState`).

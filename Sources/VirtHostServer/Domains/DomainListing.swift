@@ -9,9 +9,11 @@ import VirtHostAPI
 /// A list is one `virConnectGetAllDomainStats` (state, balloon, vCPUs of
 /// every machine), one `virDomainListGetStats` for the CPU time of the
 /// running machines of the page, and two `virConnectListAllDomains` with the
-/// PERSISTENT and AUTOSTART flags, which tell those flags for all machines
+/// TRANSIENT and AUTOSTART flags, which tell those flags for all machines
 /// as sets: 4 round trips whatever the count (the per-machine getters made
-/// about 5 per machine). Names, UUIDs and ids come with the handles.
+/// about 5 per machine). Transient rather than persistent because that list
+/// is usually empty: at 1,000 machines the PERSISTENT list (1,000 handles)
+/// cost 4-13 ms here, the TRANSIENT one 0.7 ms. Names, UUIDs and ids come with the handles.
 ///
 /// The CPU group is asked for running machines only: for a stopped one
 /// libvirt 9.0's qemu driver reads /proc for pid 0 (libvirtd's own CPU
@@ -37,17 +39,19 @@ enum DomainListing {
         case .active: flags.insert(.active)
         case .inactive: flags.insert(.inactive)
         }
-        var records = try connection.allDomainStats(listGroups, flags: flags).filter { page.admits($0.domain.name) }
+        var records = try connection.allDomainStats(listGroups, flags: flags)
         if !states.isEmpty {
             records = records.filter { states.contains(Virthost_V1_DomainState(rawValue: Int($0.unsigned("state.state") ?? 0)) ?? .unspecified) }
         }
-        let (chosen, next) = page.select(records, name: { $0.domain.name })
-        let withCPU = try addingCPU(connection, chosen)
-        let persistent = try connection.domainUUIDs(.persistent)
+        // Every libvirt getter formats the UUID for its debug line: each
+        // name is asked once, here, and carried along.
+        let (chosen, next) = page.select(records.map { (name: $0.domain.name, record: $0) }, name: \.name)
+        let withCPU = try addingCPU(connection, chosen.map(\.record))
+        let transient = try connection.domainUUIDs(.transient)
         let autostart = try connection.domainUUIDs(.autostart)
         let soleOSType = osTypes.sole(connection)
-        let domains = try Listing.live(withCPU) { record in
-            try message(record, persistent: persistent, autostart: autostart, osType: soleOSType)
+        let domains = try Listing.live(Array(zip(chosen.map(\.name), withCPU))) { name, record in
+            try message(record, name: name, transient: transient, autostart: autostart, osType: soleOSType)
         }
         return (domains, next)
     }
@@ -55,27 +59,27 @@ enum DomainListing {
     /// The records with the CPU group of their running machines added, from
     /// one `virDomainListGetStats` (none when no machine runs).
     static func addingCPU(_ connection: Connection, _ records: [DomainStatsRecord]) throws -> [DomainStatsRecord] {
-        let running = records.filter { $0.domain.id != nil && $0.values["cpu.time"] == nil }
+        let running = records.filter { $0.id != nil && $0.values["cpu.time"] == nil }
         guard !running.isEmpty else { return records }
         let cpu = try connection.domainStats(running.map(\.domain), .cpuTotal, flags: [.noWait])
-        var byUUID: [String: [String: TypedValue]] = [:]
-        for record in cpu { if let uuid = try? record.domain.uuid() { byUUID[uuid] = record.values } }
+        var byName: [String: [String: TypedValue]] = [:]
+        for record in cpu { byName[record.domain.name] = record.values }
         return records.map { record in
-            guard let uuid = try? record.domain.uuid(), let extra = byUUID[uuid] else { return record }
-            return DomainStatsRecord(domain: record.domain, values: record.values.merging(extra) { old, _ in old })
+            guard let extra = byName[record.domain.name] else { return record }
+            return DomainStatsRecord(domain: record.domain, id: record.id, values: record.values.merging(extra) { old, _ in old })
         }
     }
 
     /// A Domain message from a statistics record and the flag sets.
     static func message(
-        _ record: DomainStatsRecord, persistent: Set<String>, autostart: Set<String>, osType: String?
+        _ record: DomainStatsRecord, name: String, transient: Set<String>, autostart: Set<String>, osType: String?
     ) throws -> Virthost_V1_Domain {
         let domain = record.domain
         var message = Virthost_V1_Domain()
-        message.name = domain.name
+        message.name = name
         message.uuid = try domain.uuid()
-        message.id = domain.id ?? 0
-        message.persistent = persistent.contains(message.uuid)
+        message.id = record.id ?? 0
+        message.persistent = !transient.contains(message.uuid)
         message.autostart = autostart.contains(message.uuid)
         if let state = record.unsigned("state.state"), let maximum = record.unsigned("balloon.maximum"),
             let current = record.unsigned("balloon.current"), let vcpus = record.unsigned("vcpu.current")
@@ -125,7 +129,7 @@ enum DomainListing {
         stats.name = record.domain.name
         stats.uuid = try record.domain.uuid()
         stats.state = Virthost_V1_DomainState(rawValue: Int(record.unsigned("state.state") ?? 0)) ?? .unspecified
-        let running = record.domain.id != nil && stats.state != .shutoff
+        let running = record.id != nil && stats.state != .shutoff
         if running {
             stats.cpuTimeNs = record.unsigned("cpu.time") ?? 0
             stats.cpuUserNs = record.unsigned("cpu.user") ?? 0

@@ -47,11 +47,17 @@ struct Page: Sendable, Equatable {
 
     /// The page out of `items` (any order): the admitted ones sorted by name,
     /// cut to the size, and the token of the next page ("" when none follows).
+    /// `name` is called once per item: for a libvirt handle it is a call into
+    /// libvirt (which formats the UUID for its debug log on every call), and
+    /// calling it in the sort's comparisons cost 10 ms for 1,000 machines.
     func select<T>(_ items: [T], name: (T) -> String) -> (items: [T], next: String) {
-        let sorted = items.filter { admits(name($0)) }.sorted { name($0) < name($1) }
-        guard size > 0, sorted.count > size else { return (sorted, "") }
-        let page = Array(sorted.prefix(size))
-        return (page, Self.encode(name(page[page.count - 1]), kind: kind))
+        let sorted = items.compactMap { item -> (name: String, item: T)? in
+            let itemName = name(item)
+            return admits(itemName) ? (itemName, item) : nil
+        }.sorted { $0.name < $1.name }
+        guard size > 0, sorted.count > size else { return (sorted.map(\.item), "") }
+        let page = sorted.prefix(size)
+        return (page.map(\.item), Self.encode(page[page.endIndex - 1].name, kind: kind))
     }
 
     // MARK: Tokens
