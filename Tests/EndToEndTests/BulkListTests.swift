@@ -51,8 +51,10 @@ struct BulkListTests {
         pool = definedPool
         try definedPool.start()
         for (name, format) in [("a.raw", "raw"), ("b.qcow2", "qcow2"), ("c.raw", "raw"), ("d.qcow2", "qcow2"), ("e.raw", "raw")] {
+            // c.raw sparse, so that writing to it changes its allocation only.
+            let allocation = name == "c.raw" ? "<allocation>0</allocation>" : ""
             _ = try definedPool.createVolume(xml: """
-                <volume><name>\(name)</name><capacity unit='MiB'>4</capacity><target><format type='\(format)'/></target></volume>
+                <volume><name>\(name)</name><capacity unit='MiB'>4</capacity>\(allocation)<target><format type='\(format)'/></target></volume>
                 """)
         }
 
@@ -93,6 +95,26 @@ struct BulkListTests {
         }
         #expect(nets.networks[0].autostart && !nets.networks[0].active && nets.networks[0].persistent)
 
+        // The agent reuses what it parsed from a network's XML while the XML
+        // is the same: n1 redefined outside the agent (no event tells it)
+        // is listed with its new bridge. A transient network is listed as
+        // such (persistence comes from the TRANSIENT list).
+        let bridge = "vhtbx\(TestBed.runID.prefix(4))1"
+        networks[1] = try libvirt.defineNetwork(xml: """
+            <network><name>\(prefix)n1</name><uuid>\(try networks[1].uuid())</uuid><bridge name='\(bridge)' stp='off'/></network>
+            """)
+        let transient = try libvirt.createNetwork(xml: """
+            <network><name>\(prefix)t</name><bridge name='vhtbt\(TestBed.runID.prefix(4))' stp='off'/></network>
+            """)
+        defer { try? transient.stop() }
+        let renamed = try await client.listNetworks(.with { $0.namePrefix = prefix })
+        #expect(renamed.networks.map(\.name) == ["\(prefix)n0", "\(prefix)n1", "\(prefix)t"])
+        #expect(renamed.networks[1].bridge == bridge)
+        #expect(renamed.networks[2].active && !renamed.networks[2].persistent)
+        for network in renamed.networks {
+            #expect(network == (try await client.network(network.name)), "\(network.name)")
+        }
+
         // Volumes in pages of two, without and with the format.
         var names: [String] = []
         var token = ""
@@ -111,6 +133,36 @@ struct BulkListTests {
             token = page.nextPageToken
         } while !token.isEmpty
         #expect(names == ["a.raw", "b.qcow2", "c.raw", "d.qcow2", "e.raw"])
+
+        // The agent reuses libvirt's info of a file volume while the file's
+        // stat is unchanged. Each file now changes outside the agent, a
+        // different way, and the list must say what libvirt says.
+        let before = Dictionary(uniqueKeysWithValues: try await client.listVolumes(pool: "\(prefix)pool").map { ($0.name, $0) })
+        func write(_ name: String, at offset: UInt64, bytes: Int) throws {
+            let file = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(folder)/\(name)"))
+            defer { try? file.close() }
+            try file.seek(toOffset: offset)
+            try file.write(contentsOf: Data(repeating: 0x5a, count: bytes))
+        }
+        try write("a.raw", at: 6 << 20, bytes: 1 << 20)  // grows: a raw volume's capacity is its size
+        try write("c.raw", at: 0, bytes: 1 << 20)  // same size, more blocks
+        try definedPool.lookupVolume(name: "b.qcow2").resize(capacity: 8 << 20)  // the qcow2 header's size
+        try FileManager.default.removeItem(atPath: "\(folder)/e.raw")  // another file (inode) of 2 MiB
+        #expect(FileManager.default.createFile(atPath: "\(folder)/e.raw", contents: Data(count: 2 << 20)))
+        let after = try await client.listVolumes(pool: "\(prefix)pool")
+        let afterWithoutFormat = try await client.listVolumes(pool: "\(prefix)pool", withFormat: false)
+        for (volume, bare) in zip(after, afterWithoutFormat) {
+            var one = try await client.volume(pool: "\(prefix)pool", name: volume.name)
+            #expect(volume == one, "\(volume.name) after the change: list \(volume) != get \(one)")
+            one.format = ""
+            #expect(bare == one, "\(volume.name) after the change, no format: list \(bare) != get \(one)")
+        }
+        let changed = Dictionary(uniqueKeysWithValues: after.map { ($0.name, $0) })
+        #expect(changed["a.raw"]?.capacity == 7 << 20 && before["a.raw"]?.capacity == 4 << 20)
+        #expect(changed["b.qcow2"]?.capacity == 8 << 20)
+        #expect((changed["c.raw"]?.allocation ?? 0) >= 1 << 20 && (before["c.raw"]?.allocation ?? 1) < 1 << 20)
+        #expect(changed["e.raw"]?.capacity == 2 << 20)
+        #expect(changed["d.qcow2"] == before["d.qcow2"])
         let formats = try await client.listVolumes(pool: "\(prefix)pool", withFormat: true).map(\.format)
         #expect(formats == ["raw", "qcow2", "raw", "qcow2", "raw"])
         #expect(await agent.stop() == 0)

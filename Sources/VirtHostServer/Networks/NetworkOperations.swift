@@ -237,12 +237,14 @@ struct NetworkOperations {
     }
 
     /// One page of networks in 4 libvirt round trips plus one XML read per
-    /// network of the page: the list, then the ACTIVE, PERSISTENT and
+    /// network of the page: the list, then the ACTIVE, TRANSIENT and
     /// AUTOSTART lists, which tell those flags for every network at once
-    /// (the per-network getters cost 3 round trips each). The XML holds the
-    /// bridge, addresses and spec, which no bulk call returns.
+    /// (the per-network getters cost 3 round trips each; transient rather
+    /// than persistent because that list is usually empty). The XML holds
+    /// the bridge, addresses and spec, which no bulk call returns; what is
+    /// parsed from it is reused while the XML is the same (`parsed`).
     static func list(
-        _ connection: Connection, filter: ListFilter, page: Page
+        _ connection: Connection, filter: ListFilter, page: Page, parsed: DerivedCache<String, Virthost_V1_Network>
     ) throws -> (networks: [Virthost_V1_Network], next: String) {
         let flags: NetworkListFlags
         switch filter {
@@ -253,21 +255,25 @@ struct NetworkOperations {
         let (networks, next) = page.select(try connection.listNetworks(flags: flags), name: \.name)
         guard !networks.isEmpty else { return ([], next) }
         let active = try connection.networkUUIDs(.active)
-        let persistent = try connection.networkUUIDs(.persistent)
+        let transient = try connection.networkUUIDs(.transient)
         let autostart = try connection.networkUUIDs(.autostart)
         let messages = try Listing.live(networks) { network -> Virthost_V1_Network in
-            let parsed = try XMLReader(try network.xml())
-            var message = Virthost_V1_Network()
+            let uuid = try network.uuid()
+            var message = try parsed.value(uuid, from: try network.xml()) { xml in
+                let parsed = try XMLReader(xml)
+                var message = Virthost_V1_Network()
+                let summary = NetworkXML.summary(parsed)
+                message.bridge = summary.bridge
+                message.forwardMode = summary.forwardMode
+                message.addresses = summary.addresses
+                message.spec = try NetworkSpecXML.spec(from: parsed)
+                return message
+            }
             message.name = network.name
-            message.uuid = try network.uuid()
-            message.active = active.contains(message.uuid)
-            message.persistent = persistent.contains(message.uuid)
-            message.autostart = autostart.contains(message.uuid)
-            let summary = NetworkXML.summary(parsed)
-            message.bridge = summary.bridge
-            message.forwardMode = summary.forwardMode
-            message.addresses = summary.addresses
-            message.spec = try NetworkSpecXML.spec(from: parsed)
+            message.uuid = uuid
+            message.active = active.contains(uuid)
+            message.persistent = !transient.contains(uuid)
+            message.autostart = autostart.contains(uuid)
             return message
         }
         return (messages, next)

@@ -15,8 +15,9 @@ struct NetworkService: Virthost_V1_NetworkService.SimpleServiceProtocol {
         let filter = try ListFilter(activeOnly: request.activeOnly, inactiveOnly: request.inactiveOnly)
         let page = try Page(.networks, size: request.pageSize, token: request.pageToken, prefix: request.namePrefix)
         let position = ListPosition(hypervisor.events)
+        let parsed = hypervisor.listCaches.networks
         return try await hypervisor.run { connection in
-            let (networks, next) = try NetworkOperations.list(connection, filter: filter, page: page)
+            let (networks, next) = try NetworkOperations.list(connection, filter: filter, page: page, parsed: parsed)
             var response = Virthost_V1_ListNetworksResponse()
             response.networks = networks
             response.nextPageToken = next

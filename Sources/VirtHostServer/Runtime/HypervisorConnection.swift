@@ -34,6 +34,8 @@ public final class HypervisorConnection: @unchecked Sendable {
     let machineGate: KeyedGate
     /// The host's guest OS types, for lists (see ``DomainListing``).
     let guestOSTypes = GuestOSTypes()
+    /// What lists derived from XML and file stats (see ``ListCaches``).
+    let listCaches = ListCaches()
     /// Calls in ``run(_:)`` now.
     private let inFlight = Atomic<Int>(0)
     private let logger: Logger
