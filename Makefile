@@ -7,6 +7,10 @@ SWIFT ?= swift
 PYTHON_ENV := .cache/python
 DEBUG_BIN = $(shell $(SWIFT) build --show-bin-path)
 RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path)
+# Release builds link the Swift runtime statically, as the Debian package
+# ships them (scripts/build-deb.sh): run, bench and deb share one build (no
+# relinking between them), and the benchmarks time the binaries users run.
+RELEASE_BUILD = $(SWIFT) build -c release --static-swift-stdlib
 VERSION = $(shell sed -n 's/.*static let current = "\(.*\)".*/\1/p' Sources/VirtHostServer/Daemon/DaemonVersion.swift)
 DEB = dist/virthost_$(VERSION)_$(shell dpkg --print-architecture).deb
 # Runs a command as a named phase; under make test (VIRTHOST_PHASE_TIMES set,
@@ -38,7 +42,7 @@ build: deps
 	$(SWIFT) build
 
 release: deps
-	$(SWIFT) build -c release
+	$(RELEASE_BUILD)
 
 # The Debian package: release binaries with the Swift runtime linked in, the
 # systemd units, the configuration, man pages and completions.
@@ -101,9 +105,9 @@ test-python: $(PYTHON_ENV)/.ready
 BENCH_GUEST ?= 1
 BENCH_PYTHON = $(if $(wildcard $(PYTHON_ENV)/bin/python),--python "$(CURDIR)/$(PYTHON_ENV)/bin/python")
 bench: deps
-	$(SWIFT) build -c release --product virthostd
-	$(SWIFT) build -c release --product virthost
-	$(SWIFT) build -c release --product virthost-bench
+	$(RELEASE_BUILD) --product virthostd
+	$(RELEASE_BUILD) --product virthost
+	$(RELEASE_BUILD) --product virthost-bench
 	"$(RELEASE_BIN)/virthost-bench" --connect test:///default $(BENCH_PYTHON) $(BENCH_ARGS)
 	@if ! virsh -q -c qemu:///system version >/dev/null 2>&1; then \
 		echo "make bench: qemu:///system does not answer (make libvirtd), skipped"; \
@@ -119,9 +123,9 @@ bench: deps
 # virthost CLI, virsh and the bare bulk libvirt calls. Not part of make test.
 # Sizes: SCALE_DOMAINS, SCALE_VOLUMES, SCALE_NETWORKS; BENCH_ARGS="--scale-runs 9".
 bench-scale: deps
-	$(SWIFT) build -c release --product virthostd
-	$(SWIFT) build -c release --product virthost
-	$(SWIFT) build -c release --product virthost-bench
+	$(RELEASE_BUILD) --product virthostd
+	$(RELEASE_BUILD) --product virthost
+	$(RELEASE_BUILD) --product virthost-bench
 	@virsh -q -c qemu:///system version >/dev/null 2>&1 || { echo "make bench-scale: qemu:///system does not answer (make libvirtd)"; exit 1; }
 	scripts/bench-scale.sh "$(RELEASE_BIN)/virthost-bench" $(BENCH_ARGS)
 

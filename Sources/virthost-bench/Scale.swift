@@ -21,40 +21,61 @@ struct ScaleOperation {
     let agent: @Sendable (VirtHostClient) async throws -> Int
     let cli: [String]
     let virsh: [String]
+    /// Runs (untimed) before each agent, CLI and virsh measurement.
+    var prepare: @Sendable () throws -> Void = {}
 }
 
-func scaleOperations(pool: String) -> [ScaleOperation] {
-    [
+/// Sets the modification time of every volume file of `pool` to now, so the
+/// agent's stat-validated volume cache misses on all of them (a cold list).
+func touchVolumes(_ connection: Connection, pool: String) throws {
+    for volume in try connection.lookupStoragePool(name: pool).listVolumes() {
+        let path = try volume.key()
+        guard utimensat(AT_FDCWD, path, nil, 0) == 0 else { throw BenchError("touch \(path): errno \(errno)") }
+    }
+}
+
+func scaleOperations(pool: String, connection: Connection) -> [ScaleOperation] {
+    let listVolumesBare: @Sendable (Connection) throws -> Int = { c in
+        let p = try c.lookupStoragePool(name: pool)
+        _ = try p.xml()
+        let volumes = try p.listVolumes()
+        for v in volumes { _ = try v.info() }
+        return volumes.count
+    }
+    return [
         ScaleOperation(
             name: "list domains",
             bare: { c in
                 // As the agent: CPU time only for the running machines.
                 let records = try c.allDomainStats([.state, .balloon, .vcpu], flags: [.noWait])
-                let running = records.filter { $0.domain.id != nil }.map(\.domain)
+                let running = records.filter { $0.id != nil }.map(\.domain)
                 if !running.isEmpty { _ = try c.domainStats(running, .cpuTotal, flags: [.noWait]) }
-                _ = try c.domainUUIDs(.persistent)
+                _ = try c.domainUUIDs(.transient)
                 _ = try c.domainUUIDs(.autostart)
                 return records.count
             },
             agent: { try await $0.listDomains().count },
             cli: ["domain", "list"], virsh: ["list", "--all"]),
+        // libvirt has no bulk call: one info per volume. The agent reuses the
+        // info of files whose stat did not change; the second row changes
+        // every file's mtime before each measured call (all misses).
         ScaleOperation(
             name: "list volumes",
-            bare: { c in
-                let p = try c.lookupStoragePool(name: pool)
-                _ = try p.xml()
-                let volumes = try p.listVolumes()
-                for v in volumes { _ = try v.info() }
-                return volumes.count
-            },
+            bare: listVolumesBare,
             agent: { try await $0.listVolumes(pool: pool, withFormat: false).count },
             cli: ["vol", "list", pool], virsh: ["vol-list", "--details", pool]),
+        ScaleOperation(
+            name: "list volumes cold",
+            bare: listVolumesBare,
+            agent: { try await $0.listVolumes(pool: pool, withFormat: false).count },
+            cli: ["vol", "list", pool], virsh: ["vol-list", "--details", pool],
+            prepare: { try touchVolumes(connection, pool: pool) }),
         ScaleOperation(
             name: "list networks",
             bare: { c in
                 let networks = try c.listNetworks(flags: [])
                 _ = try c.networkUUIDs(.active)
-                _ = try c.networkUUIDs(.persistent)
+                _ = try c.networkUUIDs(.transient)
                 _ = try c.networkUUIDs(.autostart)
                 for n in networks { _ = try n.xml() }
                 return networks.count
@@ -65,7 +86,7 @@ func scaleOperations(pool: String) -> [ScaleOperation] {
             name: "stats (all)",
             bare: { c in
                 let records = try c.allDomainStats([.state, .balloon, .vcpu, .interface, .block], flags: [.noWait])
-                let running = records.filter { $0.domain.id != nil }.map(\.domain)
+                let running = records.filter { $0.id != nil }.map(\.domain)
                 if !running.isEmpty { _ = try c.domainStats(running, .cpuTotal, flags: [.noWait]) }
                 return records.count
             },
@@ -117,9 +138,9 @@ func runScale(_ o: Options, pool: String) async throws {
     for _ in 0..<runs { floor.append(try await timed { try runProcess([cli, "--version"]) }) }
 
     print("")
-    print(pad("operation", 15, left: true) + pad("path", 22, left: true) + pad("items", 7) + pad("median", 11) + "   ratios (median)")
+    print(pad("operation", 18, left: true) + pad("path", 22, left: true) + pad("items", 7) + pad("median", 11) + "   ratios (median)")
     print(String(repeating: "-", count: 100))
-    for op in scaleOperations(pool: pool) {
+    for op in scaleOperations(pool: pool, connection: connection) {
         var cells: [String: (Double, Int)] = [:]
         // Warm every path once (the agent's first list reads the host's capabilities).
         _ = try op.bare(connection)
@@ -129,9 +150,13 @@ func runScale(_ o: Options, pool: String) async throws {
         var counts: [String: Int] = [:]
         for _ in 0..<runs {
             a.append(try await timed { counts["a"] = try op.bare(connection) })
+            try op.prepare()
             b.append(try await timed { counts["b"] = try await op.agent(grpc) })
+            try op.prepare()
             t.append(try await timed { counts["t"] = try await op.agent(ttrpc) })
+            try op.prepare()
             p.append(try await timed { try runProcess([cli, "--socket", agent.socketPath] + op.cli) })
+            try op.prepare()
             c.append(try await timed { try runProcess(["/usr/bin/virsh", "-c", o.uri] + op.virsh) })
         }
         cells["a"] = (median(a), counts["a"] ?? 0)
@@ -150,7 +175,7 @@ func runScale(_ o: Options, pool: String) async throws {
         ]
         for key in ["a", "b", "t", "p", "c"] {
             let (value, count) = cells[key]!
-            print(pad(op.name, 15, left: true) + pad(names[key]!, 22, left: true) + pad(String(count), 7)
+            print(pad(op.name, 18, left: true) + pad(names[key]!, 22, left: true) + pad(String(count), 7)
                 + pad(formatNanos(value), 11) + "   " + (ratios[key] ?? ""))
         }
         print("")
@@ -172,17 +197,18 @@ func runScale(_ o: Options, pool: String) async throws {
     let client = try VirtHostClient(socketPath: counting.socketPath, wire: .grpc)
     defer { client.close() }
     try await counting.waitReady(client)
-    for op in scaleOperations(pool: pool) {
+    for op in scaleOperations(pool: pool, connection: connection) {
         // Warm: every libvirt thread opens its own connection on its first call.
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<8 { group.addTask { _ = try await op.agent(client) } }
             try await group.waitForAll()
         }
+        try op.prepare()
         let before = roundTrips(log)
         let items = try await op.agent(client)
         try await Task.sleep(for: .milliseconds(50))
         let after = roundTrips(log)
-        print("  \(pad(op.name, 15, left: true)) \(after - before) round trips for \(items) items")
+        print("  \(pad(op.name, 18, left: true)) \(after - before) round trips for \(items) items")
     }
 }
 
