@@ -48,7 +48,7 @@ func scaleOperations(pool: String, connection: Connection) -> [ScaleOperation] {
             bare: { c in
                 // As the agent: CPU time only for the running machines.
                 let records = try c.allDomainStats([.state, .balloon, .vcpu], flags: [.noWait])
-                let running = records.filter { $0.id != nil }.map(\.domain)
+                let running = records.filter { $0.unsigned("state.state") != UInt64(Libvirt.Domain.State.shutoff.rawValue) && $0.id != nil }.map(\.domain)
                 if !running.isEmpty { _ = try c.domainStats(running, .cpuTotal, flags: [.noWait]) }
                 _ = try c.domainUUIDs(.transient)
                 _ = try c.domainUUIDs(.autostart)
@@ -86,7 +86,7 @@ func scaleOperations(pool: String, connection: Connection) -> [ScaleOperation] {
             name: "stats (all)",
             bare: { c in
                 let records = try c.allDomainStats([.state, .balloon, .vcpu, .interface, .block], flags: [.noWait])
-                let running = records.filter { $0.id != nil }.map(\.domain)
+                let running = records.filter { $0.unsigned("state.state") != UInt64(Libvirt.Domain.State.shutoff.rawValue) && $0.id != nil }.map(\.domain)
                 if !running.isEmpty { _ = try c.domainStats(running, .cpuTotal, flags: [.noWait]) }
                 return records.count
             },

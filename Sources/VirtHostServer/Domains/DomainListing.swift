@@ -59,15 +59,21 @@ enum DomainListing {
     /// The records with the CPU group of their running machines added, from
     /// one `virDomainListGetStats` (none when no machine runs).
     static func addingCPU(_ connection: Connection, _ records: [DomainStatsRecord]) throws -> [DomainStatsRecord] {
-        let running = records.filter { $0.id != nil && $0.values["cpu.time"] == nil }
+        // A stopped machine has no id: libvirt is asked for it only for the others.
+        let running = records.filter { !isShutOff($0) && $0.id != nil && $0["cpu.time"] == nil }
         guard !running.isEmpty else { return records }
         let cpu = try connection.domainStats(running.map(\.domain), .cpuTotal, flags: [.noWait])
         var byName: [String: [String: TypedValue]] = [:]
         for record in cpu { byName[record.domain.name] = record.values }
         return records.map { record in
             guard let extra = byName[record.domain.name] else { return record }
-            return DomainStatsRecord(domain: record.domain, id: record.id, values: record.values.merging(extra) { old, _ in old })
+            return record.adding(extra)
         }
+    }
+
+    /// Whether the record says the machine is shut off (it then has no id).
+    static func isShutOff(_ record: DomainStatsRecord) -> Bool {
+        record.unsigned("state.state") == UInt64(Libvirt.Domain.State.shutoff.rawValue)
     }
 
     /// A Domain message from a statistics record and the flag sets.
@@ -78,7 +84,7 @@ enum DomainListing {
         var message = Virthost_V1_Domain()
         message.name = name
         message.uuid = try domain.uuid()
-        message.id = record.id ?? 0
+        message.id = isShutOff(record) ? 0 : record.id ?? 0
         message.persistent = !transient.contains(message.uuid)
         message.autostart = autostart.contains(message.uuid)
         if let state = record.unsigned("state.state"), let maximum = record.unsigned("balloon.maximum"),
@@ -121,7 +127,7 @@ enum DomainListing {
             let domains = try refs.map { try connection.domain($0) }.filter { seen.insert($0.name).inserted }
             records = try connection.domainStats(domains, statsGroups, flags: [.noWait])
         }
-        return try addingCPU(connection, records).map(statsMessage).sorted { $0.name < $1.name }
+        return try addingCPU(connection, records).map { try statsMessage($0.indexed()) }.sorted { $0.name < $1.name }
     }
 
     static func statsMessage(_ record: DomainStatsRecord) throws -> Virthost_V1_DomainStats {
@@ -129,7 +135,7 @@ enum DomainListing {
         stats.name = record.domain.name
         stats.uuid = try record.domain.uuid()
         stats.state = Virthost_V1_DomainState(rawValue: Int(record.unsigned("state.state") ?? 0)) ?? .unspecified
-        let running = record.id != nil && stats.state != .shutoff
+        let running = stats.state != .shutoff && record.id != nil
         if running {
             stats.cpuTimeNs = record.unsigned("cpu.time") ?? 0
             stats.cpuUserNs = record.unsigned("cpu.user") ?? 0
