@@ -293,3 +293,35 @@ final class Captured: @unchecked Sendable {
         #expect(unnamed.isEmpty, "commands without commandName: \(unnamed)")
     }
 }
+
+/// `--json` output: indented, keys sorted, values copied as they are.
+@Suite struct PrettyJSONTests {
+    @Test func indentsSortsKeysAndKeepsValues() throws {
+        let compact = #"{"b":1,"a":[1,{"y":"x\"z}, ]","x":null,"w":-1.5e3}],"c":{},"d":[],"e":"é/\u0001"}"#
+        let pretty = try PrettyJSON.format(compact)
+        #expect(pretty == """
+            {
+              "a" : [
+                1,
+                {
+                  "w" : -1.5e3,
+                  "x" : null,
+                  "y" : "x\\"z}, ]"
+                }
+              ],
+              "b" : 1,
+              "c" : {},
+              "d" : [],
+              "e" : "é/\\u0001"
+            }
+            """)
+        // The same document as Foundation reads it.
+        let before = try JSONSerialization.jsonObject(with: Data(compact.utf8)) as? NSDictionary
+        let after = try JSONSerialization.jsonObject(with: Data(pretty.utf8)) as? NSDictionary
+        #expect(before != nil && before == after)
+        #expect(try PrettyJSON.format("7") == "7")
+        for bad in ["{", #"{"a" 1}"#, "[1,]x", #""open"#, "[1 2]", ""] {
+            #expect(throws: PrettyJSON.Malformed.self, "\(bad)") { try PrettyJSON.format(bad) }
+        }
+    }
+}
