@@ -53,3 +53,71 @@ public enum Output {
         try PrettyJSON.format(json)
     }
 }
+
+/// A plain-text table, virsh style: a header, a rule, left-aligned columns.
+struct Table {
+    let headers: [String]
+    var rows: [[String]] = []
+
+    init(_ headers: String...) { self.headers = headers }
+
+    mutating func add(_ cells: String...) { rows.append(cells) }
+    mutating func add(_ cells: [String]) { rows.append(cells) }
+
+    func render() -> String {
+        var widths = headers.map(\.count)
+        for row in rows {
+            for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
+        }
+        // Plain string appends: Foundation's padding and trimming made a
+        // table of 1,000 rows take tens of milliseconds.
+        func format(_ cells: [String]) -> String {
+            var line = ""
+            for (i, cell) in cells.enumerated() {
+                if i > 0 { line += "   " }
+                line += cell
+                if i < cells.count - 1 && i < widths.count { line += String(repeating: " ", count: max(0, widths[i] - cell.count)) }
+            }
+            while line.last == " " { line.removeLast() }
+            while line.first == " " { line.removeFirst() }
+            return line
+        }
+        let total = widths.reduce(0, +) + 3 * (widths.count - 1)
+        return ([" " + format(headers), String(repeating: "-", count: total + 2)] + rows.map { " " + format($0) })
+            .joined(separator: "\n")
+    }
+}
+
+/// Key-value lines, virsh dominfo style.
+struct Details {
+    var pairs: [(String, String)] = []
+
+    mutating func add(_ key: String, _ value: String) { pairs.append((key, value)) }
+
+    func render() -> String {
+        let width = (pairs.map(\.0.count).max() ?? 0) + 1
+        return pairs.map { ($0.0 + ":").padding(toLength: width + 1, withPad: " ", startingAt: 0) + $0.1 }
+            .joined(separator: "\n")
+    }
+}
+
+enum Format {
+    /// 1073741824 -> "1.00 GiB", as virsh prints sizes.
+    static func bytes(_ value: UInt64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
+        var size = Double(value)
+        var unit = 0
+        while size >= 1024, unit < units.count - 1 {
+            size /= 1024
+            unit += 1
+        }
+        guard unit > 0 else { return "\(value) B" }
+        // "%.2f" without Foundation's formatter: a table of 1,000 rows
+        // spent milliseconds in String(format:).
+        let hundredths = Int((size * 100).rounded())
+        let fraction = hundredths % 100
+        return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction) \(units[unit])"
+    }
+
+    static func yesNo(_ value: Bool) -> String { value ? "yes" : "no" }
+}

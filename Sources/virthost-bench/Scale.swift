@@ -42,20 +42,28 @@ func scaleOperations(pool: String, connection: Connection) -> [ScaleOperation] {
         for v in volumes { _ = try v.info() }
         return volumes.count
     }
+    // As the agent: CPU time only for the running machines.
+    let listDomainsBare: @Sendable (Connection) throws -> Int = { c in
+        let records = try c.allDomainStats([.state, .balloon, .vcpu], flags: [.noWait])
+        let shutOff = UInt64(Libvirt.Domain.State.shutoff.rawValue)
+        let running = records.filter { $0.unsigned("state.state") != shutOff && $0.id != nil }.map(\.domain)
+        if !running.isEmpty { _ = try c.domainStats(running, .cpuTotal, flags: [.noWait]) }
+        _ = try c.domainUUIDs(.transient)
+        _ = try c.domainUUIDs(.autostart)
+        return records.count
+    }
     return [
         ScaleOperation(
             name: "list domains",
-            bare: { c in
-                // As the agent: CPU time only for the running machines.
-                let records = try c.allDomainStats([.state, .balloon, .vcpu], flags: [.noWait])
-                let running = records.filter { $0.unsigned("state.state") != UInt64(Libvirt.Domain.State.shutoff.rawValue) && $0.id != nil }.map(\.domain)
-                if !running.isEmpty { _ = try c.domainStats(running, .cpuTotal, flags: [.noWait]) }
-                _ = try c.domainUUIDs(.transient)
-                _ = try c.domainUUIDs(.autostart)
-                return records.count
-            },
+            bare: listDomainsBare,
             agent: { try await $0.listDomains().count },
             cli: ["domain", "list"], virsh: ["list", "--all"]),
+        // The same list printed as JSON (the response message, indented).
+        ScaleOperation(
+            name: "list domains json",
+            bare: listDomainsBare,
+            agent: { try await $0.listDomains().count },
+            cli: ["--json", "domain", "list"], virsh: ["list", "--all"]),
         // libvirt has no bulk call: one info per volume. The agent reuses the
         // info of files whose stat did not change; the second row changes
         // every file's mtime before each measured call (all misses).
