@@ -107,8 +107,15 @@ enum VolumeListing {
         _ hypervisor: HypervisorConnection, pool: String, page: Page, withFormat: Bool
     ) async throws -> (volumes: [Virthost_V1_Volume], next: String) {
         let cache = hypervisor.listCaches.volumes
-        let plan = try await hypervisor.run { connection in try VolumeListing.plan(connection, pool: pool, page: page) }
-        var (volumes, ask) = remembered(plan, withFormat: withFormat, cache: cache)
+        // The lstat calls run on the libvirt thread too: on a netfs pool
+        // whose server hangs they block, and must not hold a thread of
+        // Swift's cooperative pool (two on a two-core host).
+        let (plan, known, ask) = try await hypervisor.run { connection in
+            let plan = try VolumeListing.plan(connection, pool: pool, page: page)
+            let (known, ask) = VolumeListing.remembered(plan, withFormat: withFormat, cache: cache)
+            return (plan, known, ask)
+        }
+        var volumes = known
         let chunks = stride(from: 0, to: ask.count, by: chunk).map { ask[$0..<min($0 + chunk, ask.count)] }
         try await withThrowingTaskGroup(of: [Virthost_V1_Volume].self) { group in
             for names in chunks {
