@@ -530,6 +530,18 @@ public nonisolated struct Virthost_V1_ListLinksRequest: Sendable {
   /// Only links of this kind, e.g. "bridge" or "tap"; empty for all.
   public var kind: String = String()
 
+  /// At most this many items (0: all of them; at most 1000). With more left,
+  /// the response's next_page_token is set.
+  public var pageSize: UInt32 = 0
+
+  /// Where to go on: a previous response's next_page_token (empty: from the
+  /// start). Opaque; it stays valid while links come and go (it holds the
+  /// last name returned, and the next page starts after it).
+  public var pageToken: String = String()
+
+  /// Only names that start with this.
+  public var namePrefix: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -540,7 +552,11 @@ public nonisolated struct Virthost_V1_ListLinksResponse: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Sorted by name.
   public var links: [Virthost_V1_Link] = []
+
+  /// Set when more items follow: pass it as page_token.
+  public var nextPageToken: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1623,7 +1639,7 @@ nonisolated extension Virthost_V1_TapInfo: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Virthost_V1_ListLinksRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListLinksRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kind\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kind\0\u{3}page_size\0\u{3}page_token\0\u{3}name_prefix\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1632,6 +1648,9 @@ nonisolated extension Virthost_V1_ListLinksRequest: SwiftProtobuf.Message, Swift
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.kind) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.pageSize) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.pageToken) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.namePrefix) }()
       default: break
       }
     }
@@ -1641,11 +1660,23 @@ nonisolated extension Virthost_V1_ListLinksRequest: SwiftProtobuf.Message, Swift
     if !self.kind.isEmpty {
       try visitor.visitSingularStringField(value: self.kind, fieldNumber: 1)
     }
+    if self.pageSize != 0 {
+      try visitor.visitSingularUInt32Field(value: self.pageSize, fieldNumber: 2)
+    }
+    if !self.pageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.pageToken, fieldNumber: 3)
+    }
+    if !self.namePrefix.isEmpty {
+      try visitor.visitSingularStringField(value: self.namePrefix, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Virthost_V1_ListLinksRequest, rhs: Virthost_V1_ListLinksRequest) -> Bool {
     if lhs.kind != rhs.kind {return false}
+    if lhs.pageSize != rhs.pageSize {return false}
+    if lhs.pageToken != rhs.pageToken {return false}
+    if lhs.namePrefix != rhs.namePrefix {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1653,7 +1684,7 @@ nonisolated extension Virthost_V1_ListLinksRequest: SwiftProtobuf.Message, Swift
 
 nonisolated extension Virthost_V1_ListLinksResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListLinksResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}links\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}links\0\u{3}next_page_token\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1662,6 +1693,7 @@ nonisolated extension Virthost_V1_ListLinksResponse: SwiftProtobuf.Message, Swif
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.links) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.nextPageToken) }()
       default: break
       }
     }
@@ -1671,11 +1703,15 @@ nonisolated extension Virthost_V1_ListLinksResponse: SwiftProtobuf.Message, Swif
     if !self.links.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.links, fieldNumber: 1)
     }
+    if !self.nextPageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.nextPageToken, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Virthost_V1_ListLinksResponse, rhs: Virthost_V1_ListLinksResponse) -> Bool {
     if lhs.links != rhs.links {return false}
+    if lhs.nextPageToken != rhs.nextPageToken {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -11,10 +11,26 @@ struct LinkCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "List links with their kind, state, master and MAC (like ip link).")
         @OptionGroup var options: ClientOptions
         @Option(help: "Only links of this kind: bridge, tap, veth, vlan, bond, device...") var kind: String = ""
+        @OptionGroup var page: PageOptions
 
         func run() async throws {
-            let links = try await options.withClient { try await $0.listLinks(kind: kind) }
-            if options.json { return try Output.json(links) }
+            var request = Virthost_V1_ListLinksRequest()
+            request.kind = kind
+            request.pageSize = page.limit
+            request.namePrefix = page.prefix
+            let links = try await options.withClient { client in
+                if options.json {
+                    request.pageToken = page.pageToken
+                    try Output.json(try await client.listLinks(request))
+                    return [Virthost_V1_Link]()
+                }
+                return try await page.walk { token in
+                    request.pageToken = token
+                    let response = try await client.listLinks(request)
+                    return (response.links, response.nextPageToken)
+                }
+            }
+            if options.json { return }
             var table = Table("Index", "Name", "Kind", "State", "MTU", "Master", "MAC")
             for l in links {
                 table.add(

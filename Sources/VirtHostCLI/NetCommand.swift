@@ -341,10 +341,26 @@ struct NetCommand: AsyncParsableCommand {
         @OptionGroup var options: ClientOptions
         @Argument(help: "The network's name.") var name: String
         @Option(help: "Only the lease of this MAC.") var mac: String = ""
+        @OptionGroup var page: PageTokenOptions
 
         func run() async throws {
-            let leases = try await options.withClient { try await $0.dhcpLeases(network: name, mac: mac) }
-            if options.json { return try Output.json(leases) }
+            var request = Virthost_V1_ListDhcpLeasesRequest()
+            request.network.name = name
+            request.mac = mac
+            request.pageSize = page.limit
+            let leases = try await options.withClient { client in
+                if options.json {
+                    request.pageToken = page.pageToken
+                    try Output.json(try await client.listDhcpLeases(request))
+                    return [Virthost_V1_DhcpLease]()
+                }
+                return try await page.walk { token in
+                    request.pageToken = token
+                    let response = try await client.listDhcpLeases(request)
+                    return (response.leases, response.nextPageToken)
+                }
+            }
+            if options.json { return }
             var table = Table("Expiry Time", "MAC address", "Protocol", "IP address", "Hostname", "Client ID or DUID")
             let format = DateFormatter()
             format.dateFormat = "yyyy-MM-dd HH:mm:ss"

@@ -12,10 +12,26 @@ struct NodedevCommand: AsyncParsableCommand {
         @OptionGroup var options: ClientOptions
         @Option(help: "Only devices with this capability: pci, net, scsi_host, usb_device, storage, fc_host, vports...")
         var cap: String = ""
+        @OptionGroup var page: PageOptions
 
         func run() async throws {
-            let devices = try await options.withClient { try await $0.listNodeDevices(capability: cap) }
-            if options.json { return try Output.json(devices) }
+            var request = Virthost_V1_ListNodeDevicesRequest()
+            request.capability = cap
+            request.pageSize = page.limit
+            request.namePrefix = page.prefix
+            let devices = try await options.withClient { client in
+                if options.json {
+                    request.pageToken = page.pageToken
+                    try Output.json(try await client.listNodeDevices(request))
+                    return [Virthost_V1_NodeDevice]()
+                }
+                return try await page.walk { token in
+                    request.pageToken = token
+                    let response = try await client.listNodeDevices(request)
+                    return (response.devices, response.nextPageToken)
+                }
+            }
+            if options.json { return }
             var table = Table("Name", "Capabilities", "Driver", "Address/Interface")
             for d in devices {
                 table.add(

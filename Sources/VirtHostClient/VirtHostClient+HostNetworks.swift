@@ -8,6 +8,11 @@ extension VirtHostClient {
         try await call { try await hostNetworks.listLinks(.with { $0.kind = kind }).links }
     }
 
+    /// One page of links as the agent answers it (sorted by name, next_page_token).
+    public func listLinks(_ request: Virthost_V1_ListLinksRequest) async throws -> Virthost_V1_ListLinksResponse {
+        try await call { try await hostNetworks.listLinks(request) }
+    }
+
     /// Creates a bridge, up (brctl addbr).
     public func createBridge(_ name: String, mtu: UInt32 = 0, stp: Bool = false) async throws -> Virthost_V1_Link {
         try await call {

@@ -91,6 +91,12 @@ extension VirtHostClient {
         }
     }
 
+    /// One page of a network's DHCP leases as the agent answers it (sorted
+    /// by MAC, then address; next_page_token).
+    public func listDhcpLeases(_ request: Virthost_V1_ListDhcpLeasesRequest) async throws -> Virthost_V1_ListDhcpLeasesResponse {
+        try await call { try await networks.listDhcpLeases(request) }
+    }
+
     /// Adds a static DHCP host, live and persistent (virsh net-update add ip-dhcp-host).
     /// - Parameter ipBlock: the network's own address of the block; empty picks
     ///   the block that holds `host.ip`.

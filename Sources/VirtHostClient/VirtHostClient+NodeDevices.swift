@@ -9,6 +9,11 @@ extension VirtHostClient {
         try await call { try await nodeDevices.listNodeDevices(.with { $0.capability = capability }).devices }
     }
 
+    /// One page of node devices as the agent answers it (sorted by name, next_page_token).
+    public func listNodeDevices(_ request: Virthost_V1_ListNodeDevicesRequest) async throws -> Virthost_V1_ListNodeDevicesResponse {
+        try await call { try await nodeDevices.listNodeDevices(request) }
+    }
+
     /// One node device by libvirt name or PCI address.
     public func nodeDevice(_ name: String) async throws -> Virthost_V1_NodeDevice {
         try await call { try await nodeDevices.getNodeDevice(.with { $0.name = name }) }

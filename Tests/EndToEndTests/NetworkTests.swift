@@ -404,6 +404,41 @@ struct NetworkTests {
         #expect(await agent.stop() == 0)
     }
 
+    /// Leases page by MAC and address: three leases in libvirt's lease file
+    /// (the one its dnsmasq helper writes and net-dhcp-leases reads), read
+    /// one per call with --json, then all by the table walking the pages.
+    static func pageLeases(socket: String, network: String, bridge: String) throws {
+        let file = "/var/lib/libvirt/dnsmasq/\(bridge).status"
+        let expiry = Int(Date().timeIntervalSince1970) + 3600
+        let macs = ["52:54:00:e1:20:31", "52:54:00:e1:20:32", "52:54:00:e1:20:33"]
+        let leases = macs.enumerated().map { index, mac in
+            "{\"ip-address\": \"10.231.20.\(31 + index)\", \"mac-address\": \"\(mac)\", \"hostname\": \"p\(index)\", \"expiry-time\": \(expiry)}"
+        }
+        // dnsmasq's helper may still rewrite the file as the network starts: write until libvirt reads ours.
+        let deadline = Date().addingTimeInterval(10)
+        var listed = ""
+        repeat {
+            try ("[" + leases.joined(separator: ",") + "]").write(toFile: file, atomically: true, encoding: .utf8)
+            listed = try NetTest.cli(socket, ["net", "leases", network])
+        } while !macs.allSatisfy(listed.contains) && Date() < deadline
+        #expect(macs.allSatisfy(listed.contains), "\(listed)")
+
+        var seen: [String] = []
+        var token = ""
+        repeat {
+            var arguments = ["--json", "net", "leases", network, "--limit", "1"]
+            if !token.isEmpty { arguments += ["--page-token", token] }
+            let page = try #require(try JSONSerialization.jsonObject(with: Data(NetTest.cli(socket, arguments).utf8)) as? [String: Any])
+            let items = try #require(page["leases"] as? [[String: Any]])
+            #expect(items.count == 1)
+            seen += items.compactMap { $0["mac"] as? String }
+            token = page["next_page_token"] as? String ?? ""
+        } while !token.isEmpty && seen.count < 10
+        #expect(seen == macs)
+        let table = try NetTest.cli(socket, ["net", "leases", network, "--limit", "2"])
+        #expect(macs.allSatisfy(table.contains))
+    }
+
     /// The README's net commands, run with the real CLI binary.
     @Test func cliNetCommands() async throws {
         try TestBed.requireAvailable()
@@ -425,6 +460,7 @@ struct NetworkTests {
             #expect(try NetTest.cli(socket, ["net", "autostart", name, "on"]).contains("marked as autostarted"))
             #expect(try NetTest.cli(socket, ["net", "autostart", name, "off"]).contains("unmarked"))
             #expect(try NetTest.cli(socket, ["net", "leases", name]).contains("MAC address"))
+            try Self.pageLeases(socket: socket, network: name, bridge: scratch.libvirtBridge("c"))
             #expect(try NetTest.cli(socket, ["net", "stop", name]).contains("stopped"))
             #expect(try NetTest.cli(socket, ["net", "undefine", name]).contains("undefined"))
             let macvtap = scratch.network("clm")

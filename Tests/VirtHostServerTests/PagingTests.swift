@@ -88,6 +88,66 @@ import VirtHostClient
         }
     }
 
+    /// Host links and node devices page like libvirt's objects: pages of
+    /// one give every name once, in order; the prefix and the capability
+    /// filter hold on every page; a token of another list is refused.
+    @Test func hostLinksAndNodeDevicesPage() async throws {
+        try await DaemonHarness.withAgent(uri: "test:///default") { client, _ in
+            func walk(_ fetch: (String) async throws -> (names: [String], next: String)) async throws -> [String] {
+                var all: [String] = []
+                var token = ""
+                repeat {
+                    let (names, next) = try await fetch(token)
+                    #expect(names.count <= 1)
+                    all += names
+                    token = next
+                } while !token.isEmpty
+                return all
+            }
+            // Other suites add and remove links meanwhile: what exists before
+            // and after the walk must be in it, once.
+            let before = Set(try await client.listLinks().map(\.name))
+            let links = try await walk { token in
+                let page = try await client.listLinks(.with {
+                    $0.pageSize = 1
+                    $0.pageToken = token
+                })
+                return (page.links.map(\.name), page.nextPageToken)
+            }
+            let after = Set(try await client.listLinks().map(\.name))
+            #expect(links == links.sorted() && Set(links).count == links.count)
+            #expect(before.intersection(after).isSubset(of: Set(links)))
+            let lo = try await client.listLinks(.with { $0.namePrefix = "lo" })
+            #expect(lo.links.contains { $0.name == "lo" } && lo.links.allSatisfy { $0.name.hasPrefix("lo") })
+
+            let devices = try await client.listNodeDevices().map(\.name)
+            #expect(devices.count > 2 && devices == devices.sorted())
+            let paged = try await walk { token in
+                let page = try await client.listNodeDevices(.with {
+                    $0.pageSize = 1
+                    $0.pageToken = token
+                })
+                return (page.devices.map(\.name), page.nextPageToken)
+            }
+            #expect(paged == devices)
+            let hosts = try await walk { token in
+                let page = try await client.listNodeDevices(.with {
+                    $0.capability = "scsi_host"
+                    $0.pageSize = 1
+                    $0.pageToken = token
+                })
+                return (page.devices.map(\.name), page.nextPageToken)
+            }
+            #expect(hosts == (try await client.listNodeDevices(capability: "scsi_host")).map(\.name) && !hosts.isEmpty)
+            let prefixed = try await client.listNodeDevices(.with { $0.namePrefix = "scsi_host" })
+            #expect(prefixed.devices.map(\.name) == devices.filter { $0.hasPrefix("scsi_host") })
+
+            let linkToken = try await client.listLinks(.with { $0.pageSize = 1 }).nextPageToken
+            let foreign = await DaemonHarness.error { _ = try await client.listNodeDevices(.with { $0.pageToken = linkToken }) }
+            #expect(foreign?.code == .invalidArgument)
+        }
+    }
+
     /// The bulk list says what the per-machine reads say, field by field.
     @Test func bulkListAgreesWithGetDomain() async throws {
         try await DaemonHarness.withAgent { client, _ in

@@ -33,9 +33,13 @@ struct HostNetworkService: Virthost_V1_HostNetworkService.SimpleServiceProtocol 
         if !request.kind.isEmpty, request.kind.utf8.count > 32 || !request.kind.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) {
             throw Refusal.invalid("kind '\(request.kind.prefix(32))' is not a link kind (like bridge, tap, veth)")
         }
+        let page = try Page(.links, size: request.pageSize, token: request.pageToken, prefix: request.namePrefix)
         return try await Self.netlink {
+            let links = try HostLinks.list().filter { request.kind.isEmpty || $0.kind == request.kind }
+            let (chosen, next) = page.select(links, name: \.name)
             var response = Virthost_V1_ListLinksResponse()
-            response.links = try HostLinks.list().filter { request.kind.isEmpty || $0.kind == request.kind }.map(Self.message)
+            response.links = chosen.map(Self.message)
+            response.nextPageToken = next
             return response
         }
     }

@@ -86,8 +86,14 @@ struct NetworkService: Virthost_V1_NetworkService.SimpleServiceProtocol {
         let ref = try ObjectRef(request.network)
         if !request.mac.isEmpty { try Validate.mac(request.mac) }
         let mac = request.mac.isEmpty ? nil : request.mac.lowercased()
+        let page = try Page(.leases, size: request.pageSize, token: request.pageToken, prefix: "")
         return try await hypervisor.run { connection in
-            try Virthost_V1_ListDhcpLeasesResponse.with { $0.leases = try NetworkOperations(connection).leases(ref, mac: mac) }
+            // A MAC may hold an IPv4 and an IPv6 lease: the cursor is both.
+            let (leases, next) = page.select(try NetworkOperations(connection).leases(ref, mac: mac)) { "\($0.mac) \($0.ip)" }
+            return Virthost_V1_ListDhcpLeasesResponse.with {
+                $0.leases = leases
+                $0.nextPageToken = next
+            }
         }
     }
 

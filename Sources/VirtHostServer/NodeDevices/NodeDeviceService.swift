@@ -25,11 +25,23 @@ struct NodeDeviceService: Virthost_V1_NodeDeviceService.SimpleServiceProtocol {
         if !request.capability.isEmpty, !Self.capabilities.contains(request.capability) {
             throw Refusal.invalid("capability '\(request.capability.prefix(32))' is not one of: \(Self.capabilities.sorted().joined(separator: ", "))")
         }
+        let page = try Page(.nodeDevices, size: request.pageSize, token: request.pageToken, prefix: request.namePrefix)
         return try await hypervisor.run { connection in
+            // Names come with the list; the XML (a round trip each) is read
+            // in name order only until the page is full and one more matches.
             var response = Virthost_V1_ListNodeDevicesResponse()
-            response.devices = try connection.listNodeDevices().compactMap { device in
-                guard let info = try? NodeDeviceXML.device(device.xml(), includeXML: false) else { return nil }
-                return request.capability.isEmpty || info.capabilities.contains(request.capability) ? info : nil
+            var last = ""
+            for device in try connection.listNodeDevices() where page.admits(device.name) {
+                // A device gone since the list is skipped.
+                guard let info = try? NodeDeviceXML.device(device.xml(), includeXML: false),
+                    request.capability.isEmpty || info.capabilities.contains(request.capability)
+                else { continue }
+                if page.size > 0, response.devices.count == page.size {
+                    response.nextPageToken = page.token(after: last)
+                    break
+                }
+                response.devices.append(info)
+                last = device.name
             }
             return response
         }

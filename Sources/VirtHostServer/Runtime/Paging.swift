@@ -17,6 +17,7 @@ struct Page: Sendable, Equatable {
     /// Which list a token belongs to: a token of one list is refused by another.
     enum Kind: String, Sendable {
         case domains = "d", networks = "n", pools = "p", volumes = "v", snapshots = "s"
+        case links = "l", leases = "e", nodeDevices = "x"
     }
 
     let kind: Kind
@@ -59,6 +60,9 @@ struct Page: Sendable, Equatable {
         let page = sorted.prefix(size)
         return (page.map(\.item), Self.encode(page[page.endIndex - 1].name, kind: kind))
     }
+
+    /// The next page's token when `name` is the last item of this one.
+    func token(after name: String) -> String { Self.encode(name, kind: kind) }
 
     // MARK: Tokens
 

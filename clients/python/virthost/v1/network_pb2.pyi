@@ -260,12 +260,16 @@ class SetNetworkAutostartRequest(_message.Message):
     def __init__(self, network: _Optional[_Union[NetworkRef, _Mapping]] = ..., autostart: bool = ...) -> None: ...
 
 class ListDhcpLeasesRequest(_message.Message):
-    __slots__ = ("network", "mac")
+    __slots__ = ("network", "mac", "page_size", "page_token")
     NETWORK_FIELD_NUMBER: _ClassVar[int]
     MAC_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     network: NetworkRef
     mac: str
-    def __init__(self, network: _Optional[_Union[NetworkRef, _Mapping]] = ..., mac: _Optional[str] = ...) -> None: ...
+    page_size: int
+    page_token: str
+    def __init__(self, network: _Optional[_Union[NetworkRef, _Mapping]] = ..., mac: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class DhcpLease(_message.Message):
     __slots__ = ("interface", "mac", "ip", "prefix", "hostname", "client_id", "expires_at")
@@ -286,10 +290,12 @@ class DhcpLease(_message.Message):
     def __init__(self, interface: _Optional[str] = ..., mac: _Optional[str] = ..., ip: _Optional[str] = ..., prefix: _Optional[int] = ..., hostname: _Optional[str] = ..., client_id: _Optional[str] = ..., expires_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ListDhcpLeasesResponse(_message.Message):
-    __slots__ = ("leases",)
+    __slots__ = ("leases", "next_page_token")
     LEASES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     leases: _containers.RepeatedCompositeFieldContainer[DhcpLease]
-    def __init__(self, leases: _Optional[_Iterable[_Union[DhcpLease, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, leases: _Optional[_Iterable[_Union[DhcpLease, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class UpdateDhcpHostRequest(_message.Message):
     __slots__ = ("network", "add", "host", "ip_address")

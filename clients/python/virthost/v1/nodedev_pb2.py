@@ -26,7 +26,7 @@ from virthost.v1 import common_pb2 as virthost_dot_v1_dot_common__pb2
 from virthost.v1 import domain_pb2 as virthost_dot_v1_dot_domain__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19virthost/v1/nodedev.proto\x12\x0bvirthost.v1\x1a\x18virthost/v1/common.proto\x1a\x18virthost/v1/domain.proto\"\x8c\x03\n\nNodeDevice\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06parent\x18\x02 \x01(\t\x12\x14\n\x0c\x63\x61pabilities\x18\x03 \x03(\t\x12\x0e\n\x06\x64river\x18\x04 \x01(\t\x12\x13\n\x0bpci_address\x18\x05 \x01(\t\x12\x11\n\tvendor_id\x18\x06 \x01(\t\x12\x0e\n\x06vendor\x18\x07 \x01(\t\x12\x12\n\nproduct_id\x18\x08 \x01(\t\x12\x0f\n\x07product\x18\t \x01(\t\x12\x18\n\x0biommu_group\x18\n \x01(\rH\x00\x88\x01\x01\x12\x1a\n\rsriov_max_vfs\x18\x0b \x01(\rH\x01\x88\x01\x01\x12\x11\n\tsriov_vfs\x18\x0c \x03(\t\x12\x10\n\x08sriov_pf\x18\r \x01(\t\x12\x11\n\tinterface\x18\x0e \x01(\t\x12\x16\n\tscsi_host\x18\x0f \x01(\rH\x02\x88\x01\x01\x12\x0c\n\x04wwnn\x18\x10 \x01(\t\x12\x0c\n\x04wwpn\x18\x11 \x01(\t\x12\x0b\n\x03xml\x18\x12 \x01(\tB\x0e\n\x0c_iommu_groupB\x10\n\x0e_sriov_max_vfsB\x0c\n\n_scsi_host\",\n\x16ListNodeDevicesRequest\x12\x12\n\ncapability\x18\x01 \x01(\t\"C\n\x17ListNodeDevicesResponse\x12(\n\x07\x64\x65vices\x18\x01 \x03(\x0b\x32\x17.virthost.v1.NodeDevice\"$\n\x14GetNodeDeviceRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x1e\n\x1cListAssignableDevicesRequest\">\n\x07Hostdev\x12\x13\n\x0bpci_address\x18\x01 \x01(\t\x12\x0f\n\x07managed\x18\x02 \x01(\x08\x12\r\n\x05\x61lias\x18\x03 \x01(\t\"O\n\x13ListHostdevsRequest\x12&\n\x06\x64omain\x18\x01 \x01(\x0b\x32\x16.virthost.v1.DomainRef\x12\x10\n\x08inactive\x18\x02 \x01(\x08\">\n\x14ListHostdevsResponse\x12&\n\x08hostdevs\x18\x01 \x03(\x0b\x32\x14.virthost.v1.Hostdev\"\x87\x01\n\x0eHostdevRequest\x12&\n\x06\x64omain\x18\x01 \x01(\x0b\x32\x16.virthost.v1.DomainRef\x12\x13\n\x0bpci_address\x18\x02 \x01(\t\x12\x0f\n\x07managed\x18\x03 \x01(\x08\x12\'\n\x05scope\x18\x04 \x01(\x0b\x32\x18.virthost.v1.DeviceScope\"1\n\x12SetSriovVfsRequest\x12\x0e\n\x06\x64\x65vice\x18\x01 \x01(\t\x12\x0b\n\x03vfs\x18\x02 \x01(\r\"?\n\x11\x43reateVhbaRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x0c\n\x04wwnn\x18\x02 \x01(\t\x12\x0c\n\x04wwpn\x18\x03 \x01(\t2\xe6\x05\n\x11NodeDeviceService\x12\\\n\x0fListNodeDevices\x12#.virthost.v1.ListNodeDevicesRequest\x1a$.virthost.v1.ListNodeDevicesResponse\x12K\n\rGetNodeDevice\x12!.virthost.v1.GetNodeDeviceRequest\x1a\x17.virthost.v1.NodeDevice\x12h\n\x15ListAssignableDevices\x12).virthost.v1.ListAssignableDevicesRequest\x1a$.virthost.v1.ListNodeDevicesResponse\x12S\n\x0cListHostdevs\x12 .virthost.v1.ListHostdevsRequest\x1a!.virthost.v1.ListHostdevsResponse\x12\x42\n\rAttachHostdev\x12\x1b.virthost.v1.HostdevRequest\x1a\x14.virthost.v1.Hostdev\x12G\n\rDetachHostdev\x12\x1b.virthost.v1.HostdevRequest\x1a\x19.virthost.v1.DetachResult\x12G\n\x0bSetSriovVfs\x12\x1f.virthost.v1.SetSriovVfsRequest\x1a\x17.virthost.v1.NodeDevice\x12\x45\n\nCreateVhba\x12\x1e.virthost.v1.CreateVhbaRequest\x1a\x17.virthost.v1.NodeDevice\x12J\n\x11\x44\x65stroyNodeDevice\x12!.virthost.v1.GetNodeDeviceRequest\x1a\x12.virthost.v1.Emptyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19virthost/v1/nodedev.proto\x12\x0bvirthost.v1\x1a\x18virthost/v1/common.proto\x1a\x18virthost/v1/domain.proto\"\x8c\x03\n\nNodeDevice\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06parent\x18\x02 \x01(\t\x12\x14\n\x0c\x63\x61pabilities\x18\x03 \x03(\t\x12\x0e\n\x06\x64river\x18\x04 \x01(\t\x12\x13\n\x0bpci_address\x18\x05 \x01(\t\x12\x11\n\tvendor_id\x18\x06 \x01(\t\x12\x0e\n\x06vendor\x18\x07 \x01(\t\x12\x12\n\nproduct_id\x18\x08 \x01(\t\x12\x0f\n\x07product\x18\t \x01(\t\x12\x18\n\x0biommu_group\x18\n \x01(\rH\x00\x88\x01\x01\x12\x1a\n\rsriov_max_vfs\x18\x0b \x01(\rH\x01\x88\x01\x01\x12\x11\n\tsriov_vfs\x18\x0c \x03(\t\x12\x10\n\x08sriov_pf\x18\r \x01(\t\x12\x11\n\tinterface\x18\x0e \x01(\t\x12\x16\n\tscsi_host\x18\x0f \x01(\rH\x02\x88\x01\x01\x12\x0c\n\x04wwnn\x18\x10 \x01(\t\x12\x0c\n\x04wwpn\x18\x11 \x01(\t\x12\x0b\n\x03xml\x18\x12 \x01(\tB\x0e\n\x0c_iommu_groupB\x10\n\x0e_sriov_max_vfsB\x0c\n\n_scsi_host\"h\n\x16ListNodeDevicesRequest\x12\x12\n\ncapability\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\r\x12\x12\n\npage_token\x18\x03 \x01(\t\x12\x13\n\x0bname_prefix\x18\x04 \x01(\t\"\\\n\x17ListNodeDevicesResponse\x12(\n\x07\x64\x65vices\x18\x01 \x03(\x0b\x32\x17.virthost.v1.NodeDevice\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"$\n\x14GetNodeDeviceRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x1e\n\x1cListAssignableDevicesRequest\">\n\x07Hostdev\x12\x13\n\x0bpci_address\x18\x01 \x01(\t\x12\x0f\n\x07managed\x18\x02 \x01(\x08\x12\r\n\x05\x61lias\x18\x03 \x01(\t\"O\n\x13ListHostdevsRequest\x12&\n\x06\x64omain\x18\x01 \x01(\x0b\x32\x16.virthost.v1.DomainRef\x12\x10\n\x08inactive\x18\x02 \x01(\x08\">\n\x14ListHostdevsResponse\x12&\n\x08hostdevs\x18\x01 \x03(\x0b\x32\x14.virthost.v1.Hostdev\"\x87\x01\n\x0eHostdevRequest\x12&\n\x06\x64omain\x18\x01 \x01(\x0b\x32\x16.virthost.v1.DomainRef\x12\x13\n\x0bpci_address\x18\x02 \x01(\t\x12\x0f\n\x07managed\x18\x03 \x01(\x08\x12\'\n\x05scope\x18\x04 \x01(\x0b\x32\x18.virthost.v1.DeviceScope\"1\n\x12SetSriovVfsRequest\x12\x0e\n\x06\x64\x65vice\x18\x01 \x01(\t\x12\x0b\n\x03vfs\x18\x02 \x01(\r\"?\n\x11\x43reateVhbaRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x0c\n\x04wwnn\x18\x02 \x01(\t\x12\x0c\n\x04wwpn\x18\x03 \x01(\t2\xe6\x05\n\x11NodeDeviceService\x12\\\n\x0fListNodeDevices\x12#.virthost.v1.ListNodeDevicesRequest\x1a$.virthost.v1.ListNodeDevicesResponse\x12K\n\rGetNodeDevice\x12!.virthost.v1.GetNodeDeviceRequest\x1a\x17.virthost.v1.NodeDevice\x12h\n\x15ListAssignableDevices\x12).virthost.v1.ListAssignableDevicesRequest\x1a$.virthost.v1.ListNodeDevicesResponse\x12S\n\x0cListHostdevs\x12 .virthost.v1.ListHostdevsRequest\x1a!.virthost.v1.ListHostdevsResponse\x12\x42\n\rAttachHostdev\x12\x1b.virthost.v1.HostdevRequest\x1a\x14.virthost.v1.Hostdev\x12G\n\rDetachHostdev\x12\x1b.virthost.v1.HostdevRequest\x1a\x19.virthost.v1.DetachResult\x12G\n\x0bSetSriovVfs\x12\x1f.virthost.v1.SetSriovVfsRequest\x1a\x17.virthost.v1.NodeDevice\x12\x45\n\nCreateVhba\x12\x1e.virthost.v1.CreateVhbaRequest\x1a\x17.virthost.v1.NodeDevice\x12J\n\x11\x44\x65stroyNodeDevice\x12!.virthost.v1.GetNodeDeviceRequest\x1a\x12.virthost.v1.Emptyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,25 +36,25 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_NODEDEVICE']._serialized_start=95
   _globals['_NODEDEVICE']._serialized_end=491
   _globals['_LISTNODEDEVICESREQUEST']._serialized_start=493
-  _globals['_LISTNODEDEVICESREQUEST']._serialized_end=537
-  _globals['_LISTNODEDEVICESRESPONSE']._serialized_start=539
-  _globals['_LISTNODEDEVICESRESPONSE']._serialized_end=606
-  _globals['_GETNODEDEVICEREQUEST']._serialized_start=608
-  _globals['_GETNODEDEVICEREQUEST']._serialized_end=644
-  _globals['_LISTASSIGNABLEDEVICESREQUEST']._serialized_start=646
-  _globals['_LISTASSIGNABLEDEVICESREQUEST']._serialized_end=676
-  _globals['_HOSTDEV']._serialized_start=678
-  _globals['_HOSTDEV']._serialized_end=740
-  _globals['_LISTHOSTDEVSREQUEST']._serialized_start=742
-  _globals['_LISTHOSTDEVSREQUEST']._serialized_end=821
-  _globals['_LISTHOSTDEVSRESPONSE']._serialized_start=823
-  _globals['_LISTHOSTDEVSRESPONSE']._serialized_end=885
-  _globals['_HOSTDEVREQUEST']._serialized_start=888
-  _globals['_HOSTDEVREQUEST']._serialized_end=1023
-  _globals['_SETSRIOVVFSREQUEST']._serialized_start=1025
-  _globals['_SETSRIOVVFSREQUEST']._serialized_end=1074
-  _globals['_CREATEVHBAREQUEST']._serialized_start=1076
-  _globals['_CREATEVHBAREQUEST']._serialized_end=1139
-  _globals['_NODEDEVICESERVICE']._serialized_start=1142
-  _globals['_NODEDEVICESERVICE']._serialized_end=1884
+  _globals['_LISTNODEDEVICESREQUEST']._serialized_end=597
+  _globals['_LISTNODEDEVICESRESPONSE']._serialized_start=599
+  _globals['_LISTNODEDEVICESRESPONSE']._serialized_end=691
+  _globals['_GETNODEDEVICEREQUEST']._serialized_start=693
+  _globals['_GETNODEDEVICEREQUEST']._serialized_end=729
+  _globals['_LISTASSIGNABLEDEVICESREQUEST']._serialized_start=731
+  _globals['_LISTASSIGNABLEDEVICESREQUEST']._serialized_end=761
+  _globals['_HOSTDEV']._serialized_start=763
+  _globals['_HOSTDEV']._serialized_end=825
+  _globals['_LISTHOSTDEVSREQUEST']._serialized_start=827
+  _globals['_LISTHOSTDEVSREQUEST']._serialized_end=906
+  _globals['_LISTHOSTDEVSRESPONSE']._serialized_start=908
+  _globals['_LISTHOSTDEVSRESPONSE']._serialized_end=970
+  _globals['_HOSTDEVREQUEST']._serialized_start=973
+  _globals['_HOSTDEVREQUEST']._serialized_end=1108
+  _globals['_SETSRIOVVFSREQUEST']._serialized_start=1110
+  _globals['_SETSRIOVVFSREQUEST']._serialized_end=1159
+  _globals['_CREATEVHBAREQUEST']._serialized_start=1161
+  _globals['_CREATEVHBAREQUEST']._serialized_end=1224
+  _globals['_NODEDEVICESERVICE']._serialized_start=1227
+  _globals['_NODEDEVICESERVICE']._serialized_end=1969
 # @@protoc_insertion_point(module_scope)

@@ -48,16 +48,24 @@ class NodeDevice(_message.Message):
     def __init__(self, name: _Optional[str] = ..., parent: _Optional[str] = ..., capabilities: _Optional[_Iterable[str]] = ..., driver: _Optional[str] = ..., pci_address: _Optional[str] = ..., vendor_id: _Optional[str] = ..., vendor: _Optional[str] = ..., product_id: _Optional[str] = ..., product: _Optional[str] = ..., iommu_group: _Optional[int] = ..., sriov_max_vfs: _Optional[int] = ..., sriov_vfs: _Optional[_Iterable[str]] = ..., sriov_pf: _Optional[str] = ..., interface: _Optional[str] = ..., scsi_host: _Optional[int] = ..., wwnn: _Optional[str] = ..., wwpn: _Optional[str] = ..., xml: _Optional[str] = ...) -> None: ...
 
 class ListNodeDevicesRequest(_message.Message):
-    __slots__ = ("capability",)
+    __slots__ = ("capability", "page_size", "page_token", "name_prefix")
     CAPABILITY_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    NAME_PREFIX_FIELD_NUMBER: _ClassVar[int]
     capability: str
-    def __init__(self, capability: _Optional[str] = ...) -> None: ...
+    page_size: int
+    page_token: str
+    name_prefix: str
+    def __init__(self, capability: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., name_prefix: _Optional[str] = ...) -> None: ...
 
 class ListNodeDevicesResponse(_message.Message):
-    __slots__ = ("devices",)
+    __slots__ = ("devices", "next_page_token")
     DEVICES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     devices: _containers.RepeatedCompositeFieldContainer[NodeDevice]
-    def __init__(self, devices: _Optional[_Iterable[_Union[NodeDevice, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, devices: _Optional[_Iterable[_Union[NodeDevice, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class GetNodeDeviceRequest(_message.Message):
     __slots__ = ("name",)
