@@ -207,6 +207,63 @@ struct GuestAgentTests {
         #expect(await agent.stop() == 0)
     }
 
+    /// A running machine's list row and statistics (issue 18) against
+    /// libvirt's own reads: every counter of the agent's GetStats lies
+    /// between a direct `virDomainListGetStats` before it and one after it,
+    /// and the 1 MiB the guest reads from its disk in between shows.
+    @Test func runningMachineListRowAndStatistics() async throws {
+        try TestBed.requireAvailable()
+        let agent = try AgentProcess(name: "ga-stats")
+        defer { _ = agent.process.isRunning ? agent.process.terminate() : () }
+        try await guestAgentTestsGuest.lend(agent.client) { guest in
+            let client = agent.client
+            let direct = try guest.connection.lookupDomain(name: guest.name)
+            let info = try direct.info()
+            let groups: DomainStatsGroups = [.cpuTotal, .balloon, .vcpu, .interface, .block]
+            func libvirt() throws -> DomainStatsRecord {
+                try #require(try guest.connection.domainStats([direct], groups).first)
+            }
+            // The row's CPU time is libvirt's cpu.time statistic (ns), not
+            // virDomainGetInfo's (10 ms ticks from /proc here): bracketed the same way.
+            let preList = try libvirt()
+            let row = try #require(try await client.listDomains(.with { $0.namePrefix = guest.name }).domains.first)
+            let postList = try libvirt()
+            #expect(row.name == guest.name && row.state == .running && row.id == direct.id && row.id != 0)
+            #expect(row.maxMemoryKib == info.maxMemoryKiB && row.memoryKib == info.memoryKiB && row.vcpus == info.vcpus)
+            let (low, high) = (preList.unsigned("cpu.time") ?? 0, postList.unsigned("cpu.time") ?? 0)
+            #expect(low > 0 && low <= row.cpuTimeNs && row.cpuTimeNs <= high, "\(low) <= \(row.cpuTimeNs) <= \(high)")
+
+            let first = try await client.domainStats([guest.name])
+            let read = try await client.exec(
+                domain: guest.name, program: "/bin/sh",
+                arguments: ["-c", "echo 3 > /proc/sys/vm/drop_caches; dd if=/dev/vda of=/dev/null bs=65536 count=16"])
+            #expect(read.exitCode == 0, "\(String(decoding: read.stderr, as: UTF8.self))")
+            let before = try libvirt()
+            let stats = try #require(try await client.domainStats([guest.name]).stats.first)
+            let after = try libvirt()
+            func between(_ value: UInt64, _ key: String) {
+                let low = before.unsigned(key) ?? 0
+                let high = after.unsigned(key) ?? 0
+                #expect(low <= value && value <= high, "\(key): \(low) <= \(value) <= \(high)")
+            }
+            between(stats.cpuTimeNs, "cpu.time")
+            #expect(stats.vcpus.count == 1 && stats.vcpusCurrent == 1)
+            for vcpu in stats.vcpus { between(vcpu.timeNs, "vcpu.\(vcpu.index).time") }
+            #expect(stats.balloonCurrentKib == info.memoryKiB && stats.rssKib > 0)
+            let disk = try #require(stats.disks.first)
+            #expect(stats.disks.count == 1 && disk.name == "vda" && disk.path == guest.diskPath)
+            between(disk.readBytes, "block.0.rd.bytes")
+            between(disk.readRequests, "block.0.rd.reqs")
+            between(disk.writeBytes, "block.0.wr.bytes")
+            let earlier = try #require(first.stats.first?.disks.first)
+            #expect(disk.readBytes >= earlier.readBytes + 1 << 20, "the guest's 1 MiB read")
+            let nic = try #require(stats.interfaces.first)
+            #expect(stats.interfaces.count == 1 && nic.name == before["net.0.name"]?.string)
+            between(nic.rxBytes, "net.0.rx.bytes")
+            between(nic.txPackets, "net.0.tx.pkts")
+        }
+    }
+
     @Test func execStdoutStderrExitCodesAndStreaming() async throws {
         try TestBed.requireAvailable()
         let agent = try AgentProcess(name: "ga-exec")

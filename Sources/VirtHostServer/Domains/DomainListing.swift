@@ -156,11 +156,14 @@ enum DomainListing {
         stats.rssKib = record.unsigned("balloon.rss") ?? 0
         stats.guestAvailableKib = record.unsigned("balloon.available") ?? 0
         stats.guestUnusedKib = record.unsigned("balloon.unused") ?? 0
+        var disks = Set<String>()
         for index in 0..<Int(record.unsigned("block.count") ?? 0) {
             let key = "block.\(index)."
-            guard let name = record[key + "name"]?.string else { continue }
-            // With backing chains libvirt lists the layers too; the top one is the disk.
-            if record.unsigned(key + "backingIndex") != nil { continue }
+            // One entry per disk (no BACKING flag is passed), the top image.
+            // Its block.N.backingIndex is set too, to the top image's own
+            // index in the chain (1 for a plain file disk on libvirt 9.0),
+            // so it tells nothing about being a lower layer.
+            guard let name = record[key + "name"]?.string, disks.insert(name).inserted else { continue }
             var disk = Virthost_V1_BlockStats()
             disk.name = name
             disk.path = record[key + "path"]?.string ?? ""
