@@ -37,18 +37,12 @@ struct DomainCommand: AsyncParsableCommand {
                 return state
             }
             let domains = try await options.withClient { client in
-                if options.json {
-                    request.pageToken = page.pageToken
-                    try Output.json(try await client.listDomains(request))
-                    return [Virthost_V1_Domain]()
-                }
-                return try await page.walk { token in
+                try await page.items(json: options.json) { token in
                     request.pageToken = token
-                    let response = try await client.listDomains(request)
-                    return (response.domains, response.nextPageToken)
-                }
+                    return try await client.listDomains(request)
+                } page: { ($0.domains, $0.nextPageToken) }
             }
-            if options.json { return }
+            guard let domains else { return }
             var table = Table("Id", "Name", "State", "vCPUs", "Memory")
             for d in domains {
                 table.add(d.id == 0 ? "-" : String(d.id), d.name, d.state.label, String(d.vcpus), Format.bytes(d.memoryKib * 1024))

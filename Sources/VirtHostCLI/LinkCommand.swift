@@ -19,18 +19,12 @@ struct LinkCommand: AsyncParsableCommand {
             request.pageSize = page.limit
             request.namePrefix = page.prefix
             let links = try await options.withClient { client in
-                if options.json {
-                    request.pageToken = page.pageToken
-                    try Output.json(try await client.listLinks(request))
-                    return [Virthost_V1_Link]()
-                }
-                return try await page.walk { token in
+                try await page.items(json: options.json) { token in
                     request.pageToken = token
-                    let response = try await client.listLinks(request)
-                    return (response.links, response.nextPageToken)
-                }
+                    return try await client.listLinks(request)
+                } page: { ($0.links, $0.nextPageToken) }
             }
-            if options.json { return }
+            guard let links else { return }
             var table = Table("Index", "Name", "Kind", "State", "MTU", "Master", "MAC")
             for l in links {
                 table.add(

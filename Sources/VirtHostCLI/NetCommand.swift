@@ -25,18 +25,12 @@ struct NetCommand: AsyncParsableCommand {
             request.pageSize = page.limit
             request.namePrefix = page.prefix
             let networks = try await options.withClient { client in
-                if options.json {
-                    request.pageToken = page.pageToken
-                    try Output.json(try await client.listNetworks(request))
-                    return [Virthost_V1_Network]()
-                }
-                return try await page.walk { token in
+                try await page.items(json: options.json) { token in
                     request.pageToken = token
-                    let response = try await client.listNetworks(request)
-                    return (response.networks, response.nextPageToken)
-                }
+                    return try await client.listNetworks(request)
+                } page: { ($0.networks, $0.nextPageToken) }
             }
-            if options.json { return }
+            guard let networks else { return }
             var table = Table("Name", "State", "Autostart", "Persistent", "Forward", "Bridge", "Addresses")
             for n in networks {
                 table.add(
@@ -349,18 +343,12 @@ struct NetCommand: AsyncParsableCommand {
             request.mac = mac
             request.pageSize = page.limit
             let leases = try await options.withClient { client in
-                if options.json {
-                    request.pageToken = page.pageToken
-                    try Output.json(try await client.listDhcpLeases(request))
-                    return [Virthost_V1_DhcpLease]()
-                }
-                return try await page.walk { token in
+                try await page.items(json: options.json) { token in
                     request.pageToken = token
-                    let response = try await client.listDhcpLeases(request)
-                    return (response.leases, response.nextPageToken)
-                }
+                    return try await client.listDhcpLeases(request)
+                } page: { ($0.leases, $0.nextPageToken) }
             }
-            if options.json { return }
+            guard let leases else { return }
             var table = Table("Expiry Time", "MAC address", "Protocol", "IP address", "Hostname", "Client ID or DUID")
             let format = DateFormatter()
             format.dateFormat = "yyyy-MM-dd HH:mm:ss"

@@ -20,18 +20,12 @@ struct NodedevCommand: AsyncParsableCommand {
             request.pageSize = page.limit
             request.namePrefix = page.prefix
             let devices = try await options.withClient { client in
-                if options.json {
-                    request.pageToken = page.pageToken
-                    try Output.json(try await client.listNodeDevices(request))
-                    return [Virthost_V1_NodeDevice]()
-                }
-                return try await page.walk { token in
+                try await page.items(json: options.json) { token in
                     request.pageToken = token
-                    let response = try await client.listNodeDevices(request)
-                    return (response.devices, response.nextPageToken)
-                }
+                    return try await client.listNodeDevices(request)
+                } page: { ($0.devices, $0.nextPageToken) }
             }
-            if options.json { return }
+            guard let devices else { return }
             var table = Table("Name", "Capabilities", "Driver", "Address/Interface")
             for d in devices {
                 table.add(

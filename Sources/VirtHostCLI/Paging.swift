@@ -1,4 +1,5 @@
 import ArgumentParser
+import SwiftProtobuf
 import VirtHostClient
 
 /// `--limit`, `--page-token` and `--prefix` of the list commands.
@@ -16,10 +17,12 @@ struct PageOptions: ParsableArguments {
     var limit: UInt32 { tokens.limit }
     var pageToken: String { tokens.pageToken }
 
-    /// Calls `fetch` with each page's token, from --page-token on, until no
-    /// next page is left; returns every item.
-    func walk<Item>(_ fetch: (String) async throws -> (items: [Item], next: String)) async throws -> [Item] {
-        try await tokens.walk(fetch)
+    /// See ``PageTokenOptions/items(json:_:page:)``.
+    func items<Response: SwiftProtobuf.Message, Item>(
+        json: Bool, _ call: (_ token: String) async throws -> Response,
+        page: (Response) -> (items: [Item], next: String)
+    ) async throws -> [Item]? {
+        try await tokens.items(json: json, call, page: page)
     }
 }
 
@@ -31,13 +34,22 @@ struct PageTokenOptions: ParsableArguments {
     @Option(name: .customLong("page-token"), help: "Go on after a page: a --json output's next_page_token.")
     var pageToken: String = ""
 
-    /// Calls `fetch` with each page's token, from --page-token on, until no
-    /// next page is left; returns every item.
-    func walk<Item>(_ fetch: (String) async throws -> (items: [Item], next: String)) async throws -> [Item] {
+    /// A list command's calls. With `--json`: one `call` from --page-token,
+    /// its response printed, nil returned. Otherwise `call` with each page's
+    /// token from --page-token on, until `page` says no next page is left;
+    /// every item is returned, for the table.
+    func items<Response: SwiftProtobuf.Message, Item>(
+        json: Bool, _ call: (_ token: String) async throws -> Response,
+        page: (Response) -> (items: [Item], next: String)
+    ) async throws -> [Item]? {
+        if json {
+            try Output.json(try await call(pageToken))
+            return nil
+        }
         var token = pageToken
         var all: [Item] = []
         repeat {
-            let (items, next) = try await fetch(token)
+            let (items, next) = page(try await call(token))
             all += items
             token = next
         } while !token.isEmpty

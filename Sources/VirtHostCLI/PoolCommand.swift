@@ -25,18 +25,12 @@ struct PoolCommand: AsyncParsableCommand {
             request.pageSize = page.limit
             request.namePrefix = page.prefix
             let pools = try await options.withClient { client in
-                if options.json {
-                    request.pageToken = page.pageToken
-                    try Output.json(try await client.listPools(request))
-                    return [Virthost_V1_Pool]()
-                }
-                return try await page.walk { token in
+                try await page.items(json: options.json) { token in
                     request.pageToken = token
-                    let response = try await client.listPools(request)
-                    return (response.pools, response.nextPageToken)
-                }
+                    return try await client.listPools(request)
+                } page: { ($0.pools, $0.nextPageToken) }
             }
-            if options.json { return }
+            guard let pools else { return }
             var table = Table("Name", "State", "Autostart", "Type", "Capacity", "Allocation", "Available")
             for p in pools {
                 table.add(

@@ -49,18 +49,12 @@ struct SnapshotCommand: AsyncParsableCommand {
             request.pageSize = page.limit
             request.namePrefix = page.prefix
             let snapshots = try await options.withClient { client in
-                if options.json {
-                    request.pageToken = page.pageToken
-                    try Output.json(try await client.listSnapshots(request))
-                    return [Virthost_V1_Snapshot]()
-                }
-                return try await page.walk { token in
+                try await page.items(json: options.json) { token in
                     request.pageToken = token
-                    let response = try await client.listSnapshots(request)
-                    return (response.snapshots, response.nextPageToken)
-                }
+                    return try await client.listSnapshots(request)
+                } page: { ($0.snapshots, $0.nextPageToken) }
             }
-            if options.json { return }
+            guard let snapshots else { return }
             Output.line(SnapshotCommand.table(snapshots).render())
         }
     }

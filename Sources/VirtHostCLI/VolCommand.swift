@@ -27,18 +27,12 @@ struct VolCommand: AsyncParsableCommand {
             request.pageSize = page.limit
             request.namePrefix = page.prefix
             let volumes = try await options.withClient { client in
-                if options.json {
-                    request.pageToken = page.pageToken
-                    try Output.json(try await client.listVolumes(request))
-                    return [Virthost_V1_Volume]()
-                }
-                return try await page.walk { token in
+                try await page.items(json: options.json) { token in
                     request.pageToken = token
-                    let response = try await client.listVolumes(request)
-                    return (response.volumes, response.nextPageToken)
-                }
+                    return try await client.listVolumes(request)
+                } page: { ($0.volumes, $0.nextPageToken) }
             }
-            if options.json { return }
+            guard let volumes else { return }
             // virsh vol-list --details's columns; the format with --with-format.
             var table = withFormat
                 ? Table("Name", "Path", "Type", "Format", "Capacity", "Allocation")
