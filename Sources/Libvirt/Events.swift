@@ -15,6 +15,9 @@ public enum LibvirtEvent: Sendable, Equatable {
     case networkLifecycle(name: String, uuid: String, event: Int32, detail: Int32)
     /// `event`: defined, undefined, started, stopped, created, deleted.
     case poolLifecycle(name: String, uuid: String, event: Int32, detail: Int32)
+    /// libvirt refreshed a pool (`virStoragePoolRefresh`, or after a volume
+    /// upload): it read its volumes again and probed their formats anew.
+    case poolRefresh(name: String, uuid: String)
 }
 
 /// Live event registrations on a connection; deregistered by ``cancel()`` or deinit.
@@ -90,12 +93,20 @@ public final class EventSubscription: Sendable {
         if pool < 0 { Unmanaged<EventSink>.fromOpaque(poolOpaque).release() }
         let poolID = try check(pool, "virConnectStoragePoolEventRegisterAny")
         registrations.withLock { $0.pool.append(poolID) }
+        let refreshOpaque = retainedSink()
+        let refresh = virConnectStoragePoolEventRegisterAny(
+            connection.handle, nil, Int32(VIR_STORAGE_POOL_EVENT_ID_REFRESH.rawValue),
+            unsafeBitCast(poolRefreshCallback, to: virConnectStoragePoolEventGenericCallback.self), refreshOpaque, releaseSink)
+        if refresh < 0 { Unmanaged<EventSink>.fromOpaque(refreshOpaque).release() }
+        let refreshID = try check(refresh, "virConnectStoragePoolEventRegisterAny(refresh)")
+        registrations.withLock { $0.pool.append(refreshID) }
     }
 }
 
 extension Connection {
     /// Registers for machine lifecycle, device added/removed/removal-failed,
-    /// guest-agent lifecycle, network lifecycle and pool lifecycle events.
+    /// guest-agent lifecycle, network lifecycle, pool lifecycle and pool
+    /// refresh events.
     ///
     /// `handler` runs on libvirt's event-loop thread: keep it short. The
     /// registrations last until the subscription is cancelled or released.
@@ -174,10 +185,22 @@ private let networkCallback: @convention(c) (OpaquePointer?, OpaquePointer?, Int
     EventSink.deliver(opaque, .networkLifecycle(name: name, uuid: uuid, event: event, detail: detail))
 }
 
+private func names(pool: OpaquePointer) -> (String, String) {
+    let name = virStoragePoolGetName(pool).map { String(cString: $0) } ?? ""
+    let uuid = (try? uuidString("virStoragePoolGetUUID") { virStoragePoolGetUUID(pool, $0) }) ?? ""
+    return (name, uuid)
+}
+
 private let poolCallback: @convention(c) (OpaquePointer?, OpaquePointer?, Int32, Int32, UnsafeMutableRawPointer?) -> Void = {
     _, pool, event, detail, opaque in
     guard let pool else { return }
-    let name = virStoragePoolGetName(pool).map { String(cString: $0) } ?? ""
-    let uuid = (try? uuidString("virStoragePoolGetUUID") { virStoragePoolGetUUID(pool, $0) }) ?? ""
+    let (name, uuid) = names(pool: pool)
     EventSink.deliver(opaque, .poolLifecycle(name: name, uuid: uuid, event: event, detail: detail))
+}
+
+private let poolRefreshCallback: @convention(c) (OpaquePointer?, OpaquePointer?, UnsafeMutableRawPointer?) -> Void = {
+    _, pool, opaque in
+    guard let pool else { return }
+    let (name, uuid) = names(pool: pool)
+    EventSink.deliver(opaque, .poolRefresh(name: name, uuid: uuid))
 }

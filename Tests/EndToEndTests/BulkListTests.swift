@@ -165,6 +165,37 @@ struct BulkListTests {
         #expect(changed["d.qcow2"] == before["d.qcow2"])
         let formats = try await client.listVolumes(pool: "\(prefix)pool", withFormat: true).map(\.format)
         #expect(formats == ["raw", "qcow2", "raw", "qcow2", "raw"])
+
+        // A qcow2 header written into e.raw (same file): libvirt keeps the
+        // format it probed, raw, so its capacity is still the file's size,
+        // and the agent's answer, derived from the stat, says so too. Once
+        // the pool is refreshed (outside the agent) libvirt probes qcow2 and
+        // takes the header's size; the refresh event makes the agent ask.
+        let header = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(folder)/e.raw"))
+        var qcow2 = [UInt8](repeating: 0, count: 512)
+        qcow2.replaceSubrange(0..<8, with: [0x51, 0x46, 0x49, 0xfb, 0, 0, 0, 3])
+        qcow2.replaceSubrange(24..<32, with: [0, 0, 0, 0, 4, 0, 0, 0])  // 64 MiB
+        try header.write(contentsOf: Data(qcow2))
+        try header.close()
+        func agreeWithLibvirt(_ when: String) async throws -> [String: Virthost_V1_Volume] {
+            let listed = try await client.listVolumes(pool: "\(prefix)pool")
+            for volume in listed {
+                let one = try await client.volume(pool: "\(prefix)pool", name: volume.name)
+                #expect(volume == one, "\(volume.name) \(when): list \(volume) != get \(one)")
+            }
+            return Dictionary(uniqueKeysWithValues: listed.map { ($0.name, $0) })
+        }
+        let probedRaw = try await agreeWithLibvirt("with a qcow2 header, before the refresh")
+        #expect(probedRaw["e.raw"]?.capacity == 2 << 20 && probedRaw["e.raw"]?.format == "raw")
+        try definedPool.refresh()
+        var probed: [String: Virthost_V1_Volume] = [:]
+        for _ in 0..<50 {
+            probed = Dictionary(uniqueKeysWithValues: try await client.listVolumes(pool: "\(prefix)pool").map { ($0.name, $0) })
+            if probed["e.raw"]?.capacity == 64 << 20 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(probed["e.raw"]?.capacity == 64 << 20 && probed["e.raw"]?.format == "qcow2", "the agent missed the refresh: \(probed["e.raw"].map { "\($0)" } ?? "none")")
+        _ = try await agreeWithLibvirt("after the refresh")
         #expect(await agent.stop() == 0)
     }
 }

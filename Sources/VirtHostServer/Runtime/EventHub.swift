@@ -229,6 +229,10 @@ extension EventHub {
             publish(kind: .network, type: LifecycleWords.network(type), name: name, uuid: uuid)
         case let .poolLifecycle(name, uuid, type, _):
             publish(kind: .pool, type: LifecycleWords.pool(type), name: name, uuid: uuid)
+        case .poolRefresh:
+            // Not in the log: a refresh changes no object's lifecycle. The
+            // agent's volume cache listens for it (ListCaches.note).
+            break
         }
     }
 }

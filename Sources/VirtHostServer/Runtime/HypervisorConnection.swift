@@ -319,8 +319,11 @@ public final class HypervisorConnection: @unchecked Sendable {
         }
         var subscription: EventSubscription?
         do {
-            let events = self.events
-            subscription = try fresh.subscribeEvents { events.publish($0) }
+            let (events, caches) = (self.events, listCaches)
+            subscription = try fresh.subscribeEvents { event in
+                caches.note(event)
+                events.publish(event)
+            }
         } catch {
             logger.warning("libvirt events unavailable", metadata: ["uri": "\(uri)", "error": "\(error)"])
         }
@@ -331,6 +334,8 @@ public final class HypervisorConnection: @unchecked Sendable {
             connection = fresh
             self.subscription = subscription
             opens += 1
+            // libvirtd may have restarted, and probed every pool again.
+            listCaches.poolEpochs.advanceAll()
             lastError = ""
             if opens > 1 { events.publish(kind: .system, type: "libvirt-reconnected", detail: uri) }
             return opens

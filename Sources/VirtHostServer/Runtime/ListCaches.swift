@@ -1,3 +1,4 @@
+import Libvirt
 import Synchronization
 import VirtHostAPI
 
@@ -26,6 +27,11 @@ final class DerivedCache<Source: Equatable & Sendable, Value: Sendable>: Sendabl
         }
     }
 
+    /// What is remembered for `key`, whatever its source.
+    func entry(_ key: String) -> (source: Source, value: Value)? {
+        entries.withLock { $0[key] }
+    }
+
     /// Remembers `value` as derived from `source`.
     func remember(_ key: String, from source: Source, _ value: Value) {
         entries.withLock { entries in
@@ -52,7 +58,47 @@ final class ListCaches: Sendable {
     /// addresses, spec), by UUID, derived from its XML: parsing 101
     /// networks' XML into specs cost as much as reading them.
     let networks = DerivedCache<String, Virthost_V1_Network>()
-    /// A file volume's libvirt info, by path, valid while the file's stat
-    /// is the same (see ``VolumeListing``).
-    let volumes = DerivedCache<FileIdentity, VolumeDetails>(capacity: 100_000)
+    /// A file volume's libvirt details, by path, with the file's stat and
+    /// the pool's epoch they were read at (see ``VolumeListing``).
+    let volumes = DerivedCache<VolumeSource, VolumeDetails>(capacity: 100_000)
+    /// Which volume details are still libvirt's view (see ``PoolEpochs``).
+    let poolEpochs = PoolEpochs()
+
+    /// Follows libvirt's events: a pool refreshed, started, stopped or
+    /// redefined has had its volumes probed anew.
+    func note(_ event: LibvirtEvent) {
+        switch event {
+        case let .poolRefresh(name, _), let .poolLifecycle(name, _, _, _): poolEpochs.advance(name)
+        default: break
+        }
+    }
+}
+
+/// A counter per pool that moves whenever libvirt may have probed the pool's
+/// volumes anew, so that volume details read before are not trusted after.
+///
+/// libvirt fixes a file volume's format when it refreshes the pool (at pool
+/// start, `virStoragePoolRefresh`, after an upload, at libvirtd's start) by
+/// probing the file's content, and keeps it until the next refresh: a raw
+/// volume whose guest wrote a qcow2 header is raw (capacity the file's size)
+/// until then, and qcow2 (capacity from the header) after. The refresh and
+/// lifecycle events of a pool advance its epoch; a new libvirt connection
+/// (libvirtd may have restarted) advances all of them.
+final class PoolEpochs: Sendable {
+    private let state = Mutex<(all: UInt64, pools: [String: UInt64])>((0, [:]))
+
+    /// The pool's epoch now: it only grows.
+    func epoch(_ pool: String) -> UInt64 {
+        state.withLock { $0.all &+ ($0.pools[pool] ?? 0) }
+    }
+
+    /// Moves one pool's epoch.
+    func advance(_ pool: String) {
+        state.withLock { $0.pools[pool, default: 0] &+= 1 }
+    }
+
+    /// Moves every pool's epoch.
+    func advanceAll() {
+        state.withLock { $0.all &+= 1 }
+    }
 }
