@@ -14,6 +14,8 @@ import VirtHostAPI
 /// about 5 per machine). Transient rather than persistent because that list
 /// is usually empty: at 1,000 machines the PERSISTENT list (1,000 handles)
 /// cost 4-13 ms here, the TRANSIENT one 0.7 ms. Names, UUIDs and ids come with the handles.
+/// The two flag lists are read on another libvirt thread while the
+/// statistics are (``FlagSets``).
 ///
 /// The CPU group is asked for running machines only: for a stopped one
 /// libvirt 9.0's qemu driver reads /proc for pid 0 (libvirtd's own CPU
@@ -28,11 +30,45 @@ import VirtHostAPI
 enum DomainListing {
     static let listGroups: DomainStatsGroups = [.state, .balloon, .vcpu]
 
-    /// The machines of a ListDomains request, one page.
+    /// The machines of a ListDomains request, one page: the statistics on
+    /// one libvirt thread while the flag sets are read on another, then the
+    /// messages.
     static func list(
-        _ connection: Connection, request: Virthost_V1_ListDomainsRequest, page: Page, filter: ListFilter,
-        states: Set<Virthost_V1_DomainState>, osTypes: GuestOSTypes
-    ) throws -> (domains: [Virthost_V1_Domain], next: String) {
+        _ hypervisor: HypervisorConnection, page: Page, filter: ListFilter,
+        states: Set<Virthost_V1_DomainState>
+    ) async throws -> (domains: [Virthost_V1_Domain], next: String) {
+        async let sets = hypervisor.run { try FlagSets($0) }
+        let (chosen, next) = try await hypervisor.run { connection in
+            try records(connection, page: page, filter: filter, states: states)
+        }
+        let flags = try await sets
+        let osTypes = hypervisor.guestOSTypes
+        let domains = try await hypervisor.run { connection in
+            let soleOSType = osTypes.sole(connection)
+            return try Listing.live(chosen) { name, record in
+                try message(record, name: name, transient: flags.transient, autostart: flags.autostart, osType: soleOSType)
+            }
+        }
+        return (domains, next)
+    }
+
+    /// Which machines are transient and which autostart, by UUID: two
+    /// `virConnectListAllDomains`.
+    struct FlagSets: Sendable {
+        let transient: Set<String>
+        let autostart: Set<String>
+
+        init(_ connection: Connection) throws {
+            transient = try connection.domainUUIDs(.transient)
+            autostart = try connection.domainUUIDs(.autostart)
+        }
+    }
+
+    /// The statistics records of one page, with their names, and the next
+    /// page's token.
+    static func records(
+        _ connection: Connection, page: Page, filter: ListFilter, states: Set<Virthost_V1_DomainState>
+    ) throws -> (records: [(name: String, record: DomainStatsRecord)], next: String) {
         var flags: DomainStatsFlags = [.noWait]
         switch filter {
         case .all: break
@@ -47,13 +83,7 @@ enum DomainListing {
         // name is asked once, here, and carried along.
         let (chosen, next) = page.select(records.map { (name: $0.domain.name, record: $0) }, name: \.name)
         let withCPU = try addingCPU(connection, chosen.map(\.record))
-        let transient = try connection.domainUUIDs(.transient)
-        let autostart = try connection.domainUUIDs(.autostart)
-        let soleOSType = osTypes.sole(connection)
-        let domains = try Listing.live(Array(zip(chosen.map(\.name), withCPU))) { name, record in
-            try message(record, name: name, transient: transient, autostart: autostart, osType: soleOSType)
-        }
-        return (domains, next)
+        return (Array(zip(chosen.map(\.name), withCPU)).map { (name: $0.0, record: $0.1) }, next)
     }
 
     /// The records with the CPU group of their running machines added, from

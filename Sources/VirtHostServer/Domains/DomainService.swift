@@ -15,18 +15,15 @@ struct DomainService: Virthost_V1_DomainService.SimpleServiceProtocol {
             throw Refusal.invalid("states holds an unknown machine state (\(state.rawValue))")
         }
         let states = Set(request.states)
-        let osTypes = hypervisor.guestOSTypes
         let position = ListPosition(hypervisor.events)
-        return try await hypervisor.run { connection in
-            let (domains, next) = try DomainListing.list(
-                connection, request: request, page: page, filter: filter, states: states, osTypes: osTypes)
-            var response = Virthost_V1_ListDomainsResponse()
-            response.domains = domains
-            response.nextPageToken = next
-            response.eventSequence = position.sequence
-            response.eventEpoch = position.epoch
-            return response
-        }
+        let (domains, next) = try await DomainListing.list(
+            hypervisor, page: page, filter: filter, states: states)
+        var response = Virthost_V1_ListDomainsResponse()
+        response.domains = domains
+        response.nextPageToken = next
+        response.eventSequence = position.sequence
+        response.eventEpoch = position.epoch
+        return response
     }
 
     func getStats(request: Virthost_V1_GetStatsRequest, context: ServerContext) async throws -> Virthost_V1_GetStatsResponse {
