@@ -96,7 +96,7 @@ public final class EventSubscription: Sendable {
         let refreshOpaque = retainedSink()
         let refresh = virConnectStoragePoolEventRegisterAny(
             connection.handle, nil, Int32(VIR_STORAGE_POOL_EVENT_ID_REFRESH.rawValue),
-            unsafeBitCast(poolRefreshCallback, to: virConnectStoragePoolEventGenericCallback.self), refreshOpaque, releaseSink)
+            poolRefreshCallback, refreshOpaque, releaseSink)
         if refresh < 0 { Unmanaged<EventSink>.fromOpaque(refreshOpaque).release() }
         let refreshID = try check(refresh, "virConnectStoragePoolEventRegisterAny(refresh)")
         registrations.withLock { $0.pool.append(refreshID) }

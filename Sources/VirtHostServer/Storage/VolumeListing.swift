@@ -17,8 +17,8 @@ import VirtHostAPI
 ///
 /// In those file pools the agent `lstat`s each volume's path (a syscall,
 /// about 1 us) and keeps what libvirt said of each regular file
-/// (``ListCaches/volumes``), read from the volume's XML (the same one round
-/// trip as `virStorageVolGetInfo`, which also gives the format):
+/// (``ListCaches/volumes``): its info the first time, its XML (the same one
+/// round trip, which also gives the format) once the same file changed:
 /// - while the file's inode, size, blocks, mtime and ctime are unchanged,
 ///   that answer is reused;
 /// - when the same file (device and inode) changed, and libvirt knows it as
@@ -67,9 +67,9 @@ enum VolumeListing {
 
     /// The volumes of `names` (any that vanished are skipped): the pool
     /// lookup and volume list again on this thread's connection, then one
-    /// read per volume (its XML in file pools or when the format is asked,
-    /// else its info; the path where it is not the key), remembered in
-    /// `cache` for regular files.
+    /// read per volume (its XML when the format is asked or the file was
+    /// seen before, else its info; the path where it is not the key),
+    /// remembered in `cache` for regular files.
     static func read(
         _ connection: Connection, plan: Plan, names: ArraySlice<String>, withFormat: Bool,
         cache: DerivedCache<VolumeSource, VolumeDetails>
@@ -82,7 +82,12 @@ enum VolumeListing {
             let path = plan.pathIsKey ? key : ((try? volume.path()) ?? "")
             // Before libvirt reads the file: a change after this is seen next time.
             let identity = plan.pathIsKey ? FileIdentity(path) : nil
-            let details = try plan.pathIsKey || withFormat ? VolumeDetails(volume.xml(), or: volume) : VolumeDetails(volume.info())
+            // A file seen before changed in a way not followed (its format
+            // was not known): its XML, to follow it next time. A file never
+            // seen: its info, a third cheaper to read for libvirt and here
+            // (a first list of 1,000 volumes: 230 ms against 330 ms).
+            let seen = identity.map { file in cache.entry(path)?.source.file.isSameFile(as: file) ?? false } ?? false
+            let details = try seen || withFormat ? VolumeDetails(volume.xml(), or: volume) : VolumeDetails(volume.info())
             if let identity { cache.remember(path, from: VolumeSource(file: identity, epoch: plan.epoch), details) }
             var message = details.message(name: volume.name, pool: plan.pool, key: key, path: path)
             if !withFormat { message.format = "" }
