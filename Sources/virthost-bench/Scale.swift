@@ -25,12 +25,32 @@ struct ScaleOperation {
     var prepare: @Sendable () throws -> Void = {}
 }
 
-/// Sets the modification time of every volume file of `pool` to now, so the
-/// agent's stat-validated volume cache misses on all of them (a cold list).
+/// Sets the modification time of every volume file of `pool` to now: the
+/// same files, changed (the agent derives their raw details from the stat).
 func touchVolumes(_ connection: Connection, pool: String) throws {
     for volume in try connection.lookupStoragePool(name: pool).listVolumes() {
         let path = try volume.key()
         guard utimensat(AT_FDCWD, path, nil, 0) == 0 else { throw BenchError("touch \(path): errno \(errno)") }
+    }
+}
+
+/// Replaces every volume file of `pool` by a new sparse file of the same
+/// size (a new inode, renamed over it): files the agent has never seen, as
+/// in its first list after a start, so each costs a libvirt round trip.
+func replaceVolumes(_ connection: Connection, pool: String) throws {
+    for volume in try connection.lookupStoragePool(name: pool).listVolumes() {
+        let path = try volume.key()
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw BenchError("stat \(path): errno \(errno)") }
+        let fresh = path + ".vhs-new"
+        let fd = open(fresh, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw BenchError("create \(fresh): errno \(errno)") }
+        let sized = ftruncate(fd, info.st_size)
+        close(fd)
+        guard sized == 0, rename(fresh, path) == 0 else {
+            unlink(fresh)
+            throw BenchError("replace \(path): errno \(errno)")
+        }
     }
 }
 
@@ -64,20 +84,28 @@ func scaleOperations(pool: String, connection: Connection) -> [ScaleOperation] {
             bare: listDomainsBare,
             agent: { try await $0.listDomains().count },
             cli: ["--json", "domain", "list"], virsh: ["list", "--all"]),
-        // libvirt has no bulk call: one info per volume. The agent reuses the
-        // info of files whose stat did not change; the second row changes
-        // every file's mtime before each measured call (all misses).
+        // libvirt has no bulk call: one info per volume. The agent reuses
+        // what libvirt said of a file whose stat did not change, and derives
+        // it for a raw or qcow2 file that changed; the second row changes
+        // every file's mtime before each measured call, the third replaces
+        // every file (all misses, as in an agent's first list).
         ScaleOperation(
             name: "list volumes",
             bare: listVolumesBare,
             agent: { try await $0.listVolumes(pool: pool, withFormat: false).count },
             cli: ["vol", "list", pool], virsh: ["vol-list", "--details", pool]),
         ScaleOperation(
-            name: "list volumes cold",
+            name: "volumes, touched",
             bare: listVolumesBare,
             agent: { try await $0.listVolumes(pool: pool, withFormat: false).count },
             cli: ["vol", "list", pool], virsh: ["vol-list", "--details", pool],
             prepare: { try touchVolumes(connection, pool: pool) }),
+        ScaleOperation(
+            name: "volumes, new files",
+            bare: listVolumesBare,
+            agent: { try await $0.listVolumes(pool: pool, withFormat: false).count },
+            cli: ["vol", "list", pool], virsh: ["vol-list", "--details", pool],
+            prepare: { try replaceVolumes(connection, pool: pool) }),
         ScaleOperation(
             name: "list networks",
             bare: { c in
@@ -146,8 +174,8 @@ func runScale(_ o: Options, pool: String) async throws {
     for _ in 0..<runs { floor.append(try await timed { try runProcess([cli, "--version"]) }) }
 
     print("")
-    print(pad("operation", 18, left: true) + pad("path", 22, left: true) + pad("items", 7) + pad("median", 11) + "   ratios (median)")
-    print(String(repeating: "-", count: 100))
+    print(pad("operation", 20, left: true) + pad("path", 22, left: true) + pad("items", 7) + pad("median", 11) + "   ratios (median)")
+    print(String(repeating: "-", count: 102))
     for op in scaleOperations(pool: pool, connection: connection) {
         var cells: [String: (Double, Int)] = [:]
         // Warm every path once (the agent's first list reads the host's capabilities).
@@ -183,7 +211,7 @@ func runScale(_ o: Options, pool: String) async throws {
         ]
         for key in ["a", "b", "t", "p", "c"] {
             let (value, count) = cells[key]!
-            print(pad(op.name, 18, left: true) + pad(names[key]!, 22, left: true) + pad(String(count), 7)
+            print(pad(op.name, 20, left: true) + pad(names[key]!, 22, left: true) + pad(String(count), 7)
                 + pad(formatNanos(value), 11) + "   " + (ratios[key] ?? ""))
         }
         print("")
@@ -216,7 +244,7 @@ func runScale(_ o: Options, pool: String) async throws {
         let items = try await op.agent(client)
         try await Task.sleep(for: .milliseconds(50))
         let after = roundTrips(log)
-        print("  \(pad(op.name, 18, left: true)) \(after - before) round trips for \(items) items")
+        print("  \(pad(op.name, 20, left: true)) \(after - before) round trips for \(items) items")
     }
 }
 
