@@ -324,4 +324,19 @@ final class Captured: @unchecked Sendable {
             #expect(throws: PrettyJSON.Malformed.self, "\(bad)") { try PrettyJSON.format(bad) }
         }
     }
+
+    @Test func deepDocumentsReadTheSameAfter() throws {
+        // Objects in arrays in objects, six levels, keys out of order.
+        var document = #"{"z":0,"a":"s"}"#
+        for level in 0..<6 {
+            document = #"{"k\#(level)":[\#(document),\#(document)],"b\#(level)":{"y":\#(document),"x":[]},"a":\#(level)}"#
+        }
+        let pretty = try PrettyJSON.format(document)
+        let before = try JSONSerialization.jsonObject(with: Data(document.utf8)) as? NSDictionary
+        let after = try JSONSerialization.jsonObject(with: Data(pretty.utf8)) as? NSDictionary
+        #expect(before != nil && before == after)
+        // Each object's keys in order: "a" before "b5" before "k5" at the top.
+        let top = pretty.split(separator: "\n").filter { $0.hasPrefix("  \"") }.map { $0.split(separator: " ")[0] }
+        #expect(top == [#""a""#, #""b5""#, #""k5""#])
+    }
 }
