@@ -822,8 +822,9 @@ public nonisolated struct Virthost_V1_ListVolumesRequest: Sendable {
   /// Only names that start with this.
   public var namePrefix: String = String()
 
-  /// Read each volume's XML for its format (one more libvirt round trip per
-  /// volume); without it, format is empty. GetVolume always has it.
+  /// Also give each volume's format, from its XML: for a volume the agent
+  /// has not read yet, libvirt's XML instead of its info (the same round
+  /// trip, more to read); without it, format is empty. GetVolume always has it.
   public var withFormat: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()

@@ -1977,8 +1977,9 @@ type ListVolumesRequest struct {
 	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// Only names that start with this.
 	NamePrefix string `protobuf:"bytes,4,opt,name=name_prefix,json=namePrefix,proto3" json:"name_prefix,omitempty"`
-	// Read each volume's XML for its format (one more libvirt round trip per
-	// volume); without it, format is empty. GetVolume always has it.
+	// Also give each volume's format, from its XML: for a volume the agent
+	// has not read yet, libvirt's XML instead of its info (the same round
+	// trip, more to read); without it, format is empty. GetVolume always has it.
 	WithFormat bool `protobuf:"varint,5,opt,name=with_format,json=withFormat,proto3" json:"with_format,omitempty"`
 }
 
