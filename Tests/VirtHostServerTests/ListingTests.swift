@@ -173,5 +173,12 @@ import Testing
         #expect(caches.poolEpochs.epoch("a") == started)
         caches.poolEpochs.advanceAll()
         #expect(caches.poolEpochs.epoch("a") > started && caches.poolEpochs.epoch("b") > b)
+        // A connection without events: every read its own epoch.
+        caches.poolEpochs.advanceAll(watching: false)
+        let blind = caches.poolEpochs.epoch("a")
+        #expect(caches.poolEpochs.epoch("a") > blind)
+        caches.poolEpochs.advanceAll()
+        let seeing = caches.poolEpochs.epoch("a")
+        #expect(caches.poolEpochs.epoch("a") == seeing)
     }
 }

@@ -335,7 +335,8 @@ public final class HypervisorConnection: @unchecked Sendable {
             self.subscription = subscription
             opens += 1
             // libvirtd may have restarted, and probed every pool again.
-            listCaches.poolEpochs.advanceAll()
+            // Without events a refresh would go unseen: nothing is reused.
+            listCaches.poolEpochs.advanceAll(watching: subscription != nil)
             lastError = ""
             if opens > 1 { events.publish(kind: .system, type: "libvirt-reconnected", detail: uri) }
             return opens

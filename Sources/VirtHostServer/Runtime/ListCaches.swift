@@ -83,13 +83,25 @@ final class ListCaches: Sendable {
 /// volume whose guest wrote a qcow2 header is raw (capacity the file's size)
 /// until then, and qcow2 (capacity from the header) after. The refresh and
 /// lifecycle events of a pool advance its epoch; a new libvirt connection
-/// (libvirtd may have restarted) advances all of them.
+/// (libvirtd may have restarted) advances all of them, and on a connection
+/// without events every read is an epoch of its own.
 final class PoolEpochs: Sendable {
-    private let state = Mutex<(all: UInt64, pools: [String: UInt64])>((0, [:]))
+    private struct State {
+        var all: UInt64 = 0
+        var pools: [String: UInt64] = [:]
+        /// Whether libvirt's pool events arrive; without them every read
+        /// is a new epoch, and nothing is reused.
+        var watching = true
+    }
+
+    private let state = Mutex(State())
 
     /// The pool's epoch now: it only grows.
     func epoch(_ pool: String) -> UInt64 {
-        state.withLock { $0.all &+ ($0.pools[pool] ?? 0) }
+        state.withLock { state in
+            if !state.watching { state.all &+= 1 }
+            return state.all &+ (state.pools[pool] ?? 0)
+        }
     }
 
     /// Moves one pool's epoch.
@@ -97,8 +109,12 @@ final class PoolEpochs: Sendable {
         state.withLock { $0.pools[pool, default: 0] &+= 1 }
     }
 
-    /// Moves every pool's epoch.
-    func advanceAll() {
-        state.withLock { $0.all &+= 1 }
+    /// Moves every pool's epoch; `watching` says whether libvirt's pool
+    /// events will be heard from now on.
+    func advanceAll(watching: Bool = true) {
+        state.withLock {
+            $0.all &+= 1
+            $0.watching = watching
+        }
     }
 }
