@@ -36,11 +36,8 @@ struct DomainCommand: AsyncParsableCommand {
                 }
                 return state
             }
-            let domains = try await options.withClient { client in
-                try await page.items(json: options.json) { token in
-                    request.pageToken = token
-                    return try await client.listDomains(request)
-                } page: { ($0.domains, $0.nextPageToken) }
+            let domains = try await page.items(options, request, token: \.pageToken, { try await $0.listDomains($1) }) {
+                ($0.domains, $0.nextPageToken)
             }
             guard let domains else { return }
             var table = Table("Id", "Name", "State", "vCPUs", "Memory")

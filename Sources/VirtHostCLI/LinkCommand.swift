@@ -18,11 +18,8 @@ struct LinkCommand: AsyncParsableCommand {
             request.kind = kind
             request.pageSize = page.limit
             request.namePrefix = page.prefix
-            let links = try await options.withClient { client in
-                try await page.items(json: options.json) { token in
-                    request.pageToken = token
-                    return try await client.listLinks(request)
-                } page: { ($0.links, $0.nextPageToken) }
+            let links = try await page.items(options, request, token: \.pageToken, { try await $0.listLinks($1) }) {
+                ($0.links, $0.nextPageToken)
             }
             guard let links else { return }
             var table = Table("Index", "Name", "Kind", "State", "MTU", "Master", "MAC")

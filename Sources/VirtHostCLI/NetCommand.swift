@@ -24,11 +24,8 @@ struct NetCommand: AsyncParsableCommand {
             request.inactiveOnly = inactive
             request.pageSize = page.limit
             request.namePrefix = page.prefix
-            let networks = try await options.withClient { client in
-                try await page.items(json: options.json) { token in
-                    request.pageToken = token
-                    return try await client.listNetworks(request)
-                } page: { ($0.networks, $0.nextPageToken) }
+            let networks = try await page.items(options, request, token: \.pageToken, { try await $0.listNetworks($1) }) {
+                ($0.networks, $0.nextPageToken)
             }
             guard let networks else { return }
             var table = Table("Name", "State", "Autostart", "Persistent", "Forward", "Bridge", "Addresses")
@@ -342,11 +339,8 @@ struct NetCommand: AsyncParsableCommand {
             request.network.name = name
             request.mac = mac
             request.pageSize = page.limit
-            let leases = try await options.withClient { client in
-                try await page.items(json: options.json) { token in
-                    request.pageToken = token
-                    return try await client.listDhcpLeases(request)
-                } page: { ($0.leases, $0.nextPageToken) }
+            let leases = try await page.items(options, request, token: \.pageToken, { try await $0.listDhcpLeases($1) }) {
+                ($0.leases, $0.nextPageToken)
             }
             guard let leases else { return }
             var table = Table("Expiry Time", "MAC address", "Protocol", "IP address", "Hostname", "Client ID or DUID")

@@ -19,11 +19,8 @@ struct NodedevCommand: AsyncParsableCommand {
             request.capability = cap
             request.pageSize = page.limit
             request.namePrefix = page.prefix
-            let devices = try await options.withClient { client in
-                try await page.items(json: options.json) { token in
-                    request.pageToken = token
-                    return try await client.listNodeDevices(request)
-                } page: { ($0.devices, $0.nextPageToken) }
+            let devices = try await page.items(options, request, token: \.pageToken, { try await $0.listNodeDevices($1) }) {
+                ($0.devices, $0.nextPageToken)
             }
             guard let devices else { return }
             var table = Table("Name", "Capabilities", "Driver", "Address/Interface")

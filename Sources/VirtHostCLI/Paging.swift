@@ -17,12 +17,12 @@ struct PageOptions: ParsableArguments {
     var limit: UInt32 { tokens.limit }
     var pageToken: String { tokens.pageToken }
 
-    /// See ``PageTokenOptions/items(json:_:page:)``.
-    func items<Response: SwiftProtobuf.Message, Item>(
-        json: Bool, _ call: (_ token: String) async throws -> Response,
-        page: (Response) -> (items: [Item], next: String)
+    /// See ``PageTokenOptions/items(_:_:token:_:page:)``.
+    func items<Request, Response: SwiftProtobuf.Message, Item>(
+        _ options: ClientOptions, _ request: Request, token: WritableKeyPath<Request, String>,
+        _ call: (VirtHostClient, Request) async throws -> Response, page: (Response) -> (items: [Item], next: String)
     ) async throws -> [Item]? {
-        try await tokens.items(json: json, call, page: page)
+        try await tokens.items(options, request, token: token, call, page: page)
     }
 }
 
@@ -34,25 +34,33 @@ struct PageTokenOptions: ParsableArguments {
     @Option(name: .customLong("page-token"), help: "Go on after a page: a --json output's next_page_token.")
     var pageToken: String = ""
 
-    /// A list command's calls. With `--json`: one `call` from --page-token,
-    /// its response printed, nil returned. Otherwise `call` with each page's
+    /// A list command's calls, on a client of `options`: `request` with the
+    /// page token at `token` set. With `--json`: one call from --page-token, its
+    /// response printed, nil returned. Otherwise a call with each page's
     /// token from --page-token on, until `page` says no next page is left;
     /// every item is returned, for the table.
-    func items<Response: SwiftProtobuf.Message, Item>(
-        json: Bool, _ call: (_ token: String) async throws -> Response,
-        page: (Response) -> (items: [Item], next: String)
+    func items<Request, Response: SwiftProtobuf.Message, Item>(
+        _ options: ClientOptions, _ request: Request, token: WritableKeyPath<Request, String>,
+        _ call: (VirtHostClient, Request) async throws -> Response, page: (Response) -> (items: [Item], next: String)
     ) async throws -> [Item]? {
-        if json {
-            try Output.json(try await call(pageToken))
-            return nil
+        try await options.withClient { client in
+            func from(_ pageToken: String) async throws -> Response {
+                var request = request
+                request[keyPath: token] = pageToken
+                return try await call(client, request)
+            }
+            if options.json {
+                try Output.json(try await from(pageToken))
+                return nil
+            }
+            var token = pageToken
+            var all: [Item] = []
+            repeat {
+                let (items, next) = page(try await from(token))
+                all += items
+                token = next
+            } while !token.isEmpty
+            return all
         }
-        var token = pageToken
-        var all: [Item] = []
-        repeat {
-            let (items, next) = page(try await call(token))
-            all += items
-            token = next
-        } while !token.isEmpty
-        return all
     }
 }

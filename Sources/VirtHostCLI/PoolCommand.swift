@@ -24,11 +24,8 @@ struct PoolCommand: AsyncParsableCommand {
             request.inactiveOnly = inactive
             request.pageSize = page.limit
             request.namePrefix = page.prefix
-            let pools = try await options.withClient { client in
-                try await page.items(json: options.json) { token in
-                    request.pageToken = token
-                    return try await client.listPools(request)
-                } page: { ($0.pools, $0.nextPageToken) }
+            let pools = try await page.items(options, request, token: \.pageToken, { try await $0.listPools($1) }) {
+                ($0.pools, $0.nextPageToken)
             }
             guard let pools else { return }
             var table = Table("Name", "State", "Autostart", "Type", "Capacity", "Allocation", "Available")

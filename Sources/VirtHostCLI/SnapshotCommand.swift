@@ -48,11 +48,8 @@ struct SnapshotCommand: AsyncParsableCommand {
             request.domain = .named(domain)
             request.pageSize = page.limit
             request.namePrefix = page.prefix
-            let snapshots = try await options.withClient { client in
-                try await page.items(json: options.json) { token in
-                    request.pageToken = token
-                    return try await client.listSnapshots(request)
-                } page: { ($0.snapshots, $0.nextPageToken) }
+            let snapshots = try await page.items(options, request, token: \.pageToken, { try await $0.listSnapshots($1) }) {
+                ($0.snapshots, $0.nextPageToken)
             }
             guard let snapshots else { return }
             Output.line(SnapshotCommand.table(snapshots).render())

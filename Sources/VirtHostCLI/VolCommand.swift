@@ -26,11 +26,8 @@ struct VolCommand: AsyncParsableCommand {
             request.withFormat = withFormat
             request.pageSize = page.limit
             request.namePrefix = page.prefix
-            let volumes = try await options.withClient { client in
-                try await page.items(json: options.json) { token in
-                    request.pageToken = token
-                    return try await client.listVolumes(request)
-                } page: { ($0.volumes, $0.nextPageToken) }
+            let volumes = try await page.items(options, request, token: \.pageToken, { try await $0.listVolumes($1) }) {
+                ($0.volumes, $0.nextPageToken)
             }
             guard let volumes else { return }
             // virsh vol-list --details's columns; the format with --with-format.

@@ -83,7 +83,7 @@ enum DomainListing {
         // name is asked once, here, and carried along.
         let (chosen, next) = page.select(records.map { (name: $0.domain.name, record: $0) }, name: \.name)
         let withCPU = try addingCPU(connection, chosen.map(\.record))
-        return (Array(zip(chosen.map(\.name), withCPU)).map { (name: $0.0, record: $0.1) }, next)
+        return (zip(chosen.map(\.name), withCPU).map { (name: $0, record: $1) }, next)
     }
 
     /// The records with the CPU group of their running machines added, from
