@@ -4,12 +4,14 @@ import VirtHostClient
 
 /// Options every command takes: where the agent is and how to print.
 public struct ClientOptions: ParsableArguments {
-    @Option(name: .long, help: "Agent socket (default: $VIRTHOST_SOCKET, else /run/virthost/virthost.sock).")
+    @Option(
+        name: .long,
+        help: "Agent socket (default: $VIRTHOST_SOCKET, else /run/virthost/virthost-ttrpc.sock over ttrpc when it exists, else /run/virthost/virthost.sock).")
     var socket: String?
 
     @Option(
         name: .long,
-        help: "grpc (the main socket) or ttrpc (the agent's --ttrpc-socket; default socket /run/virthost/virthost-ttrpc.sock) (default: $VIRTHOST_TRANSPORT, else grpc).")
+        help: "grpc (the main socket) or ttrpc (the agent's ttrpc socket, default /run/virthost/virthost-ttrpc.sock) (default: $VIRTHOST_TRANSPORT, else grpc on a socket named by --socket or $VIRTHOST_SOCKET, else ttrpc when its default socket exists).")
     var transport: VirtHostWire?
 
     @Flag(name: .long, help: "Print one JSON document instead of a table.")
@@ -36,7 +38,8 @@ public struct ClientOptions: ParsableArguments {
         async: Bool = false, notes: ResponseNotes = ResponseNotes(), requestID: String? = nil,
         _ body: (VirtHostClient) async throws -> T
     ) async throws -> T {
-        let client = try VirtHostClient(socketPath: socket, wire: transport ?? .default)
+        let (path, wire) = VirtHostClient.endpoint(socketPath: socket, wire: transport)
+        let client = try VirtHostClient(socketPath: path, wire: wire)
         defer { client.close() }
         return try await VirtHostCallOptions.with(requestID: requestID ?? effectiveRequestID, async: async, received: notes) {
             try await body(client)

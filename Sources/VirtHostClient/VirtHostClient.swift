@@ -23,7 +23,45 @@ public final class VirtHostClient: Sendable {
     /// `/run/virthost/virthost-ttrpc.sock` for ttrpc.
     public static func defaultSocketPath(for wire: VirtHostWire) -> String {
         if let path = ProcessInfo.processInfo.environment["VIRTHOST_SOCKET"], !path.isEmpty { return path }
-        return wire == .ttrpc ? "/run/virthost/virthost-ttrpc.sock" : "/run/virthost/virthost.sock"
+        return wire == .ttrpc ? packagedTTRPCSocketPath : packagedSocketPath
+    }
+
+    /// The socket and wire for what a caller named, as the `virthost` CLI
+    /// picks them:
+    /// - a wire named (`wire`, else a valid `$VIRTHOST_TRANSPORT`): that wire on
+    ///   `socketPath`, else `$VIRTHOST_SOCKET`, else the wire's default socket;
+    /// - a socket named (`socketPath`, else `$VIRTHOST_SOCKET`) but no wire:
+    ///   gRPC on it;
+    /// - nothing named: ttrpc on `/run/virthost/virthost-ttrpc.sock` when that
+    ///   socket exists (the packaged configuration serves it; a call costs
+    ///   about a third of the gRPC path), else gRPC on
+    ///   `/run/virthost/virthost.sock`.
+    ///
+    /// `isSocket` tells whether a path is a socket (injectable for tests).
+    public static func endpoint(
+        socketPath: String?, wire: VirtHostWire?,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        isSocket: (String) -> Bool = VirtHostClient.isSocket
+    ) -> (socketPath: String, wire: VirtHostWire) {
+        let namedWire = wire ?? environment["VIRTHOST_TRANSPORT"].flatMap { VirtHostWire(rawValue: $0.lowercased()) }
+        let namedSocket = socketPath ?? environment["VIRTHOST_SOCKET"].flatMap { $0.isEmpty ? nil : $0 }
+        switch (namedSocket, namedWire) {
+        case (let path?, let wire): return (path, wire ?? .grpc)
+        case (nil, let wire?): return (wire == .ttrpc ? packagedTTRPCSocketPath : packagedSocketPath, wire)
+        case (nil, nil):
+            return isSocket(packagedTTRPCSocketPath) ? (packagedTTRPCSocketPath, .ttrpc) : (packagedSocketPath, .grpc)
+        }
+    }
+
+    /// The packaged agent's gRPC socket.
+    static let packagedSocketPath = "/run/virthost/virthost.sock"
+    /// The packaged agent's ttrpc socket (`[socket] ttrpc_path`).
+    static let packagedTTRPCSocketPath = "/run/virthost/virthost-ttrpc.sock"
+
+    /// Whether `path` names a socket (following symlinks).
+    public static func isSocket(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFSOCK
     }
 
     /// The socket this client talks to.

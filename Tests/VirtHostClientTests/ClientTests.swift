@@ -60,6 +60,62 @@ import Testing
         }
     }
 
+    /// What the CLI talks to: a named wire or socket wins; with nothing
+    /// named, the packaged ttrpc socket when it exists, else gRPC.
+    @Test func theEndpointForWhatWasNamed() throws {
+        let grpcPath = "/run/virthost/virthost.sock", ttrpcPath = "/run/virthost/virthost-ttrpc.sock"
+        let none: [String: String] = [:]
+        func endpoint(_ socket: String?, _ wire: VirtHostWire?, _ environment: [String: String] = [:], ttrpcExists: Bool)
+            -> (String, VirtHostWire)
+        {
+            let found = VirtHostClient.endpoint(socketPath: socket, wire: wire, environment: environment) { path in
+                #expect(path == ttrpcPath)
+                return ttrpcExists
+            }
+            return (found.socketPath, found.wire)
+        }
+        for exists in [false, true] {
+            // Named wire: its default socket, or the named one.
+            #expect(endpoint(nil, .grpc, none, ttrpcExists: exists) == (grpcPath, .grpc))
+            #expect(endpoint(nil, .ttrpc, none, ttrpcExists: exists) == (ttrpcPath, .ttrpc))
+            #expect(endpoint(nil, nil, ["VIRTHOST_TRANSPORT": "GRPC"], ttrpcExists: exists) == (grpcPath, .grpc))
+            #expect(endpoint("/tmp/t.sock", .ttrpc, none, ttrpcExists: exists) == ("/tmp/t.sock", .ttrpc))
+            #expect(endpoint(nil, nil, ["VIRTHOST_TRANSPORT": "ttrpc", "VIRTHOST_SOCKET": "/tmp/t.sock"], ttrpcExists: exists)
+                == ("/tmp/t.sock", .ttrpc))
+            #expect(endpoint(nil, .grpc, ["VIRTHOST_TRANSPORT": "ttrpc"], ttrpcExists: exists) == (grpcPath, .grpc))
+            // Named socket, no wire: gRPC on it (the flag before the variable).
+            #expect(endpoint("/tmp/g.sock", nil, none, ttrpcExists: exists) == ("/tmp/g.sock", .grpc))
+            #expect(endpoint(nil, nil, ["VIRTHOST_SOCKET": "/tmp/g.sock"], ttrpcExists: exists) == ("/tmp/g.sock", .grpc))
+            #expect(endpoint("/tmp/a.sock", nil, ["VIRTHOST_SOCKET": "/tmp/b.sock"], ttrpcExists: exists) == ("/tmp/a.sock", .grpc))
+        }
+        // Nothing named (an empty or unknown variable names nothing).
+        #expect(endpoint(nil, nil, ttrpcExists: true) == (ttrpcPath, .ttrpc))
+        #expect(endpoint(nil, nil, ttrpcExists: false) == (grpcPath, .grpc))
+        #expect(endpoint(nil, nil, ["VIRTHOST_SOCKET": "", "VIRTHOST_TRANSPORT": "http2"], ttrpcExists: true) == (ttrpcPath, .ttrpc))
+
+        // isSocket: a listening socket yes; a file, a folder or nothing no.
+        let folder = NSTemporaryDirectory() + "vhu-endpoint-\(getpid())"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let socketPath = folder + "/s.sock"
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in socketPath.utf8.enumerated() { raw[index] = byte }
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        #expect(bound == 0)
+        FileManager.default.createFile(atPath: folder + "/f", contents: Data())
+        #expect(VirtHostClient.isSocket(socketPath))
+        #expect(!VirtHostClient.isSocket(folder + "/f"))
+        #expect(!VirtHostClient.isSocket(folder))
+        #expect(!VirtHostClient.isSocket(folder + "/none"))
+    }
+
     @Test func aTimeoutBecomesTheCallsDeadline() {
         let none = CallOptions.deadline(nil)
         #expect(none.timeout == nil)
