@@ -13,6 +13,10 @@ import Testing
         #expect(config.daemon.socketMode == 0o660)
         #expect(config.daemon.socketGroup == "virthost")
         #expect(config.daemon.readOnlySocketPath == nil)
+        // The package serves ttrpc beside the main socket (the CLI's default
+        // when it exists); built in, there is none.
+        #expect(config.daemon.ttrpcSocketPath == "/run/virthost/virthost-ttrpc.sock")
+        #expect(defaults.ttrpcSocketPath == nil)
         #expect(config.daemon.access == AccessPolicy())
         #expect(config.daemon.limits == CallLimits())
         #expect(config.daemon.eventBuffer == defaults.eventBuffer)

@@ -31,6 +31,7 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DEB = os.environ.get("VIRTHOST_DEB")
 SOCKET = "/run/virthost/virthost.sock"
+TTRPC_SOCKET = "/run/virthost/virthost-ttrpc.sock"
 # The capabilities virthostd.service keeps (CapabilityBoundingSet=).
 UNIT_CAPABILITIES = "-all,+net_admin,+chown,+dac_read_search"
 
@@ -315,9 +316,24 @@ def test_installed_daemon_serves_the_installed_cli(package, daemons, tmp_path):
     assert stat.S_ISSOCK(info.st_mode) and stat.S_IMODE(info.st_mode) == 0o660
     assert info.st_gid == grp.getgrnam("virthost").gr_gid
 
+    # The package serves ttrpc too, with the same mode and group.
+    info = os.stat(TTRPC_SOCKET)
+    assert stat.S_ISSOCK(info.st_mode) and stat.S_IMODE(info.st_mode) == 0o660
+    assert info.st_gid == grp.getgrnam("virthost").gr_gid
+
     # The first call: the installed CLI, its default socket.
     host = run("/usr/bin/virthost", "host", "info", env=environment)
     assert "qemu:///system" in host.stdout and version() in host.stdout
+    # With nothing named the CLI speaks ttrpc: it answers with the gRPC
+    # socket moved aside, and only gRPC, named, fails then.
+    aside = SOCKET + ".aside"
+    os.rename(SOCKET, aside)
+    try:
+        assert "qemu:///system" in run("/usr/bin/virthost", "host", "info", env=environment).stdout
+        named = run("/usr/bin/virthost", "--transport", "grpc", "host", "info", env=environment, check=False)
+        assert named.returncode != 0 and SOCKET in named.stderr, named.stderr
+    finally:
+        os.rename(aside, SOCKET)
     # --json prints the ListDomainsResponse: an object with the machines and the event position.
     listed = run("/usr/bin/virthost", "--json", "domain", "list", env=environment).stdout
     assert listed.lstrip().startswith("{") and '"event_epoch"' in listed
@@ -344,9 +360,10 @@ def test_installed_daemon_serves_the_installed_cli(package, daemons, tmp_path):
         run("/usr/bin/virthost", "bridge", "del", bridge, env=environment, check=False)
         run("ip", "link", "delete", bridge, check=False)
 
-    # Metrics count the calls just made.
+    # Metrics count the calls just made (host info: root twice, the member once;
+    # the call to the moved-aside socket never reached the agent).
     text = metrics(port)
-    assert sample(text, "virthost_calls_total", service="virthost.v1.HostService", method="GetNodeInfo") == 2
+    assert sample(text, "virthost_calls_total", service="virthost.v1.HostService", method="GetNodeInfo") == 3
     assert sample(text, "virthost_call_errors_total", service="virthost.v1.HostNetworkService", method="CreateBridge",
                   code="PERMISSION_DENIED") == 1
     assert sample(text, "virthost_libvirt_connected") == 1
