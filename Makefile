@@ -80,9 +80,10 @@ test: deps-hypervisor libvirtd guest $(PYTHON_ENV)/.ready
 # Each line is a phase of make test's timing: $(PHASE) NAME env VAR=... COMMAND.
 test-swift:
 	$(PHASE) "unit tests" env VIRTHOST_BIN_DIR="$(DEBUG_BIN)" $(SWIFT) test --skip-build --skip EndToEndTests
-	# The service suites again, every call over the agent's ttrpc socket.
+	# The service and CLI suites again, every call over the agent's ttrpc socket
+	# (what the CLI speaks on a packaged host).
 	$(PHASE) "ttrpc pass" env VIRTHOST_TRANSPORT=ttrpc VIRTHOST_BIN_DIR="$(DEBUG_BIN)" $(SWIFT) test --skip-build \
-		--filter VirtHostServerTests --skip SoakTests
+		--filter "VirtHostServerTests|VirtHostCLITests" --skip SoakTests
 	$(PHASE) "end-to-end" env VIRTHOST_BIN_DIR="$(DEBUG_BIN)" VIRTHOST_GUEST_DIR="$(CURDIR)/.cache/guest" \
 		$(SWIFT) test --skip-build --filter EndToEndTests --no-parallel
 

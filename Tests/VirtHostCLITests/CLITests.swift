@@ -246,22 +246,26 @@ enum CLIHarness {
         return captured.text
     }
 
+    /// Runs an agent on the demo host and `body` with the socket to name:
+    /// the main one, or, with `VIRTHOST_TRANSPORT=ttrpc` (make test's ttrpc
+    /// pass), a ttrpc socket the agent serves beside it, which the CLI then
+    /// speaks, as it reads the same variable.
     static func withAgent(_ body: (String) async throws -> Void) async throws {
         let folder = try AgentFolder.make()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let path = folder + "/agent.sock"
+        var configuration = DaemonSettings(libvirtURI: demoURI, socketPath: path, socketMode: 0o600)
+        if VirtHostWire.default == .ttrpc { configuration.ttrpcSocketPath = folder + "/agent-ttrpc.sock" }
         let (ready, continuation) = AsyncStream<Void>.makeStream()
         var logger = Logger(label: "cli-test-agent")
         logger.logLevel = .warning
-        let agent = try Daemon(
-            configuration: DaemonSettings(libvirtURI: demoURI, socketPath: path, socketMode: 0o600),
-            logger: logger, onReady: { _ in continuation.yield() })
+        let agent = try Daemon(configuration: configuration, logger: logger, onReady: { _ in continuation.yield() })
         let group = ServiceGroup(services: [agent], logger: logger)
         let server = Task { try await group.run() }
         var iterator = ready.makeAsyncIterator()
         _ = await iterator.next()
         var failure: (any Error)?
-        do { try await body(path) } catch { failure = error }
+        do { try await body(configuration.ttrpcSocketPath ?? path) } catch { failure = error }
         await group.triggerGracefulShutdown()
         try await server.value
         if let failure { throw failure }
