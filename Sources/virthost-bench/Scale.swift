@@ -10,6 +10,8 @@ import VirtHostClient
 //   b  the agent over gRPC (VirtHostClient in this process)
 //   t  the agent over ttrpc
 //   p  the virthost CLI as a new process (gRPC), table output (walks every page)
+//   q  the same over ttrpc: what the CLI picks on a packaged host, where the
+//      agent serves /run/virthost/virthost-ttrpc.sock
 //   c  virsh as a new process
 // Then the libvirt round trips of one agent call of each, counted from
 // libvirt's own client log (LIBVIRT_LOG_FILTERS=1:rpc) of a second agent.
@@ -182,7 +184,7 @@ func runScale(_ o: Options, pool: String) async throws {
         _ = try op.bare(connection)
         _ = try await op.agent(grpc)
         _ = try await op.agent(ttrpc)
-        var a: [Double] = [], b: [Double] = [], t: [Double] = [], p: [Double] = [], c: [Double] = []
+        var a: [Double] = [], b: [Double] = [], t: [Double] = [], p: [Double] = [], q: [Double] = [], c: [Double] = []
         var counts: [String: Int] = [:]
         for _ in 0..<runs {
             a.append(try await timed { counts["a"] = try op.bare(connection) })
@@ -193,23 +195,28 @@ func runScale(_ o: Options, pool: String) async throws {
             try op.prepare()
             p.append(try await timed { try runProcess([cli, "--socket", agent.socketPath] + op.cli) })
             try op.prepare()
+            q.append(try await timed { try runProcess([cli, "--transport", "ttrpc", "--socket", agent.ttrpcSocketPath] + op.cli) })
+            try op.prepare()
             c.append(try await timed { try runProcess(["/usr/bin/virsh", "-c", o.uri] + op.virsh) })
         }
         cells["a"] = (median(a), counts["a"] ?? 0)
         cells["b"] = (median(b), counts["b"] ?? 0)
         cells["t"] = (median(t), counts["t"] ?? 0)
         cells["p"] = (median(p), counts["b"] ?? 0)
+        cells["q"] = (median(q), counts["t"] ?? 0)
         cells["c"] = (median(c), counts["a"] ?? 0)
         let names = [
-            "a": "a bare libvirt", "b": "b agent gRPC", "t": "t agent ttrpc", "p": "p virthost process", "c": "c virsh process",
+            "a": "a bare libvirt", "b": "b agent gRPC", "t": "t agent ttrpc", "p": "p virthost process", "q": "q same over ttrpc",
+            "c": "c virsh process",
         ]
-        let (ma, mb, mt, mp, mc) = (cells["a"]!.0, cells["b"]!.0, cells["t"]!.0, cells["p"]!.0, cells["c"]!.0)
+        let (ma, mb, mt, mp, mq, mc) = (cells["a"]!.0, cells["b"]!.0, cells["t"]!.0, cells["p"]!.0, cells["q"]!.0, cells["c"]!.0)
         let ratios: [String: String] = [
             "b": String(format: "b/a %.2f", mb / ma),
             "t": String(format: "t/a %.2f", mt / ma),
             "p": String(format: "c/p %.1f (virsh / virthost)", mc / mp),
+            "q": String(format: "c/q %.1f (virsh / virthost)", mc / mq),
         ]
-        for key in ["a", "b", "t", "p", "c"] {
+        for key in ["a", "b", "t", "p", "q", "c"] {
             let (value, count) = cells[key]!
             print(pad(op.name, 20, left: true) + pad(names[key]!, 22, left: true) + pad(String(count), 7)
                 + pad(formatNanos(value), 11) + "   " + (ratios[key] ?? ""))
