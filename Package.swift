@@ -153,7 +153,14 @@ let package = Package(
         ),
         .executableTarget(
             name: "virthost",
-            dependencies: ["VirtHostCLI"]
+            dependencies: ["VirtHostCLI"],
+            // A process per command: linked with the Swift runtime inside
+            // (--static-swift-stdlib), swiftc exports all 56,000 symbols of
+            // the binary, and the dynamic loader pays for them at every start
+            // (1.3-1.7 ms of a 7-12 ms `virthost --version`, BENCHMARKS.md).
+            // Nothing looks the CLI's own symbols up; the stripped binary of
+            // the package then has no symbol names at all.
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--no-export-dynamic"], .when(platforms: [.linux]))]
         ),
         // The benchmark: libvirt in-process, the agent, virsh and a raw socket side by side.
         .executableTarget(
