@@ -5,7 +5,7 @@ import VirtHostClient
 
 // `virthost-bench --scale POOL`: list and statistics latency on a host with
 // many objects (scripts/bench-scale.sh makes 1,000 machines, 1,000 volumes in
-// POOL and 100 networks, and removes them). Five ways per operation, medians:
+// POOL and 100 networks, and removes them). Six ways per operation, medians:
 //   a  the bare bulk libvirt calls in-process, as the agent makes them
 //   b  the agent over gRPC (VirtHostClient in this process)
 //   t  the agent over ttrpc
