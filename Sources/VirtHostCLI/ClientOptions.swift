@@ -6,12 +6,12 @@ import VirtHostClient
 public struct ClientOptions: ParsableArguments {
     @Option(
         name: .long,
-        help: "Agent socket (default: $VIRTHOST_SOCKET, else /run/virthost/virthost-ttrpc.sock over ttrpc when it exists, else /run/virthost/virthost.sock).")
+        help: "Agent socket (default: $VIRTHOST_SOCKET, else /run/virthost/virthost-ttrpc.sock over ttrpc when it answers, else /run/virthost/virthost.sock).")
     var socket: String?
 
     @Option(
         name: .long,
-        help: "grpc (the main socket) or ttrpc (the agent's ttrpc socket, default /run/virthost/virthost-ttrpc.sock) (default: $VIRTHOST_TRANSPORT, else grpc on a socket named by --socket or $VIRTHOST_SOCKET, else ttrpc when its default socket exists).")
+        help: "grpc (the main socket) or ttrpc (the agent's ttrpc socket, default /run/virthost/virthost-ttrpc.sock) (default: $VIRTHOST_TRANSPORT, else grpc on a socket named by --socket or $VIRTHOST_SOCKET, else ttrpc when its default socket answers).")
     var transport: VirtHostWire?
 
     @Flag(name: .long, help: "Print one JSON document instead of a table.")

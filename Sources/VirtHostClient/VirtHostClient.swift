@@ -32,16 +32,18 @@ public final class VirtHostClient: Sendable {
     ///   `socketPath`, else `$VIRTHOST_SOCKET`, else the wire's default socket;
     /// - a socket named (`socketPath`, else `$VIRTHOST_SOCKET`) but no wire:
     ///   gRPC on it;
-    /// - nothing named: ttrpc on `/run/virthost/virthost-ttrpc.sock` when that
-    ///   socket exists (the packaged configuration serves it; a call costs
-    ///   about a third of the gRPC path), else gRPC on
-    ///   `/run/virthost/virthost.sock`.
+    /// - nothing named: ttrpc on `/run/virthost/virthost-ttrpc.sock` when a
+    ///   connection to it succeeds (the packaged configuration serves it; a
+    ///   call costs about a third of the gRPC path), else gRPC on
+    ///   `/run/virthost/virthost.sock` (no such socket, a file left behind
+    ///   by a killed agent, or no permission: the gRPC socket then says why).
     ///
-    /// `isSocket` tells whether a path is a socket (injectable for tests).
+    /// `answers` tells whether a socket accepts a connection (injectable for
+    /// tests).
     public static func endpoint(
         socketPath: String?, wire: VirtHostWire?,
         environment: [String: String] = ProcessInfo.processInfo.environment,
-        isSocket: (String) -> Bool = VirtHostClient.isSocket
+        answers: (String) -> Bool = VirtHostClient.answers
     ) -> (socketPath: String, wire: VirtHostWire) {
         let namedWire = wire ?? environment["VIRTHOST_TRANSPORT"].flatMap { VirtHostWire(rawValue: $0.lowercased()) }
         let namedSocket = socketPath ?? environment["VIRTHOST_SOCKET"].flatMap { $0.isEmpty ? nil : $0 }
@@ -49,7 +51,7 @@ public final class VirtHostClient: Sendable {
         case (let path?, let wire): return (path, wire ?? .grpc)
         case (nil, let wire?): return (wire == .ttrpc ? packagedTTRPCSocketPath : packagedSocketPath, wire)
         case (nil, nil):
-            return isSocket(packagedTTRPCSocketPath) ? (packagedTTRPCSocketPath, .ttrpc) : (packagedSocketPath, .grpc)
+            return answers(packagedTTRPCSocketPath) ? (packagedTTRPCSocketPath, .ttrpc) : (packagedSocketPath, .grpc)
         }
     }
 
@@ -58,10 +60,10 @@ public final class VirtHostClient: Sendable {
     /// The packaged agent's ttrpc socket (`[socket] ttrpc_path`).
     static let packagedTTRPCSocketPath = "/run/virthost/virthost-ttrpc.sock"
 
-    /// Whether `path` names a socket (following symlinks).
-    public static func isSocket(_ path: String) -> Bool {
-        var info = stat()
-        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFSOCK
+    /// Whether a connection to the Unix socket at `path` succeeds (it is
+    /// closed at once).
+    public static func answers(_ path: String) -> Bool {
+        SocketDiagnosis.problem(connecting: path) == nil
     }
 
     /// The socket this client talks to.

@@ -61,39 +61,40 @@ import Testing
     }
 
     /// What the CLI talks to: a named wire or socket wins; with nothing
-    /// named, the packaged ttrpc socket when it exists, else gRPC.
+    /// named, the packaged ttrpc socket when it answers, else gRPC.
     @Test func theEndpointForWhatWasNamed() throws {
         let grpcPath = "/run/virthost/virthost.sock", ttrpcPath = "/run/virthost/virthost-ttrpc.sock"
         let none: [String: String] = [:]
-        func endpoint(_ socket: String?, _ wire: VirtHostWire?, _ environment: [String: String] = [:], ttrpcExists: Bool)
+        func endpoint(_ socket: String?, _ wire: VirtHostWire?, _ environment: [String: String] = [:], ttrpcAnswers: Bool)
             -> (String, VirtHostWire)
         {
             let found = VirtHostClient.endpoint(socketPath: socket, wire: wire, environment: environment) { path in
                 #expect(path == ttrpcPath)
-                return ttrpcExists
+                return ttrpcAnswers
             }
             return (found.socketPath, found.wire)
         }
-        for exists in [false, true] {
+        for answers in [false, true] {
             // Named wire: its default socket, or the named one.
-            #expect(endpoint(nil, .grpc, none, ttrpcExists: exists) == (grpcPath, .grpc))
-            #expect(endpoint(nil, .ttrpc, none, ttrpcExists: exists) == (ttrpcPath, .ttrpc))
-            #expect(endpoint(nil, nil, ["VIRTHOST_TRANSPORT": "GRPC"], ttrpcExists: exists) == (grpcPath, .grpc))
-            #expect(endpoint("/tmp/t.sock", .ttrpc, none, ttrpcExists: exists) == ("/tmp/t.sock", .ttrpc))
-            #expect(endpoint(nil, nil, ["VIRTHOST_TRANSPORT": "ttrpc", "VIRTHOST_SOCKET": "/tmp/t.sock"], ttrpcExists: exists)
+            #expect(endpoint(nil, .grpc, none, ttrpcAnswers: answers) == (grpcPath, .grpc))
+            #expect(endpoint(nil, .ttrpc, none, ttrpcAnswers: answers) == (ttrpcPath, .ttrpc))
+            #expect(endpoint(nil, nil, ["VIRTHOST_TRANSPORT": "GRPC"], ttrpcAnswers: answers) == (grpcPath, .grpc))
+            #expect(endpoint("/tmp/t.sock", .ttrpc, none, ttrpcAnswers: answers) == ("/tmp/t.sock", .ttrpc))
+            #expect(endpoint(nil, nil, ["VIRTHOST_TRANSPORT": "ttrpc", "VIRTHOST_SOCKET": "/tmp/t.sock"], ttrpcAnswers: answers)
                 == ("/tmp/t.sock", .ttrpc))
-            #expect(endpoint(nil, .grpc, ["VIRTHOST_TRANSPORT": "ttrpc"], ttrpcExists: exists) == (grpcPath, .grpc))
+            #expect(endpoint(nil, .grpc, ["VIRTHOST_TRANSPORT": "ttrpc"], ttrpcAnswers: answers) == (grpcPath, .grpc))
             // Named socket, no wire: gRPC on it (the flag before the variable).
-            #expect(endpoint("/tmp/g.sock", nil, none, ttrpcExists: exists) == ("/tmp/g.sock", .grpc))
-            #expect(endpoint(nil, nil, ["VIRTHOST_SOCKET": "/tmp/g.sock"], ttrpcExists: exists) == ("/tmp/g.sock", .grpc))
-            #expect(endpoint("/tmp/a.sock", nil, ["VIRTHOST_SOCKET": "/tmp/b.sock"], ttrpcExists: exists) == ("/tmp/a.sock", .grpc))
+            #expect(endpoint("/tmp/g.sock", nil, none, ttrpcAnswers: answers) == ("/tmp/g.sock", .grpc))
+            #expect(endpoint(nil, nil, ["VIRTHOST_SOCKET": "/tmp/g.sock"], ttrpcAnswers: answers) == ("/tmp/g.sock", .grpc))
+            #expect(endpoint("/tmp/a.sock", nil, ["VIRTHOST_SOCKET": "/tmp/b.sock"], ttrpcAnswers: answers) == ("/tmp/a.sock", .grpc))
         }
         // Nothing named (an empty or unknown variable names nothing).
-        #expect(endpoint(nil, nil, ttrpcExists: true) == (ttrpcPath, .ttrpc))
-        #expect(endpoint(nil, nil, ttrpcExists: false) == (grpcPath, .grpc))
-        #expect(endpoint(nil, nil, ["VIRTHOST_SOCKET": "", "VIRTHOST_TRANSPORT": "http2"], ttrpcExists: true) == (ttrpcPath, .ttrpc))
+        #expect(endpoint(nil, nil, ttrpcAnswers: true) == (ttrpcPath, .ttrpc))
+        #expect(endpoint(nil, nil, ttrpcAnswers: false) == (grpcPath, .grpc))
+        #expect(endpoint(nil, nil, ["VIRTHOST_SOCKET": "", "VIRTHOST_TRANSPORT": "http2"], ttrpcAnswers: true) == (ttrpcPath, .ttrpc))
 
-        // isSocket: a listening socket yes; a file, a folder or nothing no.
+        // answers: a listening socket yes; a socket nothing listens on (a file
+        // a killed agent left), a file, a folder or nothing no.
         let folder = NSTemporaryDirectory() + "vhu-endpoint-\(getpid())"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -109,11 +110,13 @@ import Testing
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
         #expect(bound == 0)
+        #expect(!VirtHostClient.answers(socketPath))
+        #expect(listen(fd, 4) == 0)
+        #expect(VirtHostClient.answers(socketPath))
         FileManager.default.createFile(atPath: folder + "/f", contents: Data())
-        #expect(VirtHostClient.isSocket(socketPath))
-        #expect(!VirtHostClient.isSocket(folder + "/f"))
-        #expect(!VirtHostClient.isSocket(folder))
-        #expect(!VirtHostClient.isSocket(folder + "/none"))
+        #expect(!VirtHostClient.answers(folder + "/f"))
+        #expect(!VirtHostClient.answers(folder))
+        #expect(!VirtHostClient.answers(folder + "/none"))
     }
 
     @Test func aTimeoutBecomesTheCallsDeadline() {
