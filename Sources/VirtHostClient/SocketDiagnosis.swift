@@ -7,9 +7,11 @@ import Glibc
 /// by connecting to it once and reading errno.
 enum SocketDiagnosis {
     /// An operator-facing reason when `path` cannot be connected to, or nil
-    /// when a connection succeeds (the failure was something else).
-    static func problem(connecting path: String) -> String? {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    /// when a connection succeeds (the failure was something else). Without
+    /// `waiting`, a full listen queue is a reason too, instead of a wait.
+    static func problem(connecting path: String, waiting: Bool = true) -> String? {
+        let flags = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | (waiting ? 0 : Int32(SOCK_NONBLOCK.rawValue))
+        let fd = socket(AF_UNIX, flags, 0)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var address = sockaddr_un()

@@ -23,7 +23,7 @@ public final class VirtHostClient: Sendable {
     /// `/run/virthost/virthost-ttrpc.sock` for ttrpc.
     public static func defaultSocketPath(for wire: VirtHostWire) -> String {
         if let path = ProcessInfo.processInfo.environment["VIRTHOST_SOCKET"], !path.isEmpty { return path }
-        return wire == .ttrpc ? packagedTTRPCSocketPath : packagedSocketPath
+        return packagedSocketPath(for: wire)
     }
 
     /// The socket and wire for what a caller named, as the `virthost` CLI
@@ -45,25 +45,27 @@ public final class VirtHostClient: Sendable {
         environment: [String: String] = ProcessInfo.processInfo.environment,
         answers: (String) -> Bool = VirtHostClient.answers
     ) -> (socketPath: String, wire: VirtHostWire) {
-        let namedWire = wire ?? environment["VIRTHOST_TRANSPORT"].flatMap { VirtHostWire(rawValue: $0.lowercased()) }
+        let namedWire = wire ?? VirtHostWire.named(in: environment)
         let namedSocket = socketPath ?? environment["VIRTHOST_SOCKET"].flatMap { $0.isEmpty ? nil : $0 }
         switch (namedSocket, namedWire) {
         case (let path?, let wire): return (path, wire ?? .grpc)
-        case (nil, let wire?): return (wire == .ttrpc ? packagedTTRPCSocketPath : packagedSocketPath, wire)
+        case (nil, let wire?): return (packagedSocketPath(for: wire), wire)
         case (nil, nil):
-            return answers(packagedTTRPCSocketPath) ? (packagedTTRPCSocketPath, .ttrpc) : (packagedSocketPath, .grpc)
+            let ttrpc = packagedSocketPath(for: .ttrpc)
+            return answers(ttrpc) ? (ttrpc, .ttrpc) : (packagedSocketPath(for: .grpc), .grpc)
         }
     }
 
-    /// The packaged agent's gRPC socket.
-    static let packagedSocketPath = "/run/virthost/virthost.sock"
-    /// The packaged agent's ttrpc socket (`[socket] ttrpc_path`).
-    static let packagedTTRPCSocketPath = "/run/virthost/virthost-ttrpc.sock"
+    /// The packaged agent's socket for `wire` (`[socket] path` and `ttrpc_path`).
+    static func packagedSocketPath(for wire: VirtHostWire) -> String {
+        wire == .ttrpc ? "/run/virthost/virthost-ttrpc.sock" : "/run/virthost/virthost.sock"
+    }
 
-    /// Whether a connection to the Unix socket at `path` succeeds (it is
-    /// closed at once).
+    /// Whether a connection to the Unix socket at `path` succeeds at once
+    /// (it is closed again). The connect does not wait: an agent whose
+    /// listen queue is full does not answer.
     public static func answers(_ path: String) -> Bool {
-        SocketDiagnosis.problem(connecting: path) == nil
+        SocketDiagnosis.problem(connecting: path, waiting: false) == nil
     }
 
     /// The socket this client talks to.

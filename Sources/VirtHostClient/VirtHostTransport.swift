@@ -11,8 +11,11 @@ public enum VirtHostWire: String, Sendable, CaseIterable {
     case ttrpc
 
     /// `$VIRTHOST_TRANSPORT` when it names a wire, else gRPC.
-    public static var `default`: VirtHostWire {
-        ProcessInfo.processInfo.environment["VIRTHOST_TRANSPORT"].flatMap { VirtHostWire(rawValue: $0.lowercased()) } ?? .grpc
+    public static var `default`: VirtHostWire { named(in: ProcessInfo.processInfo.environment) ?? .grpc }
+
+    /// The wire `$VIRTHOST_TRANSPORT` names in `environment` (any case), if any.
+    public static func named(in environment: [String: String]) -> VirtHostWire? {
+        environment["VIRTHOST_TRANSPORT"].flatMap { VirtHostWire(rawValue: $0.lowercased()) }
     }
 }
 
